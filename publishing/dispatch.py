@@ -1,0 +1,206 @@
+"""The dispatch tick: due schedules become jobs, due jobs go to the workers.
+
+The database is the source of truth; the broker is only a doorbell. Every step
+here is safe to run twice at once (two beats, an overlapping tick, a retried
+task) and safe to interrupt at any point:
+
+* Claims use `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent
+  ticks take disjoint batches instead of queueing on each other's locks. SQLite
+  has no row locks; there `transaction_mode=IMMEDIATE` serialises writers and the
+  compare-and-set status updates carry correctness on their own.
+* Jobs are unique on (post, account, occurrence_at) and created with
+  insert-or-ignore, so materialising an occurrence twice creates nothing twice.
+* Tasks are sent only after the transaction that queued their jobs commits. If
+  sending fails, or the message is lost later (a broker restart, a worker killed
+  before it acknowledged), the job stays queued and is sent again when its lease
+  runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from posts.models import Target
+from publishing.models import JobStatus, PublishJob
+from publishing.services import job_is_missed, job_missed_message, post_status_rollup
+from publishing.states import job_transition
+from scheduling.models import Schedule
+from scheduling.selectors import schedule_occurrence_after
+
+logger = logging.getLogger(__name__)
+
+S = JobStatus
+
+# A tick keeps taking batches while they come back full, but hands over to the
+# next tick after this long, so one slow tick never holds a worker for minutes.
+TICK_BUDGET_SECONDS = 5.0
+
+
+@dataclass
+class TickResult:
+    materialized: int = 0
+    queued: int = 0
+    resent: int = 0
+    missed: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.materialized, self.queued, self.resent, self.missed))
+
+
+def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickResult:
+    batch_size = batch_size or settings.KAIROS_DISPATCH_BATCH_SIZE
+    result = TickResult()
+    started = time.monotonic()
+    while time.monotonic() - started < TICK_BUDGET_SECONDS:
+        at = now or timezone.now()
+        materialized = occurrences_materialize(now=at, limit=batch_size)
+        queued, missed = jobs_dispatch(now=at, limit=batch_size)
+        resent = jobs_resend_lost(now=at, limit=batch_size)
+        result.materialized += materialized
+        result.queued += queued
+        result.missed += missed
+        result.resent += resent
+        if max(materialized, queued + missed, resent) < batch_size:
+            break
+    if result:
+        logger.info("tick: %s", result)
+    return result
+
+
+def occurrences_materialize(*, now: datetime, limit: int) -> int:
+    """Turn due schedules into one pending job per target; advance each schedule."""
+    with transaction.atomic():
+        due = list(
+            Schedule.objects.select_for_update(skip_locked=True)
+            .filter(status=Schedule.Status.ACTIVE, next_occurrence_at__lte=now)
+            .order_by("next_occurrence_at")[:limit]
+        )
+        if not due:
+            return 0
+        accounts_by_post: dict[int, list[int]] = {}
+        for post_id, account_id in Target.objects.filter(
+            post_id__in=[schedule.post_id for schedule in due], post__deleted_at__isnull=True
+        ).values_list("post_id", "account_id"):
+            accounts_by_post.setdefault(post_id, []).append(account_id)
+        jobs = [
+            PublishJob(
+                post_id=schedule.post_id,
+                account_id=account_id,
+                occurrence_at=schedule.next_occurrence_at,
+                due_at=schedule.next_occurrence_at,
+                next_attempt_at=schedule.next_occurrence_at,
+            )
+            for schedule in due
+            for account_id in accounts_by_post.get(schedule.post_id, ())
+        ]
+        PublishJob.objects.bulk_create(jobs, ignore_conflicts=True)
+        for schedule in due:
+            # Safe to write back what we read: the rows are ours under FOR UPDATE
+            # (PostgreSQL) or the IMMEDIATE write lock (SQLite).
+            schedule.last_occurrence_at = schedule.next_occurrence_at
+            schedule.occurrence_count += 1
+            schedule.next_occurrence_at = schedule_occurrence_after(
+                schedule=schedule, after=schedule.last_occurrence_at
+            )
+            if schedule.next_occurrence_at is None:
+                schedule.status = Schedule.Status.FINISHED
+            schedule.updated_at = now
+        Schedule.objects.bulk_update(
+            due,
+            [
+                "last_occurrence_at",
+                "occurrence_count",
+                "next_occurrence_at",
+                "status",
+                "updated_at",
+            ],
+        )
+    return len(due)
+
+
+def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
+    """Queue due pending jobs and send them after commit; return (queued, missed)."""
+    with transaction.atomic():
+        due = list(
+            PublishJob.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=S.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", "post_id", "due_at", "post__workspace__missed_post_window")[:limit]
+        )
+        if not due:
+            return 0, 0
+        missed = [
+            (pk, post_id, window)
+            for pk, post_id, due_at, window in due
+            if job_is_missed(due_at=due_at, window=window, now=now)
+        ]
+        missed_ids = {pk for pk, _, _ in missed}
+        send_ids = [pk for pk, *_ in due if pk not in missed_ids]
+        for pk, _, window in missed:
+            job_transition(
+                job_ids=[pk],
+                from_statuses=[S.PENDING],
+                to_status=S.MISSED,
+                now=now,
+                error_message=job_missed_message(window),
+            )
+        for post_id in {post_id for _, post_id, _ in missed}:
+            post_status_rollup(post_id=post_id)
+        queued = job_transition(
+            job_ids=send_ids,
+            from_statuses=[S.PENDING],
+            to_status=S.QUEUED,
+            now=now,
+            lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
+        )
+        transaction.on_commit(lambda: jobs_send(send_ids))
+    return queued, len(missed)
+
+
+def jobs_resend_lost(*, now: datetime, limit: int) -> int:
+    """Send again the queued jobs whose message never started a task within the lease."""
+    with transaction.atomic():
+        lost = list(
+            PublishJob.objects.select_for_update(skip_locked=True)
+            .filter(status=S.QUEUED, lease_expires_at__lte=now)
+            .order_by("lease_expires_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not lost:
+            return 0
+        resent = job_transition(
+            job_ids=lost,
+            from_statuses=[S.QUEUED],
+            to_status=S.QUEUED,
+            now=now,
+            lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
+        )
+        logger.warning("resending %d job(s) whose message was lost", resent)
+        transaction.on_commit(lambda: jobs_send(lost))
+    return resent
+
+
+def jobs_send(job_ids: Sequence[int]) -> None:
+    """Ring the doorbell for each job, over one broker connection.
+
+    A failure here loses nothing: the jobs are queued in the database and are sent
+    again when their lease runs out.
+    """
+    if not job_ids:
+        return
+    from publishing.tasks import publish_job
+
+    try:
+        with publish_job.app.producer_or_acquire() as producer:
+            for job_id in job_ids:
+                publish_job.apply_async(args=(job_id,), producer=producer)
+    except Exception:
+        logger.exception("could not send %d job(s); they will be sent again", len(job_ids))

@@ -1,0 +1,125 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import SocialAccount
+from posts.models import Post
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    CANCELLED = "cancelled", "Cancelled"
+    MISSED = "missed", "Missed"
+
+
+class PublishJob(models.Model):
+    """One post going to one account for one occurrence. The unit of the guarantee.
+
+    Status changes only through `publishing.states.job_transition`, a
+    compare-and-set UPDATE, never by saving a loaded instance.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="jobs")
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="jobs")
+    occurrence_at = models.DateTimeField(help_text="The instant this occurrence was due.")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    due_at = models.DateTimeField(
+        help_text="When the job is meant to go out: the occurrence, or when staff asked "
+        "again. The missed-post window counts from here."
+    )
+    next_attempt_at = models.DateTimeField(help_text="When a pending job is due to be sent.")
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Queued: sent again after this. Running: recovered after this.",
+    )
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    external_id = models.CharField(max_length=64, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    # Ids of the thread segments already on the network, in order, saved one by one.
+    part_external_ids = models.JSONField(default=list, blank=True)
+    error_kind = models.CharField(max_length=16, blank=True)
+    error_message = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurrence_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "account", "occurrence_at"], name="publish_job_unique_occurrence"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="publish_job_due_idx",
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="publish_job_lease_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk}: post {self.post_id} → {self.account} ({self.status})"
+
+
+class PublishAttempt(models.Model):
+    """One try at the network: written before the call (intent), completed after it."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Published"
+        RETRY = "retry", "Will retry"
+        FAILED = "failed", "Failed"
+        UNCERTAIN = "uncertain", "Outcome unknown"
+
+    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    error_kind = models.CharField(max_length=16, blank=True)
+    error_message = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="publish_attempt_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of job {self.job_id}"
+
+
+class SandboxPost(models.Model):
+    """A post on the built-in sandbox network, which lives in Kairos's own database.
+
+    Like a network that honours idempotency keys, the sandbox answers a repeated
+    key with the post it already made.
+    """
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    text = models.TextField()
+    in_reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Sandbox post {self.pk} by {self.account}"

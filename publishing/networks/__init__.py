@@ -1,0 +1,15 @@
+from publishing.networks.base import NetworkAdapter
+from publishing.networks.sandbox import SandboxAdapter
+
+_ADAPTERS: dict[str, NetworkAdapter] = {adapter.network: adapter for adapter in (SandboxAdapter(),)}
+
+
+class NetworkNotSupported(LookupError):
+    pass
+
+
+def adapter_for(network: str) -> NetworkAdapter:
+    try:
+        return _ADAPTERS[network]
+    except KeyError:
+        raise NetworkNotSupported(f"Kairos cannot publish to “{network}” yet.") from None

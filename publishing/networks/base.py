@@ -1,0 +1,111 @@
+"""The one interface every network adapter implements, and the words they share.
+
+Adapters alone speak to networks. They turn every answer into either a
+`PublishResult` or a `PublishError` whose `ErrorKind` decides what happens next;
+nothing outside an adapter looks at HTTP status codes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from accounts.models import SocialAccount
+from posts.models import MediaAsset
+
+
+class ErrorKind(StrEnum):
+    """The closed set of ways a publish can fail. The kind alone decides retry or stop."""
+
+    RATE_LIMITED = "rate_limited"
+    NETWORK = "network"
+    SERVER = "server"
+    AUTH_EXPIRED = "auth_expired"
+    VALIDATION = "validation"
+    DUPLICATE = "duplicate"
+    FORBIDDEN = "forbidden"
+    BILLING = "billing"
+    UNKNOWN = "unknown"
+
+    @property
+    def retryable(self) -> bool:
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.NETWORK, ErrorKind.SERVER})
+
+
+@dataclass(frozen=True)
+class PartContent:
+    text: str
+    media: tuple[MediaAsset, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """Everything an adapter needs to publish one job, and nothing it may change."""
+
+    account: SocialAccount
+    parts: tuple[PartContent, ...]
+    # Stable for the job across attempts: a network that honours idempotency keys
+    # answers a repeat with the post it already made.
+    idempotency_key: str
+    # Thread segments already on the network from earlier attempts, in order.
+    published_part_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    external_id: str
+    url: str
+    part_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class PublishError(Exception):
+    """A publish that did not succeed, already classified by the adapter.
+
+    `maybe_accepted` is true when the request may have reached the network and been
+    acted on (a timeout after sending, a 5xx, a dropped connection): retrying blindly
+    could post twice, so such a job is reconciled rather than retried.
+    """
+
+    kind: ErrorKind
+    message: str
+    http_status: int | None = None
+    retry_at: datetime | None = None
+    request_id: str = ""
+    maybe_accepted: bool = False
+    details: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+PartPublished = Callable[[int, str], None]
+
+
+class NetworkAdapter(ABC):
+    network: str
+
+    @abstractmethod
+    def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
+        """What is wrong with this content for this account, as sentences; empty when fine."""
+
+    @abstractmethod
+    def publish(
+        self, request: PublishRequest, *, on_part_published: PartPublished
+    ) -> PublishResult:
+        """Publish the parts not yet in `request.published_part_ids`, in order.
+
+        Calls `on_part_published(index, external_id)` after each segment is on the
+        network, before sending the next, so a later attempt resumes a thread.
+        Raises `PublishError` for every failure.
+        """
+
+    @abstractmethod
+    def post_url(self, *, account: SocialAccount, external_id: str) -> str:
+        """The address where a person can see a published post."""

@@ -1,0 +1,77 @@
+"""The built-in sandbox network: posts land in Kairos's own database.
+
+It is the network of the embedded default, of demos and of dry runs. Each post
+gets an id and a page served by Kairos (`/sandbox/<handle>/<id>/`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import SocialAccount
+from publishing.models import SandboxPost
+from publishing.networks.base import (
+    NetworkAdapter,
+    PartContent,
+    PartPublished,
+    PublishRequest,
+    PublishResult,
+)
+
+MAX_LENGTH = 5000
+
+
+class SandboxAdapter(NetworkAdapter):
+    network = SocialAccount.Network.SANDBOX
+
+    def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
+        problems = []
+        for number, part in enumerate(parts, start=1):
+            if not part.text.strip() and not part.media:
+                problems.append(f"Part {number} is empty; write some text or remove the part.")
+            if len(part.text) > MAX_LENGTH:
+                problems.append(
+                    f"Part {number} has {len(part.text)} characters; the sandbox takes at "
+                    f"most {MAX_LENGTH}. Shorten it or split it into a thread."
+                )
+        return problems
+
+    def publish(
+        self, request: PublishRequest, *, on_part_published: PartPublished
+    ) -> PublishResult:
+        part_ids = list(request.published_part_ids)
+        for index, part in enumerate(request.parts):
+            if index < len(part_ids):
+                continue
+            reply_to_id = int(part_ids[-1]) if part_ids else None
+            post = self._create(request, index=index, text=part.text, reply_to_id=reply_to_id)
+            part_ids.append(str(post.pk))
+            on_part_published(index, str(post.pk))
+        return PublishResult(
+            external_id=part_ids[0],
+            url=self.post_url(account=request.account, external_id=part_ids[0]),
+            part_ids=tuple(part_ids),
+        )
+
+    def post_url(self, *, account: SocialAccount, external_id: str) -> str:
+        path = reverse("sandbox-post", kwargs={"handle": account.handle, "post_id": external_id})
+        return f"{settings.KAIROS_PUBLIC_URL}{path}"
+
+    @staticmethod
+    def _create(request: PublishRequest, *, index: int, text: str, reply_to_id: int | None):
+        # Its own transaction, as a remote network's would be: the post exists
+        # whatever becomes of the job's bookkeeping afterwards.
+        with transaction.atomic():
+            post, _ = SandboxPost.objects.get_or_create(
+                idempotency_key=f"{request.idempotency_key}:{index}",
+                defaults={
+                    "account": request.account,
+                    "text": text,
+                    "in_reply_to_id": reply_to_id,
+                    "created_at": timezone.now(),
+                },
+            )
+        return post

@@ -1,0 +1,74 @@
+"""The publish job's state machine: the allowed transitions, written down once.
+
+    pending ──► queued ──► running ──► published
+       ▲          │  ▲        │
+       │          │  └(resend)├──► pending (retry later)
+       │          │           ├──► failed
+       │          │           └──► needs_review ──► published | pending | cancelled
+       ├──────────┴──► cancelled
+       └── missed, failed (staff: publish now / retry)
+
+Every change is a compare-and-set: `UPDATE … SET status = new WHERE id = … AND
+status IN (expected)`. Zero rows updated means another process moved the job
+first (a second worker, the sweeper, a member of staff cancelling); the caller
+lost the race and must not act as if it had won. Nothing reads a job, changes
+the status in Python and saves it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Q
+
+from publishing.models import JobStatus, PublishJob
+
+S = JobStatus
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.QUEUED, S.CANCELLED, S.MISSED}),
+    # queued → queued: the message was lost and is sent again with a new lease.
+    S.QUEUED: frozenset({S.QUEUED, S.RUNNING, S.CANCELLED, S.MISSED}),
+    S.RUNNING: frozenset({S.PUBLISHED, S.PENDING, S.FAILED, S.NEEDS_REVIEW}),
+    S.NEEDS_REVIEW: frozenset({S.PUBLISHED, S.PENDING, S.CANCELLED}),
+    S.FAILED: frozenset({S.PENDING}),
+    S.MISSED: frozenset({S.PENDING}),
+    S.PUBLISHED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+ACTIVE = frozenset({S.PENDING, S.QUEUED, S.RUNNING})
+TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+
+class TransitionNotAllowed(ValueError):
+    pass
+
+
+def transition_check(from_statuses: Iterable[str], to_status: str) -> None:
+    for from_status in from_statuses:
+        if to_status not in TRANSITIONS[from_status]:
+            raise TransitionNotAllowed(f"A job cannot go from {from_status} to {to_status}.")
+
+
+def job_transition(
+    *,
+    job_ids: Iterable[int],
+    from_statuses: Iterable[str],
+    to_status: str,
+    now: datetime,
+    extra: Q | None = None,
+    **fields,
+) -> int:
+    """Move the jobs still in one of `from_statuses` to `to_status`; return how many moved.
+
+    `extra` narrows the compare-and-set further (e.g. the attempt number, so a
+    worker whose job was recovered from under it cannot record a stale outcome).
+    """
+    from_statuses = tuple(from_statuses)
+    transition_check(from_statuses, to_status)
+    condition = Q(pk__in=list(job_ids), status__in=from_statuses)
+    if extra is not None:
+        condition &= extra
+    return PublishJob.objects.filter(condition).update(status=to_status, updated_at=now, **fields)

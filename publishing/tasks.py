@@ -1,0 +1,20 @@
+"""Celery's doorways into publishing. Each loads ids, calls a service, and decides nothing."""
+
+from celery import shared_task
+
+from publishing import dispatch, services
+
+
+@shared_task(name="publishing.tasks.dispatch_tick", ignore_result=True)
+def dispatch_tick() -> str:
+    return str(dispatch.tick())
+
+
+@shared_task(
+    name="publishing.tasks.publish_job",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
+def publish_job(job_id: int) -> str:
+    return services.job_execute(job_id=job_id)

@@ -1,0 +1,41 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "KAIROS_DATA_DIR": str(tmp_path),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level=WARNING",
+        env={"DJANGO_SECURE": "true", "DJANGO_SECRET_KEY": "k" * 30 + "-unique-" + "z" * 30},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_a_secret_key_one_is_made_and_kept_private(tmp_path):
+    result = run_manage("check", env={}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "secret_key"
+    assert len(key_file.read_text()) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600

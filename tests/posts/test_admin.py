@@ -1,0 +1,208 @@
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from posts.models import Post
+from publishing.models import JobStatus as S
+from publishing.models import PublishJob
+from publishing.services import job_execute
+from tests.factories import (
+    MembershipFactory,
+    PostFactory,
+    PublishJobFactory,
+    SandboxAccountFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def member(client):
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    membership.user.is_superuser = True
+    membership.user.save()
+    return membership
+
+
+def composer_data(*, workspace, accounts, texts, date="", time="", zone=""):
+    data = {
+        "workspace": workspace.pk,
+        "accounts": [a.pk for a in accounts],
+        "schedule_date": date,
+        "schedule_time": time,
+        "schedule_timezone": zone,
+        "parts-TOTAL_FORMS": len(texts),
+        "parts-INITIAL_FORMS": 0,
+        "parts-MIN_NUM_FORMS": 1,
+        "parts-MAX_NUM_FORMS": 1000,
+        "jobs-TOTAL_FORMS": 0,
+        "jobs-INITIAL_FORMS": 0,
+        "_save": "Save",
+    }
+    for n, text in enumerate(texts):
+        data[f"parts-{n}-position"] = n
+        data[f"parts-{n}-text"] = text
+    return data
+
+
+@time_machine.travel(NOW, tick=False)
+def test_staff_compose_and_schedule_a_post_in_local_time(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    response = client.post(
+        reverse("admin:posts_post_add"),
+        composer_data(
+            workspace=member.workspace,
+            accounts=[account],
+            texts=["Launch day!", "More in the thread"],
+            date="2026-06-01",
+            time="10:01:00",
+            zone="Europe/Paris",
+        ),
+        follow=True,
+    )
+    assert response.status_code == 200
+    post = Post.objects.get()
+    assert [p.text for p in post.parts.all()] == ["Launch day!", "More in the thread"]
+    assert list(post.accounts.all()) == [account]
+    assert post.status == Post.Status.SCHEDULED
+    assert post.schedule.next_occurrence_at == datetime(2026, 6, 1, 8, 1, tzinfo=UTC)
+    assert post.author == member.user
+    page = response.content.decode()
+    assert "Scheduled for 2026-06-01 10:01:00 Europe/Paris (08:01:00 UTC)" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_change_page_shows_local_time_zone_utc_jobs_and_links(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    client.post(
+        reverse("admin:posts_post_add"),
+        composer_data(
+            workspace=member.workspace,
+            accounts=[account],
+            texts=["Hello"],
+            date="2026-06-01",
+            time="09:30",
+            zone="America/New_York",
+        ),
+    )
+    post = Post.objects.get()
+    job = PublishJobFactory(post=post, account=account, status=S.QUEUED)
+    job_execute(job_id=job.pk)
+    job.refresh_from_db()
+    page = client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert "Mon 01 Jun 2026 09:30:00 America/New_York (2026-06-01 13:30:00 UTC)" in page
+    assert job.external_url in page
+    job_page = client.get(reverse("admin:publishing_publishjob_change", args=[job.pk]))
+    assert job_page.status_code == 200
+    assert "Published" in job_page.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_time_in_the_past_saves_a_draft_and_says_why(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    response = client.post(
+        reverse("admin:posts_post_add"),
+        composer_data(
+            workspace=member.workspace,
+            accounts=[account],
+            texts=["Too late"],
+            date="2026-06-01",
+            time="07:00",
+            zone="UTC",
+        ),
+        follow=True,
+    )
+    post = Post.objects.get()
+    assert post.status == Post.Status.DRAFT
+    assert "Saved, but not scheduled" in response.content.decode()
+    assert "has already passed" in response.content.decode()
+
+
+def test_a_date_without_a_time_is_refused_on_the_form(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    response = client.post(
+        reverse("admin:posts_post_add"),
+        composer_data(
+            workspace=member.workspace, accounts=[account], texts=["Hi"], date="2026-06-01"
+        ),
+    )
+    assert response.status_code == 200
+    assert "Give both a date and a time" in response.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_accounts_of_another_workspace_are_refused(client, member):
+    stranger = SandboxAccountFactory()
+    response = client.post(
+        reverse("admin:posts_post_add"),
+        composer_data(workspace=member.workspace, accounts=[stranger], texts=["Hi"]),
+    )
+    assert "belong(s) to another workspace" in response.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_publish_now_and_cancel_actions(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    ready = PostFactory(workspace=member.workspace, accounts=[account])
+    changelist = reverse("admin:posts_post_changelist")
+    response = client.post(
+        changelist, {"action": "publish_now", "_selected_action": [ready.pk]}, follow=True
+    )
+    assert "publishing to 1 account(s) now" in response.content.decode()
+    job = PublishJob.objects.get(post=ready)
+    assert job.status == S.PENDING
+    response = client.post(
+        changelist, {"action": "cancel", "_selected_action": [ready.pk]}, follow=True
+    )
+    assert "Cancelled 1 job(s)." in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == S.CANCELLED
+
+
+def test_deleting_a_post_hides_it_and_restore_brings_it_back(client, member):
+    post = PostFactory(workspace=member.workspace)
+    client.post(reverse("admin:posts_post_delete", args=[post.pk]), {"post": "yes"})
+    post.refresh_from_db()
+    assert post.deleted_at is not None
+    changelist = reverse("admin:posts_post_changelist")
+    listed = client.get(changelist).context["cl"].result_list
+    assert post.pk not in [listed_post.pk for listed_post in listed]
+    client.post(changelist + "?deleted=yes", {"action": "restore", "_selected_action": [post.pk]})
+    post.refresh_from_db()
+    assert (post.deleted_at, post.status) == (None, Post.Status.DRAFT)
+
+
+def test_staff_see_only_their_workspaces(client):
+    membership = MembershipFactory(user=UserFactory(is_superuser=False))
+    membership.user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["posts", "publishing"])
+    )
+    client.force_login(membership.user)
+    mine = PostFactory(workspace=membership.workspace)
+    theirs = PostFactory()
+    listed = client.get(reverse("admin:posts_post_changelist")).context["cl"].result_list
+    assert list(listed) == [mine]
+    assert client.get(reverse("admin:posts_post_change", args=[theirs.pk])).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:posts_post_add",
+        "admin:posts_post_changelist",
+        "admin:publishing_publishjob_changelist",
+        "admin:accounts_socialaccount_add",
+        "admin:accounts_workspace_add",
+        "admin:scheduling_schedule_changelist",
+        "admin:accounts_auditevent_changelist",
+    ],
+)
+def test_admin_pages_render(client, member, name):
+    assert client.get(reverse(name)).status_code == 200

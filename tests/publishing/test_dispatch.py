@@ -1,0 +1,165 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from posts.models import Post
+from publishing import dispatch
+from publishing.models import JobStatus as S
+from publishing.models import PublishJob
+from scheduling.models import Schedule
+from scheduling.services import schedule_once
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tick(django_capture_on_commit_callbacks):
+    """One dispatch tick, with its after-commit sends run as a real commit would."""
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return dispatch.tick(**kwargs)
+
+    return run
+
+
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def scheduled_post(*, at: datetime, accounts: int = 1) -> Post:
+    first = SandboxAccountFactory()
+    others = SandboxAccountFactory.create_batch(accounts - 1, workspace=first.workspace)
+    post = PostFactory(workspace=first.workspace, accounts=[first, *others])
+    with time_machine.travel(at - timedelta(hours=1)):
+        schedule_once(
+            post=post,
+            local_date=at.date(),
+            local_time=at.time(),
+            timezone_name="UTC",
+            actor=None,
+        )
+    return post
+
+
+def test_a_due_schedule_becomes_one_queued_job_per_account(tick, broker_messages):
+    post = scheduled_post(at=NOON, accounts=3)
+    result = tick(now=NOON)
+    jobs = PublishJob.objects.filter(post=post)
+    assert (result.materialized, result.queued) == (1, 3)
+    assert {job.status for job in jobs} == {S.QUEUED}
+    assert {job.occurrence_at for job in jobs} == {NOON}
+    sent = broker_messages("publish")
+    assert sorted(args[0] for _, args in sent) == sorted(job.pk for job in jobs)
+    assert {task for task, _ in sent} == {"publishing.tasks.publish_job"}
+
+
+def test_a_schedule_not_yet_due_is_left_alone(tick, broker_messages):
+    post = scheduled_post(at=NOON)
+    assert not tick(now=NOON - timedelta(seconds=1))
+    assert not PublishJob.objects.filter(post=post).exists()
+    assert broker_messages("publish") == []
+
+
+def test_a_once_schedule_finishes_after_its_occurrence(tick):
+    post = scheduled_post(at=NOON)
+    tick(now=NOON)
+    schedule = Schedule.objects.get(post=post)
+    assert schedule.status == Schedule.Status.FINISHED
+    assert schedule.next_occurrence_at is None
+    assert (schedule.last_occurrence_at, schedule.occurrence_count) == (NOON, 1)
+
+
+def test_ticking_again_creates_nothing_twice(tick, broker_messages):
+    post = scheduled_post(at=NOON, accounts=2)
+    tick(now=NOON)
+    broker_messages("publish")
+    # Even if a schedule were found due again (two beats, a replayed tick), the
+    # unique (post, account, occurrence) key makes materialising idempotent.
+    Schedule.objects.filter(post=post).update(
+        status=Schedule.Status.ACTIVE, next_occurrence_at=NOON
+    )
+    tick(now=NOON + timedelta(seconds=1))
+    assert PublishJob.objects.filter(post=post).count() == 2
+    assert broker_messages("publish") == []
+
+
+def test_a_deleted_post_produces_no_jobs(tick):
+    post = scheduled_post(at=NOON)
+    Post.objects.filter(pk=post.pk).update(deleted_at=NOON)
+    tick(now=NOON)
+    assert not PublishJob.objects.filter(post=post).exists()
+
+
+def test_jobs_are_taken_in_batches_until_none_are_due(tick, broker_messages):
+    account = SandboxAccountFactory()
+    for n in range(7):
+        post = PostFactory(workspace=account.workspace, accounts=[account])
+        PublishJobFactory(post=post, account=account, occurrence_at=NOON - timedelta(seconds=n))
+    result = tick(now=NOON, batch_size=3)
+    assert result.queued == 7
+    assert len(broker_messages("publish")) == 7
+
+
+def test_a_retry_waits_for_its_next_attempt_time(tick, broker_messages):
+    job = PublishJobFactory(occurrence_at=NOON, next_attempt_at=NOON + timedelta(minutes=2))
+    tick(now=NOON + timedelta(minutes=1))
+    job.refresh_from_db()
+    assert job.status == S.PENDING
+    tick(now=NOON + timedelta(minutes=2))
+    job.refresh_from_db()
+    assert job.status == S.QUEUED
+
+
+def test_a_job_past_the_missed_window_is_marked_missed_not_sent(tick, broker_messages):
+    job = PublishJobFactory(occurrence_at=NOON)
+    window = job.post.workspace.missed_post_window
+    result = tick(now=NOON + window + timedelta(seconds=1))
+    job.refresh_from_db()
+    assert (result.missed, job.status) == (1, S.MISSED)
+    assert "missed-post window" in job.error_message
+    assert broker_messages("publish") == []
+    job.post.refresh_from_db()
+    assert job.post.status == Post.Status.MISSED
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again(tick, broker_messages, settings):
+    job = PublishJobFactory(occurrence_at=NOON)
+    tick(now=NOON)
+    assert len(broker_messages("publish")) == 1
+    # The message vanished (broker flushed); nothing happens until the lease ends.
+    assert not tick(now=NOON + settings.KAIROS_QUEUED_LEASE - timedelta(seconds=1))
+    result = tick(now=NOON + settings.KAIROS_QUEUED_LEASE)
+    job.refresh_from_db()
+    assert (result.resent, job.status) == (1, S.QUEUED)
+    assert job.lease_expires_at == NOON + 2 * settings.KAIROS_QUEUED_LEASE
+    assert [args for _, args in broker_messages("publish")] == [[job.pk]]
+
+
+def test_a_broker_that_refuses_messages_loses_nothing(tick, settings, monkeypatch):
+    job = PublishJobFactory(occurrence_at=NOON)
+    from config.celery import app
+
+    # Nothing listens on port 1: every send fails at once.
+    for key, value in {
+        "broker_url": "redis://127.0.0.1:1/0",
+        "broker_connection_timeout": 0.2,
+        "broker_connection_retry": False,
+        "task_publish_retry": False,
+    }.items():
+        monkeypatch.setitem(app.conf, key, value)
+    monkeypatch.setattr(app, "_pool", None)
+    tick(now=NOON)
+    job.refresh_from_db()
+    assert job.status == S.QUEUED
+    assert job.lease_expires_at == NOON + settings.KAIROS_QUEUED_LEASE
+
+
+def test_tick_uses_the_clock_when_not_told_the_time(tick, broker_messages):
+    scheduled_post(at=NOON)
+    with time_machine.travel(NOON + timedelta(milliseconds=300), tick=False):
+        result = tick()
+        assert timezone.now() == NOON + timedelta(milliseconds=300)
+    assert result.queued == 1

@@ -1,0 +1,132 @@
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from accounts.models import AuditEvent
+from posts.models import Post
+from publishing.models import JobStatus as S
+from publishing.models import PublishJob
+from scheduling.models import Schedule
+from scheduling.services import schedule_once
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def post():
+    account = SandboxAccountFactory()
+    return PostFactory(workspace=account.workspace, accounts=[account])
+
+
+@time_machine.travel(NOW)
+def test_the_wall_time_and_zone_are_kept_with_the_instant(post):
+    schedule = schedule_once(
+        post=post,
+        local_date=date(2025, 3, 9),
+        local_time=time(2, 30),
+        timezone_name="America/New_York",
+        actor=None,
+    )
+    schedule.refresh_from_db()
+    # 02:30 does not exist that night in New York: it moves on by the gap (03:30 EDT).
+    assert schedule.next_occurrence_at == datetime(2025, 3, 9, 7, 30, tzinfo=UTC)
+    assert (schedule.local_date, schedule.local_time) == (date(2025, 3, 9), time(2, 30))
+    assert schedule.timezone == "America/New_York"
+    post.refresh_from_db()
+    assert post.status == Post.Status.SCHEDULED
+    event = AuditEvent.objects.get(action="post.scheduled")
+    assert event.data == {
+        "local": "2025-03-09 02:30:00",
+        "timezone": "America/New_York",
+        "utc": "2025-03-09T07:30:00+00:00",
+    }
+
+
+@time_machine.travel(NOW)
+def test_a_time_already_passed_is_refused_with_the_local_time_now(post):
+    with pytest.raises(ValidationError) as caught:
+        schedule_once(
+            post=post,
+            local_date=date(2025, 3, 1),
+            local_time=time(12, 59),
+            timezone_name="Europe/Paris",
+            actor=None,
+        )
+    message = caught.value.message_dict["local_time"][0]
+    assert "has already passed (it is now 2025-03-01 13:00 there)" in message
+    assert not Schedule.objects.exists()
+
+
+@time_machine.travel(NOW)
+def test_an_unknown_zone_is_refused_on_its_field(post):
+    with pytest.raises(ValidationError) as caught:
+        schedule_once(
+            post=post,
+            local_date=date(2025, 3, 2),
+            local_time=time(9),
+            timezone_name="Europe/Pariss",
+            actor=None,
+        )
+    assert "not a known time zone" in caught.value.message_dict["timezone"][0]
+
+
+@time_machine.travel(NOW)
+def test_a_post_without_accounts_cannot_be_scheduled():
+    post = PostFactory()
+    with pytest.raises(ValidationError, match="choose at least one account"):
+        schedule_once(
+            post=post,
+            local_date=date(2025, 3, 2),
+            local_time=time(9),
+            timezone_name="UTC",
+            actor=None,
+        )
+    post.refresh_from_db()
+    assert post.status == Post.Status.DRAFT
+
+
+@time_machine.travel(NOW)
+def test_rescheduling_cancels_jobs_of_the_old_time_that_have_not_started(post):
+    account = post.targets.get().account
+    old = PublishJobFactory(post=post, account=account, occurrence_at=NOW, status=S.PENDING)
+    schedule_once(
+        post=post, local_date=date(2025, 3, 2), local_time=time(9), timezone_name="UTC", actor=None
+    )
+    old.refresh_from_db()
+    assert old.status == S.CANCELLED
+    assert post.schedule.next_occurrence_at == datetime(2025, 3, 2, 9, tzinfo=UTC)
+
+
+@time_machine.travel(NOW)
+def test_rescheduling_while_publishing_is_refused_and_changes_nothing(post):
+    account = post.targets.get().account
+    running = PublishJobFactory(post=post, account=account, status=S.RUNNING)
+    with pytest.raises(ValidationError, match="being published right now"):
+        schedule_once(
+            post=post,
+            local_date=date(2025, 3, 2),
+            local_time=time(9),
+            timezone_name="UTC",
+            actor=None,
+        )
+    running.refresh_from_db()
+    assert running.status == S.RUNNING
+    assert not Schedule.objects.exists()
+
+
+@time_machine.travel(NOW)
+def test_scheduling_a_minute_ahead_is_due_a_minute_later(post):
+    schedule_once(
+        post=post,
+        local_date=date(2025, 3, 1),
+        local_time=time(13, 1),
+        timezone_name="Europe/Paris",
+        actor=None,
+    )
+    assert post.schedule.next_occurrence_at - NOW == timedelta(minutes=1)
+    assert not PublishJob.objects.exists()

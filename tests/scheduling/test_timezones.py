@@ -1,0 +1,42 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from scheduling.timezones import utc_to_wall, wall_to_utc, zone_get
+
+
+@pytest.mark.parametrize(
+    ("zone", "wall", "expected_utc"),
+    [
+        # An ordinary day: Paris is UTC+1 in winter.
+        ("Europe/Paris", datetime(2026, 1, 15, 9, 0), datetime(2026, 1, 15, 8, 0)),
+        # Spring forward, New York skips 02:00-03:00: 02:30 moves on by the gap to 03:30 EDT.
+        ("America/New_York", datetime(2025, 3, 9, 2, 30), datetime(2025, 3, 9, 7, 30)),
+        # Fall back, New York repeats 01:00-02:00: 01:30 is the first one, EDT.
+        ("America/New_York", datetime(2025, 11, 2, 1, 30), datetime(2025, 11, 2, 5, 30)),
+        # Lord Howe moves by 30 minutes: 02:15 on the spring day becomes 02:45.
+        ("Australia/Lord_Howe", datetime(2025, 10, 5, 2, 15), datetime(2025, 10, 4, 15, 45)),
+        # Kolkata has no DST at all.
+        ("Asia/Kolkata", datetime(2025, 3, 30, 2, 30), datetime(2025, 3, 29, 21, 0)),
+    ],
+)
+def test_wall_time_to_utc(zone, wall, expected_utc):
+    assert wall_to_utc(wall, zone_get(zone)) == expected_utc.replace(tzinfo=UTC)
+
+
+def test_a_gap_time_reads_back_moved_forward_by_the_gap():
+    zone = zone_get("America/New_York")
+    back = utc_to_wall(wall_to_utc(datetime(2025, 3, 9, 2, 30), zone), zone)
+    assert (back.hour, back.minute, back.tzname()) == (3, 30, "EDT")
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "", " Europe/Paris", "../etc/passwd"])
+def test_unknown_zone_names_are_refused_with_advice(name):
+    with pytest.raises(ValidationError, match="IANA name such as Europe/Paris"):
+        zone_get(name)
+
+
+def test_wall_to_utc_takes_only_naive_times():
+    with pytest.raises(ValueError, match="naive"):
+        wall_to_utc(datetime(2026, 1, 1, tzinfo=UTC), zone_get("UTC"))
