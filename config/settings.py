@@ -174,7 +174,7 @@ KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
 
 # --- Celery ---------------------------------------------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
