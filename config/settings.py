@@ -171,6 +171,9 @@ KAIROS_QUEUED_LEASE = timedelta(seconds=env.int("KAIROS_QUEUED_LEASE_SECONDS", d
 # Hard limit for one publish attempt; a job running past its lease is recovered.
 KAIROS_TASK_TIME_LIMIT = env.int("KAIROS_TASK_TIME_LIMIT", default=120)
 KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
+# After an attempt whose outcome is unknown, how long to let the network settle
+# before asking it whether the post exists.
+KAIROS_RECONCILE_DELAY = timedelta(seconds=env.int("KAIROS_RECONCILE_DELAY_SECONDS", default=10))
 
 # --- Celery ---------------------------------------------------------------------
 
@@ -206,6 +209,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = KAIROS_TASK_TIME_LIMIT - 10
 CELERY_TASK_ROUTES = {
     "publishing.tasks.dispatch_tick": {"queue": "dispatch"},
     "publishing.tasks.publish_job": {"queue": "publish"},
+    "publishing.tasks.reconcile_job": {"queue": "publish"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -14,6 +14,9 @@ task) and safe to interrupt at any point:
   sending fails, or the message is lost later (a broker restart, a worker killed
   before it acknowledged), the job stays queued and is sent again when its lease
   runs out.
+* A job still running when its lease ran out was cut short (a killed worker, an
+  answer that never came). The tick takes it over by raising its claim token and
+  sends a reconciliation task, which asks the network before anything is retried.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from posts.models import Target
+from publishing.execution import job_is_missed, job_missed_message
 from publishing.models import JobStatus, PublishJob
-from publishing.services import job_is_missed, job_missed_message, post_status_rollup
+from publishing.services import post_status_rollup
 from publishing.states import job_transition
 from scheduling.models import Schedule
 from scheduling.selectors import schedule_occurrence_after
@@ -50,9 +55,10 @@ class TickResult:
     queued: int = 0
     resent: int = 0
     missed: int = 0
+    recovered: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.materialized, self.queued, self.resent, self.missed))
+        return any((self.materialized, self.queued, self.resent, self.missed, self.recovered))
 
 
 def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickResult:
@@ -64,11 +70,13 @@ def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickR
         materialized = occurrences_materialize(now=at, limit=batch_size)
         queued, missed = jobs_dispatch(now=at, limit=batch_size)
         resent = jobs_resend_lost(now=at, limit=batch_size)
+        recovered = jobs_recover(now=at, limit=batch_size)
         result.materialized += materialized
         result.queued += queued
         result.missed += missed
         result.resent += resent
-        if max(materialized, queued + missed, resent) < batch_size:
+        result.recovered += recovered
+        if max(materialized, queued + missed, resent, recovered) < batch_size:
             break
     if result:
         logger.info("tick: %s", result)
@@ -186,6 +194,44 @@ def jobs_resend_lost(*, now: datetime, limit: int) -> int:
         logger.warning("resending %d job(s) whose message was lost", resent)
         transaction.on_commit(lambda: jobs_send(lost))
     return resent
+
+
+def jobs_recover(*, now: datetime, limit: int) -> int:
+    """Take over running jobs whose lease ran out and send each to reconciliation."""
+    with transaction.atomic():
+        expired = list(
+            PublishJob.objects.select_for_update(skip_locked=True)
+            .filter(status=S.RUNNING, lease_expires_at__lte=now)
+            .order_by("lease_expires_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not expired:
+            return 0
+        # Raising the token fences off the holder that was cut short; the new
+        # lease covers the look-up and keeps other ticks from taking it again.
+        PublishJob.objects.filter(
+            pk__in=expired, status=S.RUNNING, lease_expires_at__lte=now
+        ).update(
+            claim_token=F("claim_token") + 1,
+            lease_expires_at=now + settings.KAIROS_RUNNING_LEASE,
+            updated_at=now,
+        )
+        claims = list(PublishJob.objects.filter(pk__in=expired).values_list("pk", "claim_token"))
+        logger.warning("recovering %d job(s) cut short mid-attempt", len(claims))
+        transaction.on_commit(lambda: reconciliations_send(claims))
+    return len(claims)
+
+
+def reconciliations_send(claims: Sequence[tuple[int, int]]) -> None:
+    from publishing.tasks import reconcile_job
+
+    try:
+        with reconcile_job.app.producer_or_acquire() as producer:
+            for job_id, token in claims:
+                reconcile_job.apply_async(args=(job_id, token), producer=producer)
+    except Exception:
+        # Lost nothing: the jobs stay running, and are taken again when this lease ends.
+        logger.exception("could not send %d reconciliation(s)", len(claims))
 
 
 def jobs_send(job_ids: Sequence[int]) -> None:

@@ -38,6 +38,12 @@ class PublishJob(models.Model):
         help_text="Queued: sent again after this. Running: recovered after this.",
     )
     attempt_count = models.PositiveSmallIntegerField(default=0)
+    # Raised by every claim of a running job (a worker starting an attempt, the
+    # sweeper taking it for reconciliation). Writes about a running job carry the
+    # token they were given, so a holder whose lease was taken writes nothing.
+    claim_token = models.PositiveIntegerField(default=0)
+    # Look-ups on the network that could not say whether the post exists.
+    reconcile_count = models.PositiveSmallIntegerField(default=0)
     external_id = models.CharField(max_length=64, blank=True)
     external_url = models.URLField(max_length=500, blank=True)
     # Ids of the thread segments already on the network, in order, saved one by one.
@@ -123,3 +129,31 @@ class SandboxPost(models.Model):
 
     def __str__(self) -> str:
         return f"Sandbox post {self.pk} by {self.account}"
+
+
+class RateLimitWindow(models.Model):
+    """What a network last said about one of its rate-limit windows, shared by all workers.
+
+    `key` names whose window it is: an account (`account:<id>`) or the app
+    (`app`). Rows are upserted from response headers; nothing else writes them.
+    """
+
+    network = models.CharField(max_length=16)
+    key = models.CharField(max_length=64)
+    endpoint = models.CharField(max_length=64)
+    window = models.CharField(max_length=16, help_text="e.g. 15m or 24h")
+    limit = models.PositiveIntegerField()
+    remaining = models.PositiveIntegerField()
+    resets_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "key", "endpoint", "window"], name="rate_limit_window_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        left = f"{self.remaining}/{self.limit}"
+        return f"{self.network} {self.key} {self.endpoint} {self.window}: {left} left"

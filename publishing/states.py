@@ -1,7 +1,8 @@
 """The publish job's state machine: the allowed transitions, written down once.
 
     pending ──► queued ──► running ──► published
-       ▲          │  ▲        │
+       ▲          │  ▲        │  ▲
+       │          │  │        │  └ (recovery: reconcile with the network)
        │          │  └(resend)├──► pending (retry later)
        │          │           ├──► failed
        │          │           └──► needs_review ──► published | pending | cancelled
@@ -29,7 +30,8 @@ S = JobStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.QUEUED, S.CANCELLED, S.MISSED}),
     # queued → queued: the message was lost and is sent again with a new lease.
-    S.QUEUED: frozenset({S.QUEUED, S.RUNNING, S.CANCELLED, S.MISSED}),
+    # queued → pending: deferred before calling the network (a spent rate limit).
+    S.QUEUED: frozenset({S.QUEUED, S.PENDING, S.RUNNING, S.CANCELLED, S.MISSED}),
     S.RUNNING: frozenset({S.PUBLISHED, S.PENDING, S.FAILED, S.NEEDS_REVIEW}),
     S.NEEDS_REVIEW: frozenset({S.PUBLISHED, S.PENDING, S.CANCELLED}),
     S.FAILED: frozenset({S.PENDING}),

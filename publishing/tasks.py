@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from publishing import dispatch, services
+from publishing import dispatch, execution
 
 
 @shared_task(name="publishing.tasks.dispatch_tick", ignore_result=True)
@@ -17,4 +17,14 @@ def dispatch_tick() -> str:
     reject_on_worker_lost=False,
 )
 def publish_job(job_id: int) -> str:
-    return services.job_execute(job_id=job_id)
+    return execution.job_execute(job_id=job_id)
+
+
+@shared_task(
+    name="publishing.tasks.reconcile_job",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
+def reconcile_job(job_id: int, token: int) -> str:
+    return execution.job_reconcile(job_id=job_id, token=token)

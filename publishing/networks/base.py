@@ -88,6 +88,22 @@ class PublishError(Exception):
 PartPublished = Callable[[int, str], None]
 
 
+class Presence(StrEnum):
+    """What a look-up on the network found out about a post we may have made."""
+
+    FOUND = "found"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    presence: Presence
+    external_id: str = ""
+    # Why the network could not answer, for staff when it never can.
+    reason: str = ""
+
+
 class NetworkAdapter(ABC):
     network: str
 
@@ -104,6 +120,15 @@ class NetworkAdapter(ABC):
         Calls `on_part_published(index, external_id)` after each segment is on the
         network, before sending the next, so a later attempt resumes a thread.
         Raises `PublishError` for every failure.
+        """
+
+    @abstractmethod
+    def find_part(self, request: PublishRequest, *, index: int, since: datetime) -> Lookup:
+        """Whether part `index` of the request is on the network, posted at `since` or later.
+
+        Asked when an attempt was interrupted after its request may have been
+        accepted. FOUND and ABSENT must be certain; anything less is UNKNOWN, and
+        Kairos asks again later or leaves the decision to staff.
         """
 
     @abstractmethod

@@ -14,9 +14,11 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from publishing.models import SandboxPost
 from publishing.networks.base import (
+    Lookup,
     NetworkAdapter,
     PartContent,
     PartPublished,
+    Presence,
     PublishRequest,
     PublishResult,
 )
@@ -56,6 +58,13 @@ class SandboxAdapter(NetworkAdapter):
             part_ids=tuple(part_ids),
         )
 
+    def find_part(self, request: PublishRequest, *, index: int, since) -> Lookup:
+        # The sandbox honours idempotency keys, so the look-up is exact.
+        post = SandboxPost.objects.filter(idempotency_key=_key(request, index)).first()
+        if post is None:
+            return Lookup(presence=Presence.ABSENT)
+        return Lookup(presence=Presence.FOUND, external_id=str(post.pk))
+
     def post_url(self, *, account: SocialAccount, external_id: str) -> str:
         path = reverse("sandbox-post", kwargs={"handle": account.handle, "post_id": external_id})
         return f"{settings.KAIROS_PUBLIC_URL}{path}"
@@ -66,7 +75,7 @@ class SandboxAdapter(NetworkAdapter):
         # whatever becomes of the job's bookkeeping afterwards.
         with transaction.atomic():
             post, _ = SandboxPost.objects.get_or_create(
-                idempotency_key=f"{request.idempotency_key}:{index}",
+                idempotency_key=_key(request, index),
                 defaults={
                     "account": request.account,
                     "text": text,
@@ -75,3 +84,7 @@ class SandboxAdapter(NetworkAdapter):
                 },
             )
         return post
+
+
+def _key(request: PublishRequest, index: int) -> str:
+    return f"{request.idempotency_key}:{index}"

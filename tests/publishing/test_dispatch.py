@@ -163,3 +163,18 @@ def test_tick_uses_the_clock_when_not_told_the_time(tick, broker_messages):
         result = tick()
         assert timezone.now() == NOON + timedelta(milliseconds=300)
     assert result.queued == 1
+
+
+def test_a_job_running_past_its_lease_is_taken_over_for_reconciliation(tick, broker_messages):
+    job = PublishJobFactory(
+        occurrence_at=NOON, status=S.RUNNING, claim_token=4, lease_expires_at=NOON
+    )
+    assert not tick(now=NOON - timedelta(seconds=1)).recovered
+    result = tick(now=NOON)
+    job.refresh_from_db()
+    assert result.recovered == 1
+    assert (job.status, job.claim_token) == (S.RUNNING, 5)
+    assert job.lease_expires_at > NOON
+    assert broker_messages("publish") == [("publishing.tasks.reconcile_job", [job.pk, 5])]
+    # The new lease keeps the next tick from taking it again.
+    assert not tick(now=NOON + timedelta(seconds=1)).recovered

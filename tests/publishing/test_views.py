@@ -1,7 +1,7 @@
 import pytest
 
+from publishing.execution import job_execute
 from publishing.models import SandboxPost
-from publishing.services import job_execute
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
