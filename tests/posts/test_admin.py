@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from posts.models import Post
+from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
-from publishing.services import job_execute
 from tests.factories import (
     MembershipFactory,
     PostFactory,
