@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 
@@ -117,3 +118,42 @@ def demo_workspace_ensure() -> Workspace | None:
     workspace = workspace_create(name="Demo", owner=owners.first())
     social_account_create_sandbox(workspace=workspace, handle="demo", display_name="Kairos Demo")
     return workspace
+
+
+def social_account_credentials(*, account: SocialAccount) -> dict:
+    """The account's network credentials (tokens). Never log or display them."""
+    return json.loads(account.credentials) if account.credentials else {}
+
+
+@transaction.atomic
+def social_account_connect_x(
+    *,
+    workspace: Workspace,
+    external_id: str,
+    handle: str,
+    access_token: str,
+    refresh_token: str = "",
+    display_name: str = "",
+    actor=None,
+) -> SocialAccount:
+    """Store (or update) an X account and its user access token."""
+    account, created = SocialAccount.objects.update_or_create(
+        workspace=workspace,
+        network=SocialAccount.Network.X,
+        external_id=external_id,
+        defaults={
+            "handle": handle.lstrip("@"),
+            "display_name": display_name or handle.lstrip("@"),
+            "status": SocialAccount.Status.ACTIVE,
+            "credentials": json.dumps(
+                {"access_token": access_token, "refresh_token": refresh_token}
+            ),
+        },
+    )
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action="account.connected" if created else "account.reconnected",
+        subject=account,
+    )
+    return account

@@ -175,6 +175,14 @@ KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
 # before asking it whether the post exists.
 KAIROS_RECONCILE_DELAY = timedelta(seconds=env.int("KAIROS_RECONCILE_DELAY_SECONDS", default=10))
 
+# --- Networks -------------------------------------------------------------------
+
+# X API v2. Tests and benchmarks point this at the fake X (fakex/).
+X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.x.com").rstrip("/")
+X_WEB_URL = env.str("X_WEB_URL", default="https://x.com").rstrip("/")
+X_CONNECT_TIMEOUT = env.float("X_CONNECT_TIMEOUT_SECONDS", default=5.0)
+X_READ_TIMEOUT = env.float("X_READ_TIMEOUT_SECONDS", default=20.0)
+
 # --- Celery ---------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")

@@ -1,7 +1,10 @@
 from publishing.networks.base import NetworkAdapter
 from publishing.networks.sandbox import SandboxAdapter
+from publishing.networks.x import XAdapter
 
-_ADAPTERS: dict[str, NetworkAdapter] = {adapter.network: adapter for adapter in (SandboxAdapter(),)}
+_ADAPTERS: dict[str, NetworkAdapter] = {
+    adapter.network: adapter for adapter in (SandboxAdapter(), XAdapter())
+}
 
 
 class NetworkNotSupported(LookupError):
