@@ -1,9 +1,23 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin import WorkspaceScopedAdmin
-from publishing.models import PublishAttempt, PublishJob, SandboxPost
-from publishing.services import job_retry
+from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
+from publishing.services import job_cancel, job_mark_published, job_retry
+
+
+class MarkPublishedForm(forms.Form):
+    url = forms.URLField(
+        assume_scheme="https",
+        label="Link of the post",
+        max_length=500,
+        help_text="Open the account on the network, find the post, and paste its link.",
+    )
 
 
 class PublishAttemptInline(admin.TabularInline):
@@ -45,7 +59,8 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
     search_fields = ["external_id", "post__parts__text"]
     date_hierarchy = "occurrence_at"
     inlines = [PublishAttemptInline]
-    actions = ["retry"]
+    actions = ["retry", "cancel"]
+    change_form_template = "admin/publishing/publishjob/change_form.html"
     readonly_fields = [
         "post",
         "account",
@@ -77,6 +92,67 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
         if not job.external_url:
             return "—"
         return format_html('<a href="{0}" target="_blank">{0}</a>', job.external_url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:job_id>/mark-published/",
+                self.admin_site.admin_view(self.mark_published_view),
+                name="publishing_publishjob_mark_published",
+            ),
+            *super().get_urls(),
+        ]
+
+    def mark_published_view(self, request, job_id: int):
+        job = get_object_or_404(self.get_queryset(request), pk=job_id)
+        if not self.has_change_permission(request, job):
+            raise PermissionDenied
+        change_url = reverse("admin:publishing_publishjob_change", args=[job.pk])
+        form = MarkPublishedForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                marked = job_mark_published(
+                    job=job, url=form.cleaned_data["url"], actor=request.user
+                )
+            except ValidationError as exc:
+                form.add_error("url", exc.message_dict["url"])
+            else:
+                if marked:
+                    self.message_user(request, f"Job {job.pk} is recorded as published.")
+                else:
+                    self.message_user(
+                        request,
+                        f"Job {job.pk} is {job.get_status_display().lower()} now, no longer "
+                        "waiting for review; nothing was changed.",
+                        messages.WARNING,
+                    )
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Mark job {job.pk} as published",
+            "job": job,
+            "form": form,
+            "opts": self.model._meta,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/publishing/publishjob/mark_published.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "needs_review": JobStatus.NEEDS_REVIEW}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Cancel (jobs not yet running, or waiting for review)")
+    def cancel(self, request, queryset):
+        for job in queryset.select_related("post__workspace"):
+            if job_cancel(job=job, actor=request.user):
+                self.message_user(request, f"Job {job.pk} is cancelled.", messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    f"Job {job.pk} is {job.get_status_display().lower()}; it can no longer "
+                    "be cancelled.",
+                    messages.WARNING,
+                )
 
     @admin.action(description="Retry (failed, missed or needs-review jobs only)")
     def retry(self, request, queryset):

@@ -243,3 +243,61 @@ def job_retry(*, job: PublishJob, actor, now: datetime | None = None) -> bool:
                 to_status=S.PENDING,
             )
     return bool(moved)
+
+
+def job_cancel(*, job: PublishJob, actor, now: datetime | None = None) -> bool:
+    """Stop one job that has not started or that staff reviewed; False if it is too late."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        moved = job_transition(
+            job_ids=[job.pk],
+            from_statuses=[S.PENDING, S.QUEUED, S.NEEDS_REVIEW],
+            to_status=S.CANCELLED,
+            now=now,
+            lease_expires_at=None,
+            error_message="Cancelled by staff.",
+        )
+        if moved:
+            post_status_rollup(post_id=job.post_id)
+            audit_record(
+                workspace=job.post.workspace,
+                actor=actor,
+                action="job.cancelled",
+                subject=job,
+                from_status=job.status,
+                to_status=S.CANCELLED,
+            )
+    return bool(moved)
+
+
+def job_mark_published(*, job: PublishJob, url: str, actor, now: datetime | None = None) -> bool:
+    """Staff found the post on the network: record it as published with its link."""
+    now = now or timezone.now()
+    url = url.strip()
+    if not url.startswith(("https://", "http://")):
+        raise ValidationError({"url": "Paste the full link of the post, starting with https://."})
+    external_id = url.rstrip("/").rsplit("/", 1)[-1]
+    with transaction.atomic():
+        moved = job_transition(
+            job_ids=[job.pk],
+            from_statuses=[S.NEEDS_REVIEW],
+            to_status=S.PUBLISHED,
+            now=now,
+            external_id=external_id[:64],
+            external_url=url,
+            published_at=now,
+            error_kind="",
+            error_message="",
+        )
+        if moved:
+            post_status_rollup(post_id=job.post_id)
+            audit_record(
+                workspace=job.post.workspace,
+                actor=actor,
+                action="job.marked_published",
+                subject=job,
+                from_status=S.NEEDS_REVIEW,
+                to_status=S.PUBLISHED,
+                data={"url": url},
+            )
+    return bool(moved)
