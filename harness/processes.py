@@ -145,8 +145,13 @@ class ManagedProcess:
 
     def run(self, timeout: float) -> None:
         """Start a one-shot command and wait until it exits with status 0."""
-        popen = self.start()._popen
-        assert popen is not None  # Set by start().
+        self.start().wait_for_exit(timeout)
+
+    def wait_for_exit(self, timeout: float) -> None:
+        """Wait until the running command exits with status 0; raise with its log otherwise."""
+        popen = self._popen
+        if popen is None:
+            raise HarnessError(f"{self!r} was never started")
         try:
             status = popen.wait(timeout)
         except subprocess.TimeoutExpired:

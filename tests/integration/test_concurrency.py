@@ -1,0 +1,156 @@
+"""Races run for real: several processes against one PostgreSQL database.
+
+Each contender is a separate Python process (tests/integration/contender.py)
+released at the same instant; the database must come out as if the work had
+been done once.
+"""
+
+import base64
+import json
+import random
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from harness.processes import ManagedProcess
+from posts.models import Post, PostPart, Target
+from publishing.models import JobStatus as S
+from publishing.models import PublishAttempt, PublishJob, SandboxPost
+from scheduling.models import Schedule
+from tests.factories import SandboxAccountFactory, WorkspaceFactory
+from tests.integration.conftest import ROOT, _process_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def race(tmp_path: Path, commands: list[list[str]], *, timeout: float = 120) -> None:
+    """Start one process per command, release them together, wait for all to succeed."""
+    go = tmp_path / "go"
+    env = _process_env(tmp_path)
+    contenders = [
+        ManagedProcess(
+            [sys.executable, "-m", "tests.integration.contender", str(go), *command],
+            log_path=tmp_path / f"contender-{n}.log",
+            env=env,
+            cwd=ROOT,
+        ).start()
+        for n, command in enumerate(commands)
+    ]
+    try:
+        go.touch()
+        for contender in contenders:
+            contender.wait_for_exit(timeout=timeout)
+    finally:
+        for contender in contenders:
+            contender.terminate()
+
+
+def posts_with_targets(count: int, *, accounts: int, due) -> list[Post]:
+    workspace = WorkspaceFactory()
+    targets = SandboxAccountFactory.create_batch(accounts, workspace=workspace)
+    posts = Post.objects.bulk_create(Post(workspace=workspace) for _ in range(count))
+    PostPart.objects.bulk_create(PostPart(post=p, text=f"race #{p.pk}") for p in posts)
+    Target.objects.bulk_create(Target(post=p, account=a) for p in posts for a in targets)
+    Schedule.objects.bulk_create(
+        Schedule(
+            post=p,
+            local_date=due.date(),
+            local_time=due.time(),
+            timezone="UTC",
+            next_occurrence_at=due,
+        )
+        for p in posts
+    )
+    return posts
+
+
+def published_job_ids_in_broker() -> Counter:
+    """The job ids of the publish_job messages waiting in Redis, with how often each."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    counted = Counter()
+    for raw in client.lrange("publish", 0, -1):
+        message = json.loads(raw)
+        args, _, _ = json.loads(base64.b64decode(message["body"]))
+        counted[args[0]] += 1
+    return counted
+
+
+def test_ticks_racing_each_other_create_and_send_every_job_once(tmp_path):
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    due = (timezone.now() - timedelta(seconds=1)).replace(microsecond=0)
+    posts_with_targets(300, accounts=2, due=due)
+    race(tmp_path, [["tick", "5"]] * 4)
+    jobs = PublishJob.objects.all()
+    assert jobs.count() == 600
+    assert set(jobs.values_list("status", flat=True)) == {S.QUEUED}
+    sent = published_job_ids_in_broker()
+    assert set(sent) == set(jobs.values_list("pk", flat=True))
+    assert set(sent.values()) == {1}, "a job was sent more than once"
+    assert not Schedule.objects.filter(status=Schedule.Status.ACTIVE).exists()
+
+
+def queued_jobs(count: int) -> list[int]:
+    due = timezone.now() - timedelta(seconds=1)
+    posts = posts_with_targets(count, accounts=1, due=due)
+    Schedule.objects.all().delete()
+    target = {t.post_id: t.account_id for t in Target.objects.filter(post__in=posts)}
+    jobs = PublishJob.objects.bulk_create(
+        PublishJob(
+            post=p,
+            account_id=target[p.pk],
+            occurrence_at=due,
+            due_at=due,
+            next_attempt_at=due,
+            status=S.QUEUED,
+            lease_expires_at=due + timedelta(minutes=5),
+        )
+        for p in posts
+    )
+    return [job.pk for job in jobs]
+
+
+def shuffled(ids: list[int], seed: int) -> list[str]:
+    copy = [str(i) for i in ids]
+    random.Random(seed).shuffle(copy)
+    return copy
+
+
+def test_workers_racing_for_the_same_jobs_publish_each_once(tmp_path):
+    ids = queued_jobs(150)
+    race(tmp_path, [["execute", *shuffled(ids, seed)] for seed in range(4)])
+    assert set(PublishJob.objects.values_list("status", flat=True)) == {S.PUBLISHED}
+    assert PublishAttempt.objects.count() == 150
+    per_job = Counter(
+        key.split(":")[0] for key in SandboxPost.objects.values_list("idempotency_key", flat=True)
+    )
+    assert len(per_job) == 150
+    assert set(per_job.values()) == {1}
+
+
+def test_cancelling_while_workers_publish_never_does_both(tmp_path):
+    ids = queued_jobs(150)
+    post_ids = [str(pk) for pk in PublishJob.objects.values_list("post_id", flat=True)]
+    race(
+        tmp_path,
+        [
+            *[["execute", *shuffled(ids, seed)] for seed in range(2)],
+            ["cancel", *shuffled(post_ids, 99)],
+        ],
+    )
+    statuses = Counter(PublishJob.objects.values_list("status", flat=True))
+    assert set(statuses) <= {S.PUBLISHED, S.CANCELLED}
+    assert sum(statuses.values()) == 150
+    published_keys = {
+        f"kairos-job-{pk}:0"
+        for pk in PublishJob.objects.filter(status=S.PUBLISHED).values_list("pk", flat=True)
+    }
+    assert set(SandboxPost.objects.values_list("idempotency_key", flat=True)) == published_keys
+    cancelled = PublishJob.objects.filter(status=S.CANCELLED)
+    assert not PublishAttempt.objects.filter(job__in=cancelled).exists()
+    print(f"\nrace outcome: {dict(statuses)}")
