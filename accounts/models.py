@@ -23,6 +23,11 @@ class Workspace(models.Model):
         validators=[validate_timezone_name],
         help_text="IANA zone used when a schedule names none, e.g. Europe/Paris.",
     )
+    publishing_paused_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set: nothing of this workspace is published until it is resumed.",
+    )
     missed_post_window = models.DurationField(
         default=timedelta(hours=6),
         help_text="A post that could not start within this long after its time is marked "
@@ -73,6 +78,7 @@ class SocialAccount(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         NEEDS_REAUTH = "needs_reauth", "Needs reconnecting"
+        PAUSED = "paused", "Paused"
         DISABLED = "disabled", "Disabled"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="accounts")

@@ -86,11 +86,28 @@ class Post(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         MISSED = "missed", "Missed"
 
+    class Priority(models.IntegerChoices):
+        # Lower goes first, as Celery's priorities on Redis do.
+        URGENT = 0, "Urgent"
+        HIGH = 3, "High"
+        NORMAL = 5, "Normal"
+        LOW = 8, "Low"
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices,
+        default=Priority.NORMAL,
+        help_text="Orders due posts when many are due at once or a rate limit holds them.",
+    )
+    text_variants = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Recurring posts: other texts for part 1, used in turn (X refuses repeats).",
+    )
     campaign = models.ForeignKey(
         Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
     )

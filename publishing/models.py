@@ -26,6 +26,10 @@ class PublishJob(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="jobs")
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="jobs")
     occurrence_at = models.DateTimeField(help_text="The instant this occurrence was due.")
+    occurrence_number = models.PositiveIntegerField(
+        default=1, help_text="Which occurrence of its schedule this is (1 for the first)."
+    )
+    priority = models.PositiveSmallIntegerField(default=5, help_text="Copied from the post.")
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     due_at = models.DateTimeField(
         help_text="When the job is meant to go out: the occurrence, or when staff asked "
@@ -62,8 +66,9 @@ class PublishJob(models.Model):
             ),
         ]
         indexes = [
+            # Due jobs, most urgent first: read in index order, stopping at the batch.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["priority", "next_attempt_at"],
                 condition=Q(status="pending"),
                 name="publish_job_due_idx",
             ),
