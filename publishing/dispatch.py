@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import SocialAccount
 from posts.models import Target
 from publishing.execution import job_is_missed, job_missed_message
 from publishing.models import JobStatus, PublishJob
@@ -89,25 +90,28 @@ def occurrences_materialize(*, now: datetime, limit: int) -> int:
         due = list(
             Schedule.objects.select_for_update(skip_locked=True)
             .filter(status=Schedule.Status.ACTIVE, next_occurrence_at__lte=now)
-            .order_by("next_occurrence_at")[:limit]
+            .order_by("next_occurrence_at")
+            .prefetch_related("changes")[:limit]
         )
         if not due:
             return 0
-        accounts_by_post: dict[int, list[int]] = {}
-        for post_id, account_id in Target.objects.filter(
+        targets_by_post: dict[int, list[tuple[int, int]]] = {}
+        for post_id, account_id, priority in Target.objects.filter(
             post_id__in=[schedule.post_id for schedule in due], post__deleted_at__isnull=True
-        ).values_list("post_id", "account_id"):
-            accounts_by_post.setdefault(post_id, []).append(account_id)
+        ).values_list("post_id", "account_id", "post__priority"):
+            targets_by_post.setdefault(post_id, []).append((account_id, priority))
         jobs = [
             PublishJob(
                 post_id=schedule.post_id,
                 account_id=account_id,
                 occurrence_at=schedule.next_occurrence_at,
+                occurrence_number=schedule.occurrence_count + 1,
+                priority=priority,
                 due_at=schedule.next_occurrence_at,
                 next_attempt_at=schedule.next_occurrence_at,
             )
             for schedule in due
-            for account_id in accounts_by_post.get(schedule.post_id, ())
+            for account_id, priority in targets_by_post.get(schedule.post_id, ())
         ]
         PublishJob.objects.bulk_create(jobs, ignore_conflicts=True)
         for schedule in due:
@@ -135,23 +139,34 @@ def occurrences_materialize(*, now: datetime, limit: int) -> int:
 
 
 def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
-    """Queue due pending jobs and send them after commit; return (queued, missed)."""
+    """Queue due pending jobs, most urgent first, and send them after commit.
+
+    Jobs of a paused workspace, or of an account that is not active (paused,
+    waiting to be reconnected), stay pending: they neither fail nor spend
+    attempts, and go out on resuming if still within the missed-post window.
+    Returns (queued, missed).
+    """
     with transaction.atomic():
         due = list(
             PublishJob.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=S.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", "post_id", "due_at", "post__workspace__missed_post_window")[:limit]
+            .filter(
+                status=S.PENDING,
+                next_attempt_at__lte=now,
+                post__workspace__publishing_paused_at__isnull=True,
+                account__status=SocialAccount.Status.ACTIVE,
+            )
+            .order_by("priority", "next_attempt_at")
+            .values_list(
+                "pk", "post_id", "due_at", "post__workspace__missed_post_window", "priority"
+            )[:limit]
         )
         if not due:
             return 0, 0
         missed = [
             (pk, post_id, window)
-            for pk, post_id, due_at, window in due
+            for pk, post_id, due_at, window, _ in due
             if job_is_missed(due_at=due_at, window=window, now=now)
         ]
-        missed_ids = {pk for pk, _, _ in missed}
-        send_ids = [pk for pk, *_ in due if pk not in missed_ids]
         for pk, _, window in missed:
             job_transition(
                 job_ids=[pk],
@@ -162,14 +177,16 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
             )
         for post_id in {post_id for _, post_id, _ in missed}:
             post_status_rollup(post_id=post_id)
+        missed_ids = {pk for pk, _, _ in missed}
+        sends = [(pk, priority) for pk, _, _, _, priority in due if pk not in missed_ids]
         queued = job_transition(
-            job_ids=send_ids,
+            job_ids=[pk for pk, _ in sends],
             from_statuses=[S.PENDING],
             to_status=S.QUEUED,
             now=now,
             lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
         )
-        transaction.on_commit(lambda: jobs_send(send_ids))
+        transaction.on_commit(lambda: jobs_send(sends))
     return queued, len(missed)
 
 
@@ -180,12 +197,12 @@ def jobs_resend_lost(*, now: datetime, limit: int) -> int:
             PublishJob.objects.select_for_update(skip_locked=True)
             .filter(status=S.QUEUED, lease_expires_at__lte=now)
             .order_by("lease_expires_at")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "priority")[:limit]
         )
         if not lost:
             return 0
         resent = job_transition(
-            job_ids=lost,
+            job_ids=[pk for pk, _ in lost],
             from_statuses=[S.QUEUED],
             to_status=S.QUEUED,
             now=now,
@@ -225,28 +242,24 @@ def jobs_recover(*, now: datetime, limit: int) -> int:
 def reconciliations_send(claims: Sequence[tuple[int, int]]) -> None:
     from publishing.tasks import reconcile_job
 
-    try:
-        with reconcile_job.app.producer_or_acquire() as producer:
-            for job_id, token in claims:
-                reconcile_job.apply_async(args=(job_id, token), producer=producer)
-    except Exception:
-        # Lost nothing: the jobs stay running, and are taken again when this lease ends.
-        logger.exception("could not send %d reconciliation(s)", len(claims))
+    _send(reconcile_job, [((job_id, token), None) for job_id, token in claims])
 
 
-def jobs_send(job_ids: Sequence[int]) -> None:
-    """Ring the doorbell for each job, over one broker connection.
-
-    A failure here loses nothing: the jobs are queued in the database and are sent
-    again when their lease runs out.
-    """
-    if not job_ids:
-        return
+def jobs_send(jobs: Sequence[tuple[int, int]]) -> None:
+    """Ring the doorbell for each (job id, priority), over one broker connection."""
     from publishing.tasks import publish_job
 
+    _send(publish_job, [((job_id,), priority) for job_id, priority in jobs])
+
+
+def _send(task, messages: Sequence[tuple[tuple, int | None]]) -> None:
+    """Send messages after commit. A failure loses nothing: the rows stay queued or
+    running, and are sent again when their lease runs out."""
+    if not messages:
+        return
     try:
-        with publish_job.app.producer_or_acquire() as producer:
-            for job_id in job_ids:
-                publish_job.apply_async(args=(job_id,), producer=producer)
+        with task.app.producer_or_acquire() as producer:
+            for args, priority in messages:
+                task.apply_async(args=args, producer=producer, priority=priority)
     except Exception:
-        logger.exception("could not send %d job(s); they will be sent again", len(job_ids))
+        logger.exception("could not send %d %s message(s)", len(messages), task.name)

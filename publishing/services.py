@@ -12,8 +12,10 @@ Locking rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +30,7 @@ from publishing.networks import adapter_for
 from publishing.networks.base import PartContent, PublishRequest
 from publishing.states import ACTIVE, job_transition
 from scheduling.models import Schedule
+from scheduling.timezones import utc_to_wall, zone_get
 
 S = JobStatus
 
@@ -35,13 +38,63 @@ S = JobStatus
 # --- Content ------------------------------------------------------------------------
 
 
-def post_content_for(*, post: Post, target: Target) -> tuple[PartContent, ...]:
-    """The parts as this target's account receives them (its own text replaces part 1)."""
+# Recurring posts may say which occurrence they are; X refuses identical text.
+TEMPLATE_VARIABLE = re.compile(r"\{(date|weekday|n)\}")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    at: datetime
+    number: int
+    zone: ZoneInfo
+
+
+def text_render(text: str, *, occurrence: Occurrence) -> str:
+    """Fill in {date}, {weekday} and {n} for one occurrence, in the schedule's zone."""
+    local = utc_to_wall(occurrence.at, occurrence.zone)
+    values = {
+        "date": f"{local.day} {local:%B %Y}",
+        "weekday": f"{local:%A}",
+        "n": str(occurrence.number),
+    }
+    return TEMPLATE_VARIABLE.sub(lambda match: values[match[1]], text)
+
+
+def post_content_for(
+    *, post: Post, target: Target, occurrence: Occurrence | None = None
+) -> tuple[PartContent, ...]:
+    """The parts as this target's account receives them for one occurrence.
+
+    Part 1 is the account's own text if it has one, else the post's text variants
+    taken in turn (occurrence n uses variant n-1, round and round). Without an
+    occurrence (checking a draft) the first occurrence, now, stands in.
+    """
     parts = list(post.parts.prefetch_related("media"))
-    content = [PartContent(text=part.text, media=tuple(part.media.all())) for part in parts]
-    if content and target.text_override:
-        content[0] = PartContent(text=target.text_override, media=content[0].media)
-    return tuple(content)
+    if occurrence is None:
+        occurrence = Occurrence(at=timezone.now(), number=1, zone=post_zone(post=post))
+    texts = [part.text for part in parts]
+    if texts:
+        variants = [texts[0], *post.text_variants]
+        texts[0] = target.text_override or variants[(occurrence.number - 1) % len(variants)]
+    return tuple(
+        PartContent(text=text_render(text, occurrence=occurrence), media=tuple(part.media.all()))
+        for text, part in zip(texts, parts, strict=True)
+    )
+
+
+def post_zone(*, post: Post) -> ZoneInfo:
+    schedule = Schedule.objects.filter(post=post).only("timezone").first()
+    return zone_get(schedule.timezone if schedule else post.workspace.default_timezone)
+
+
+def post_repeats_identical_text(*, post: Post) -> bool:
+    """A recurring post to X with the same words every time: X will refuse the repeats."""
+    schedule = Schedule.objects.filter(post=post).first()
+    if schedule is None or schedule.kind == Schedule.Kind.ONCE or post.text_variants:
+        return False
+    if not post.targets.filter(account__network=SocialAccount.Network.X).exists():
+        return False
+    return not any(TEMPLATE_VARIABLE.search(part.text) for part in post.parts.all())
 
 
 def post_problems(*, post: Post) -> list[str]:
@@ -59,8 +112,8 @@ def post_problems(*, post: Post) -> list[str]:
         if account.workspace_id != post.workspace_id:
             problems.append(f"{account} belongs to another workspace.")
             continue
-        if account.status != SocialAccount.Status.ACTIVE:
-            problems.append(f"{account} is {account.get_status_display().lower()}.")
+        if account.status == SocialAccount.Status.DISABLED:
+            problems.append(f"{account} is disabled; enable it or choose another account.")
         adapter = adapter_for(account.network)
         content = post_content_for(post=post, target=target)
         problems += [f"{account}: {p}" for p in adapter.validate(account=account, parts=content)]
@@ -69,9 +122,12 @@ def post_problems(*, post: Post) -> list[str]:
 
 def publish_request_build(*, job: PublishJob) -> PublishRequest:
     target = Target.objects.get(post_id=job.post_id, account_id=job.account_id)
+    occurrence = Occurrence(
+        at=job.occurrence_at, number=job.occurrence_number, zone=post_zone(post=job.post)
+    )
     return PublishRequest(
         account=job.account,
-        parts=post_content_for(post=job.post, target=target),
+        parts=post_content_for(post=job.post, target=target, occurrence=occurrence),
         idempotency_key=f"kairos-job-{job.pk}",
         published_part_ids=tuple(job.part_external_ids),
     )

@@ -74,7 +74,10 @@ def published_job_ids_in_broker() -> Counter:
     """The job ids of the publish_job messages waiting in Redis, with how often each."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     counted = Counter()
-    for raw in client.lrange("publish", 0, -1):
+    # One list per priority step: "publish", "publish\x06\x163", … (kombu's Redis layout).
+    queues = [key for key in client.keys("publish*") if client.type(key) == b"list"]
+    raws = [raw for queue in queues for raw in client.lrange(queue, 0, -1)]
+    for raw in raws:
         message = json.loads(raw)
         args, _, _ = json.loads(base64.b64decode(message["body"]))
         counted[args[0]] += 1

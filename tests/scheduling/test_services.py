@@ -41,6 +41,7 @@ def test_the_wall_time_and_zone_are_kept_with_the_instant(post):
     assert post.status == Post.Status.SCHEDULED
     event = AuditEvent.objects.get(action="post.scheduled")
     assert event.data == {
+        "kind": "once",
         "local": "2025-03-09 02:30:00",
         "timezone": "America/New_York",
         "utc": "2025-03-09T07:30:00+00:00",
