@@ -1,8 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
 from accounts.selectors import workspaces_for_user
-from accounts.services import membership_ensure, social_account_create_sandbox
+from accounts.services import (
+    membership_ensure,
+    social_account_create_sandbox,
+    social_account_pause,
+    social_account_resume,
+    workspace_publishing_pause,
+    workspace_publishing_resume,
+)
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
@@ -33,10 +40,38 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Workspace)
 class WorkspaceAdmin(WorkspaceScopedAdmin):
     workspace_path = "pk"
-    list_display = ["name", "slug", "default_timezone", "missed_post_window"]
+    list_display = ["name", "slug", "default_timezone", "missed_post_window", "publishing"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["publishing_paused_at"]
     inlines = [MembershipInline]
+    actions = ["pause_publishing", "resume_publishing"]
+
+    @admin.display(description="Publishing")
+    def publishing(self, workspace: Workspace) -> str:
+        if workspace.publishing_paused_at:
+            return f"PAUSED since {workspace.publishing_paused_at:%Y-%m-%d %H:%M} UTC"
+        return "On"
+
+    @admin.action(description="Pause all publishing (crisis)")
+    def pause_publishing(self, request, queryset):
+        for workspace in queryset:
+            workspace_publishing_pause(workspace=workspace, actor=request.user)
+            self.message_user(
+                request,
+                f"{workspace}: publishing paused. Due posts wait; resume to let them go.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Resume publishing")
+    def resume_publishing(self, request, queryset):
+        for workspace in queryset:
+            if workspace_publishing_resume(workspace=workspace, actor=request.user):
+                self.message_user(
+                    request,
+                    f"{workspace}: publishing resumed. Posts held past the missed-post "
+                    "window are marked missed.",
+                )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -50,6 +85,19 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
     list_filter = ["network", "status", "workspace"]
     search_fields = ["handle", "display_name"]
     readonly_fields = ["external_id", "status", "created_at", "updated_at"]
+    actions = ["pause", "resume"]
+
+    @admin.action(description="Pause publishing to these accounts")
+    def pause(self, request, queryset):
+        for account in queryset:
+            if social_account_pause(account=account, actor=request.user):
+                self.message_user(request, f"{account}: paused; its due posts wait.")
+
+    @admin.action(description="Resume publishing to these accounts")
+    def resume(self, request, queryset):
+        for account in queryset:
+            if social_account_resume(account=account, actor=request.user):
+                self.message_user(request, f"{account}: resumed.")
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
@@ -157,3 +158,65 @@ def social_account_connect_x(
         subject=account,
     )
     return account
+
+
+def workspace_publishing_pause(*, workspace: Workspace, actor, now=None) -> bool:
+    """Hold everything of the workspace (a crisis): due jobs wait, nothing new goes out."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        paused = Workspace.objects.filter(pk=workspace.pk, publishing_paused_at=None).update(
+            publishing_paused_at=now
+        )
+        if paused:
+            audit_record(
+                workspace=workspace, actor=actor, action="workspace.paused", subject=workspace
+            )
+    return bool(paused)
+
+
+def workspace_publishing_resume(*, workspace: Workspace, actor) -> bool:
+    """Let held jobs go; those now past the missed-post window become missed, not late."""
+    with transaction.atomic():
+        resumed = Workspace.objects.filter(
+            pk=workspace.pk, publishing_paused_at__isnull=False
+        ).update(publishing_paused_at=None)
+        if resumed:
+            audit_record(
+                workspace=workspace, actor=actor, action="workspace.resumed", subject=workspace
+            )
+    return bool(resumed)
+
+
+def social_account_pause(*, account: SocialAccount, actor) -> bool:
+    return _account_status_move(
+        account=account,
+        actor=actor,
+        from_status=SocialAccount.Status.ACTIVE,
+        to_status=SocialAccount.Status.PAUSED,
+    )
+
+
+def social_account_resume(*, account: SocialAccount, actor) -> bool:
+    return _account_status_move(
+        account=account,
+        actor=actor,
+        from_status=SocialAccount.Status.PAUSED,
+        to_status=SocialAccount.Status.ACTIVE,
+    )
+
+
+def _account_status_move(*, account: SocialAccount, actor, from_status, to_status) -> bool:
+    with transaction.atomic():
+        moved = SocialAccount.objects.filter(pk=account.pk, status=from_status).update(
+            status=to_status, updated_at=timezone.now()
+        )
+        if moved:
+            audit_record(
+                workspace=account.workspace,
+                actor=actor,
+                action=f"account.{to_status}",
+                subject=account,
+                from_status=from_status,
+                to_status=to_status,
+            )
+    return bool(moved)

@@ -14,8 +14,12 @@ from accounts.selectors import workspaces_for_user
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets, post_soft_delete
 from publishing.models import PublishJob
-from publishing.services import post_cancel, post_publish_now
-from scheduling.services import schedule_once
+from publishing.services import post_cancel, post_publish_now, post_repeats_identical_text
+from scheduling.admin import schedule_summary_html
+from scheduling.campaigns import campaign_distribute
+from scheduling.models import Schedule
+from scheduling.services import schedule_set
+from scheduling.slots import post_add_to_queue
 from scheduling.timezones import zone_choices
 
 
@@ -57,6 +61,10 @@ class PublishJobInline(admin.TabularInline):
         return format_html('<a href="{0}" target="_blank">{0}</a>', job.external_url)
 
 
+VARIANT_SEPARATOR = "---"
+SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
+
+
 class PostAdminForm(forms.ModelForm):
     accounts = forms.ModelMultipleChoiceField(
         queryset=SocialAccount.objects.none(),
@@ -64,22 +72,49 @@ class PostAdminForm(forms.ModelForm):
         required=False,
         help_text="Where the post goes. Leave empty to keep it a draft.",
     )
-    schedule_date = forms.DateField(required=False, widget=AdminDateWidget, label="Date")
-    schedule_time = forms.TimeField(
+    variants = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        label="Text variants",
+        help_text=f"Recurring posts: other texts for part 1, used in turn, separated by a "
+        f"line with {VARIANT_SEPARATOR}. In any text, {{date}}, {{weekday}} and {{n}} "
+        "become the occurrence's date, weekday and number.",
+    )
+    schedule_kind = forms.ChoiceField(
+        required=False,
+        label="Repeat",
+        choices=[("", "—"), *Schedule.Kind.choices],
+        help_text="Once, or a rule. Leave empty and give no date to keep a draft.",
+    )
+    schedule_local_date = forms.DateField(required=False, widget=AdminDateWidget, label="Date")
+    schedule_local_time = forms.TimeField(
         required=False,
         widget=AdminTimeWidget(format="%H:%M:%S"),
         label="Time",
-        help_text="Wall-clock time in the zone below (HH:MM or HH:MM:SS).",
+        help_text="Wall-clock time in the zone below (HH:MM or HH:MM:SS); for a rule, "
+        "its first occurrence.",
     )
     schedule_timezone = forms.ChoiceField(
         required=False,
         label="Time zone",
         help_text="Empty: the workspace's default zone.",
     )
+    schedule_every = forms.IntegerField(required=False, min_value=1, label="Every")
+    schedule_unit = forms.ChoiceField(
+        required=False, choices=[("", "—"), *Schedule.Unit.choices], label="Unit"
+    )
+    schedule_cron = forms.CharField(
+        required=False, label="Cron", help_text="Five fields in the zone, e.g. 0 9 * * MON-FRI."
+    )
+    schedule_rrule = forms.CharField(
+        required=False,
+        label="RRULE",
+        help_text="e.g. FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10 (DTSTART is the date and time above).",
+    )
 
     class Meta:
         model = Post
-        fields = ["workspace", "campaign", "tags"]
+        fields = ["workspace", "priority", "campaign", "tags"]
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,11 +126,11 @@ class PostAdminForm(forms.ModelForm):
         post = self.instance
         if post.pk:
             self.fields["accounts"].initial = list(post.targets.values_list("account", flat=True))
+            self.fields["variants"].initial = f"\n{VARIANT_SEPARATOR}\n".join(post.text_variants)
             schedule = getattr(post, "schedule", None)
             if schedule is not None:
-                self.fields["schedule_date"].initial = schedule.local_date
-                self.fields["schedule_time"].initial = schedule.local_time
-                self.fields["schedule_timezone"].initial = schedule.timezone
+                for name in SCHEDULE_FIELDS:
+                    self.fields[f"schedule_{name}"].initial = getattr(schedule, name)
 
     def clean(self):
         cleaned = super().clean()
@@ -107,22 +142,39 @@ class PostAdminForm(forms.ModelForm):
                 "accounts",
                 f"{', '.join(foreign)} belong(s) to another workspace than {workspace}.",
             )
-        has_date, has_time = bool(cleaned.get("schedule_date")), bool(cleaned.get("schedule_time"))
+        has_date = bool(cleaned.get("schedule_local_date"))
+        has_time = bool(cleaned.get("schedule_local_time"))
         if has_date != has_time:
             self.add_error(
-                "schedule_date" if not has_date else "schedule_time",
+                "schedule_local_date" if not has_date else "schedule_local_time",
                 "Give both a date and a time to schedule the post, or neither to keep a draft.",
             )
         return cleaned
 
+    def clean_variants(self) -> list[str]:
+        raw = self.cleaned_data["variants"].replace("\r\n", "\n")
+        chunks = raw.split(f"\n{VARIANT_SEPARATOR}\n") if raw.strip() else []
+        return [chunk.strip() for chunk in chunks if chunk.strip()]
+
     def schedule_requested(self) -> bool:
-        data = self.cleaned_data
-        fields = ["schedule_date", "schedule_time", "schedule_timezone"]
-        return bool(data.get("schedule_date")) and (
+        return bool(self.cleaned_data.get("schedule_local_date")) and (
             self.instance.status == Post.Status.DRAFT
             or not hasattr(self.instance, "schedule")
-            or any(name in self.changed_data for name in fields)
+            or any(f"schedule_{name}" in self.changed_data for name in SCHEDULE_FIELDS)
         )
+
+    def schedule_arguments(self, *, default_zone: str) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["schedule_kind"] or Schedule.Kind.ONCE,
+            "local_date": data["schedule_local_date"],
+            "local_time": data["schedule_local_time"],
+            "timezone_name": data["schedule_timezone"] or default_zone,
+            "every": data["schedule_every"],
+            "unit": data["schedule_unit"],
+            "cron": data["schedule_cron"].strip(),
+            "rrule": data["schedule_rrule"].strip(),
+        }
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -154,13 +206,25 @@ class PostAdmin(WorkspaceScopedAdmin):
     list_filter = ["status", DeletedFilter, "workspace"]
     search_fields = ["parts__text"]
     readonly_fields = ["status", "when", "published_links", "created_at", "updated_at"]
-    actions = ["publish_now", "cancel", "restore"]
+    actions = ["publish_now", "add_to_queue", "cancel", "restore"]
     save_on_top = True
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ["workspace", "accounts", "campaign", "tags"]}),
-            ("Schedule", {"fields": [("schedule_date", "schedule_time"), "schedule_timezone"]}),
+            (None, {"fields": ["workspace", "accounts", "priority", "campaign", "tags"]}),
+            (
+                "Schedule",
+                {
+                    "fields": [
+                        "schedule_kind",
+                        ("schedule_local_date", "schedule_local_time"),
+                        "schedule_timezone",
+                        ("schedule_every", "schedule_unit"),
+                        "schedule_cron",
+                        "schedule_rrule",
+                    ]
+                },
+            ),
         ]
         if obj is not None:
             fieldsets.append(
@@ -189,15 +253,18 @@ class PostAdmin(WorkspaceScopedAdmin):
         )
 
     @admin.display(description="When")
-    def when(self, post: Post) -> str:
+    def when(self, post: Post):
         schedule = getattr(post, "schedule", None)
         if schedule is None:
             return "Not scheduled"
         utc = schedule.start_utc
-        return (
+        start = (
             f"{schedule.start_wall:%a %d %b %Y %H:%M:%S} {schedule.timezone} "
             f"({utc:%Y-%m-%d %H:%M:%S} UTC) · {schedule.get_status_display()}"
         )
+        if schedule.kind == Schedule.Kind.ONCE:
+            return start
+        return schedule_summary_html(schedule)
 
     @admin.display(description="Accounts")
     def targets_label(self, post: Post) -> str:
@@ -217,6 +284,7 @@ class PostAdmin(WorkspaceScopedAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.author = request.user
+        obj.text_variants = form.cleaned_data["variants"]
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
@@ -225,25 +293,26 @@ class PostAdmin(WorkspaceScopedAdmin):
         post_set_targets(post=post, accounts=form.cleaned_data["accounts"], actor=request.user)
         if not form.schedule_requested():
             return
-        zone_name = form.cleaned_data["schedule_timezone"] or post.workspace.default_timezone
+        arguments = form.schedule_arguments(default_zone=post.workspace.default_timezone)
         try:
             # A savepoint: a refused schedule leaves the post saved as a draft.
             with transaction.atomic():
-                schedule = schedule_once(
-                    post=post,
-                    local_date=form.cleaned_data["schedule_date"],
-                    local_time=form.cleaned_data["schedule_time"],
-                    timezone_name=zone_name,
-                    actor=request.user,
-                )
+                schedule = schedule_set(post=post, actor=request.user, **arguments)
         except ValidationError as exc:
             messages.error(request, f"Saved, but not scheduled: {' '.join(exc.messages)}")
             return
+        first = schedule.next_occurrence_at
+        local = first.astimezone(schedule.zone)
         messages.success(
             request,
-            f"Scheduled for {schedule.start_wall:%Y-%m-%d %H:%M:%S} {zone_name} "
-            f"({schedule.start_utc:%H:%M:%S} UTC).",
+            f"Scheduled for {local:%Y-%m-%d %H:%M:%S} {schedule.timezone} ({first:%H:%M:%S} UTC).",
         )
+        if post_repeats_identical_text(post=post):
+            messages.warning(
+                request,
+                "X refuses a post that repeats one already on the account: add text "
+                "variants, or {date}, {weekday} or {n} to the text.",
+            )
 
     def delete_model(self, request, obj):
         post_soft_delete(post=obj, actor=request.user)
@@ -265,6 +334,20 @@ class PostAdmin(WorkspaceScopedAdmin):
                 self.message_user(
                     request, f"{post}: publishing to {created} account(s) now.", messages.SUCCESS
                 )
+
+    @admin.action(description="Add to queue (next free slot of its accounts)")
+    def add_to_queue(self, request, queryset):
+        for post in queryset:
+            try:
+                schedule = post_add_to_queue(post=post, actor=request.user)
+            except ValidationError as exc:
+                problem = " ".join(exc.messages)
+                self.message_user(request, f"{post}: not queued: {problem}", messages.ERROR)
+                continue
+            local = schedule.next_occurrence_at.astimezone(schedule.zone)
+            self.message_user(
+                request, f"{post}: queued for {local:%a %d %b %H:%M} {schedule.timezone}."
+            )
 
     @admin.action(description="Cancel publishing")
     def cancel(self, request, queryset):
@@ -288,7 +371,21 @@ class TagAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(WorkspaceScopedAdmin):
-    list_display = ["name", "workspace", "starts_on", "ends_on"]
+    list_display = ["name", "workspace", "starts_on", "ends_on", "timezone"]
+    actions = ["distribute"]
+
+    @admin.action(description="Distribute its posts over its days (19:00 local)")
+    def distribute(self, request, queryset):
+        for campaign in queryset:
+            try:
+                schedules = campaign_distribute(campaign=campaign, actor=request.user)
+            except ValidationError as exc:
+                problem = " ".join(exc.messages)
+                self.message_user(request, f"{campaign}: {problem}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{campaign}: {len(schedules)} post(s) scheduled over its days."
+                )
 
 
 @admin.register(MediaAsset)

@@ -38,6 +38,7 @@ from publishing.execution import job_is_missed, job_missed_message
 from publishing.models import JobStatus, PublishJob
 from publishing.services import post_status_rollup
 from publishing.states import job_transition
+from scheduling.limits import posting_allowed_at
 from scheduling.models import Schedule
 from scheduling.selectors import schedule_occurrence_after
 
@@ -157,14 +158,19 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
             )
             .order_by("priority", "next_attempt_at")
             .values_list(
-                "pk", "post_id", "due_at", "post__workspace__missed_post_window", "priority"
+                "pk",
+                "post_id",
+                "due_at",
+                "post__workspace__missed_post_window",
+                "priority",
+                "account_id",
             )[:limit]
         )
         if not due:
             return 0, 0
         missed = [
             (pk, post_id, window)
-            for pk, post_id, due_at, window, _ in due
+            for pk, post_id, due_at, window, *_ in due
             if job_is_missed(due_at=due_at, window=window, now=now)
         ]
         for pk, _, window in missed:
@@ -178,16 +184,57 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
         for post_id in {post_id for _, post_id, _ in missed}:
             post_status_rollup(post_id=post_id)
         missed_ids = {pk for pk, _, _ in missed}
-        sends = [(pk, priority) for pk, _, _, _, priority in due if pk not in missed_ids]
-        queued = job_transition(
-            job_ids=[pk for pk, _ in sends],
-            from_statuses=[S.PENDING],
-            to_status=S.QUEUED,
-            now=now,
-            lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
-        )
+        ready = [(pk, priority, account) for pk, _, _, _, priority, account in due]
+        ready = [job for job in ready if job[0] not in missed_ids]
+        queued_one_by_one, held = _posting_limits_apply(jobs=ready, now=now)
+        rest = [pk for pk, _, _ in ready if pk not in held and pk not in queued_one_by_one]
+        queued = len(queued_one_by_one) + _queue(job_ids=rest, now=now)
+        sends = [(pk, priority) for pk, priority, _ in ready if pk not in held]
         transaction.on_commit(lambda: jobs_send(sends))
     return queued, len(missed)
+
+
+def _queue(*, job_ids: Sequence[int], now: datetime) -> int:
+    return job_transition(
+        job_ids=job_ids,
+        from_statuses=[S.PENDING],
+        to_status=S.QUEUED,
+        now=now,
+        lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
+    )
+
+
+def _posting_limits_apply(
+    *, jobs: Sequence[tuple[int, int, int]], now: datetime
+) -> tuple[set[int], set[int]]:
+    """Of the (job, priority, account) about to be queued, decide those whose account has
+    posting limits, one job at a time; return (queued here, held back).
+
+    Each allowed job is queued at once, so the next decision for the same account
+    counts it. A held job keeps waiting, pending, until the time its limits allow,
+    with the reason recorded; it spends no attempt.
+    """
+    limited = {
+        account.pk: account
+        for account in SocialAccount.objects.filter(
+            pk__in={account_id for _, _, account_id in jobs}, posting_limit__isnull=False
+        ).select_related("posting_limit", "workspace")
+    }
+    queued: set[int] = set()
+    held: set[int] = set()
+    for pk, _, account_id in jobs:
+        if account_id not in limited:
+            continue
+        allowed_at, reason = posting_allowed_at(account=limited[account_id], at=now)
+        if allowed_at <= now:
+            if _queue(job_ids=[pk], now=now):
+                queued.add(pk)
+            continue
+        held.add(pk)
+        PublishJob.objects.filter(pk=pk, status=S.PENDING).update(
+            next_attempt_at=allowed_at, error_message=reason, updated_at=now
+        )
+    return queued, held
 
 
 def jobs_resend_lost(*, now: datetime, limit: int) -> int:

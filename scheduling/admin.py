@@ -1,18 +1,74 @@
-from django.contrib import admin
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.admin import WorkspaceScopedAdmin
-from scheduling.models import Schedule
+from accounts.models import SocialAccount
+from accounts.selectors import workspaces_for_user
+from scheduling.limits import duration_words
+from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
+from scheduling.selectors import schedule_summary
+from scheduling.services import (
+    schedule_end,
+    schedule_occurrence_skip,
+    schedule_pause,
+    schedule_resume,
+)
+
+
+def schedule_summary_html(schedule: Schedule):
+    """The rule in words, its zone, and the next occurrences, local and UTC."""
+    summary = schedule_summary(schedule=schedule, now=timezone.now())
+    rows = format_html_join(
+        "",
+        "<li>{} <span style='color:#666'>({} UTC)</span></li>",
+        (
+            (f"{item['local']:%a %d %b %Y %H:%M %Z}", f"{item['utc']:%Y-%m-%d %H:%M}")
+            for item in summary["next"]
+        ),
+    )
+    return format_html(
+        "<strong>{}</strong> · {}<br>Next: <ul style='margin:4px 0 0 16px'>{}</ul>",
+        summary["description"],
+        schedule.get_status_display(),
+        rows or mark_safe("<li>none</li>"),
+    )
+
+
+class OccurrenceChangeInline(admin.TabularInline):
+    model = OccurrenceChange
+    fields = ["original_at", "moved_to", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "Skipped or moved occurrences (UTC)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Schedule)
 class ScheduleAdmin(WorkspaceScopedAdmin):
     workspace_path = "post__workspace"
-    list_display = ["post", "kind", "local_label", "timezone", "utc_label", "status"]
+    list_display = [
+        "post",
+        "kind",
+        "summary_line",
+        "local_label",
+        "timezone",
+        "utc_label",
+        "status",
+    ]
     list_filter = ["kind", "status"]
     list_select_related = ["post"]
     readonly_fields = [
         "post",
         "kind",
+        "summary",
         "local_label",
         "timezone",
         "utc_label",
@@ -22,6 +78,50 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
         "occurrence_count",
     ]
     fields = readonly_fields
+    inlines = [OccurrenceChangeInline]
+    actions = ["pause", "resume", "skip_next", "end"]
+
+    @admin.display(description="Rule")
+    def summary_line(self, schedule: Schedule) -> str:
+        return schedule_summary(schedule=schedule, now=timezone.now(), count=0)["description"]
+
+    @admin.display(description="Rule and next occurrences")
+    def summary(self, schedule: Schedule):
+        return schedule_summary_html(schedule)
+
+    @admin.action(description="Pause")
+    def pause(self, request, queryset):
+        for schedule in queryset:
+            if schedule_pause(schedule=schedule, actor=request.user):
+                self.message_user(request, f"{schedule.post}: paused.")
+
+    @admin.action(description="Resume (occurrences missed while paused are not made up)")
+    def resume(self, request, queryset):
+        for schedule in queryset:
+            if schedule_resume(schedule=schedule, actor=request.user):
+                self.message_user(request, f"{schedule.post}: resumed.")
+
+    @admin.action(description="Skip the next occurrence")
+    def skip_next(self, request, queryset):
+        for schedule in queryset:
+            if schedule.next_occurrence_at is None:
+                continue
+            try:
+                schedule_occurrence_skip(
+                    schedule=schedule, occurrence_at=schedule.next_occurrence_at, actor=request.user
+                )
+            except ValidationError as exc:
+                self.message_user(
+                    request, f"{schedule.post}: {' '.join(exc.messages)}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{schedule.post}: the next occurrence is skipped.")
+
+    @admin.action(description="End the series")
+    def end(self, request, queryset):
+        for schedule in queryset:
+            schedule_end(schedule=schedule, actor=request.user)
+            self.message_user(request, f"{schedule.post}: ended; nothing more goes out.")
 
     def has_add_permission(self, request):
         return False
@@ -36,3 +136,74 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
     @admin.display(description="UTC")
     def utc_label(self, schedule: Schedule) -> str:
         return f"{schedule.start_utc:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class AccountScopedAdmin(WorkspaceScopedAdmin):
+    """Rows of an account: staff see and choose only accounts of their workspaces."""
+
+    workspace_path = "account__workspace"
+    list_select_related = ["account__workspace"]
+    search_fields = ["account__handle"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "account":
+            kwargs["queryset"] = SocialAccount.objects.filter(
+                workspace__in=workspaces_for_user(user=request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(QueueSlot)
+class QueueSlotAdmin(AccountScopedAdmin):
+    list_display = ["account", "weekday", "local_time_label", "zone_label"]
+    list_filter = ["weekday"]
+    fields = ["account", "weekday", "local_time"]
+
+    @admin.display(description="Local time", ordering="local_time")
+    def local_time_label(self, slot: QueueSlot) -> str:
+        return f"{slot.local_time:%H:%M}"
+
+    @admin.display(description="Zone (the workspace's)")
+    def zone_label(self, slot: QueueSlot) -> str:
+        return slot.account.workspace.default_timezone
+
+
+class PostingLimitForm(forms.ModelForm):
+    # A cap of 0 would stop the account posting at all; pausing the account says that.
+    max_per_hour = forms.IntegerField(
+        required=False, min_value=1, help_text="Empty: no cap. Counted over any 60 minutes."
+    )
+    max_per_day = forms.IntegerField(
+        required=False, min_value=1, help_text="Empty: no cap. Counted over any 24 hours."
+    )
+
+    class Meta:
+        model = PostingLimit
+        fields = ["account", "min_spacing", "max_per_hour", "max_per_day"]
+        help_texts = {"min_spacing": "Empty: none. hh:mm:ss, e.g. 00:15:00 for 15 minutes."}
+
+    def clean_min_spacing(self):
+        spacing = self.cleaned_data["min_spacing"]
+        if spacing is not None and spacing < timedelta(0):
+            raise forms.ValidationError("Enter how long, e.g. 00:15:00, or leave it empty.")
+        return spacing
+
+
+@admin.register(PostingLimit)
+class PostingLimitAdmin(AccountScopedAdmin):
+    form = PostingLimitForm
+    list_display = ["account", "spacing_label", "per_hour_label", "per_day_label"]
+
+    @admin.display(description="Posts at least", ordering="min_spacing")
+    def spacing_label(self, limit: PostingLimit) -> str:
+        if not limit.min_spacing:
+            return "—"
+        return f"{duration_words(limit.min_spacing)} apart"
+
+    @admin.display(description="At most per hour", ordering="max_per_hour")
+    def per_hour_label(self, limit: PostingLimit) -> str:
+        return f"{limit.max_per_hour} in any 60 minutes" if limit.max_per_hour else "—"
+
+    @admin.display(description="At most per day", ordering="max_per_day")
+    def per_day_label(self, limit: PostingLimit) -> str:
+        return f"{limit.max_per_day} in any 24 hours" if limit.max_per_day else "—"

@@ -61,3 +61,21 @@ def schedule_rule_occurs_at(*, schedule: Schedule, instant: datetime) -> bool:
 
 def schedule_describe(*, schedule: Schedule) -> str:
     return rule_describe(rule=schedule.rule, zone=schedule.zone)
+
+
+def schedule_summary(*, schedule: Schedule, now: datetime, count: int = 5) -> dict:
+    """What a person needs to trust a schedule: the rule in words, its zone, its start,
+    and the next occurrences in local time and UTC."""
+    zone = schedule.zone
+    upcoming = (
+        schedule_upcoming(schedule=schedule, after=now, count=count)
+        if schedule.status in (Schedule.Status.ACTIVE, Schedule.Status.PAUSED)
+        else []
+    )
+    return {
+        "description": schedule_describe(schedule=schedule),
+        "timezone": schedule.timezone,
+        "status": schedule.status,
+        "start_local": schedule.start_wall,
+        "next": [{"local": instant.astimezone(zone), "utc": instant} for instant in upcoming],
+    }

@@ -23,6 +23,7 @@ from posts.models import Post
 from publishing.models import JobStatus, PublishJob
 from publishing.services import post_problems
 from publishing.states import job_transition
+from scheduling.limits import posting_limit_conflicts, posting_limit_next_fits
 from scheduling.models import OccurrenceChange, Schedule
 from scheduling.recurrence import rule_from_fields
 from scheduling.selectors import (
@@ -97,6 +98,7 @@ def schedule_set(
         first = schedule_first_from(schedule=schedule, now=now.replace(microsecond=0))
         if first is None:
             raise ValidationError({"local_time": _never_again(start, zone, kind, now)})
+        _posting_limits_check(post=post, at=first, zone=zone)
         schedule.next_occurrence_at = first
         schedule.save()
         from_status = post.status
@@ -151,6 +153,21 @@ def _never_again(start: datetime, zone, kind: str, now: datetime) -> str:
         f"This rule has no occurrence after now ({local_now:%Y-%m-%d %H:%M} in {zone.key}); "
         "move its start, COUNT or UNTIL."
     )
+
+
+def _posting_limits_check(*, post: Post, at: datetime, zone) -> None:
+    """Refuse a time that would break an account's posting limits, saying what fits."""
+    problems = []
+    for target in post.targets.select_related("account__posting_limit"):
+        account = target.account
+        conflicts = posting_limit_conflicts(account=account, at=at, exclude_post_id=post.pk)
+        if not conflicts:
+            continue
+        fits = posting_limit_next_fits(account=account, at=at, count=3, exclude_post_id=post.pk)
+        local = ", ".join(f"{utc_to_wall(fit, zone):%a %d %b %H:%M}" for fit in fits)
+        problems += [*conflicts, f"{account} could post at {local} ({zone.key})."]
+    if problems:
+        raise ValidationError({"local_time": problems})
 
 
 def _jobs_not_started_cancel(*, post: Post, now: datetime, reason: str) -> int:

@@ -95,7 +95,7 @@ class Recurrence:
 def rrule_parse(text: str, *, start: datetime, exdates: tuple[datetime, ...]) -> Recurrence:
     """The RRULE line `text` starting at the wall time `start`; RRuleProblem if unusable."""
     body = _rrule_body(text)
-    parts = _rrule_parts(body)
+    parts = rrule_parts(body)
     try:
         # ignoretz: dateutil refuses a UTC UNTIL next to a naive DTSTART, so it reads
         # UNTIL as written here and `Recurrence` honours the Z itself.
@@ -133,7 +133,7 @@ def _rrule_body(text: str) -> str:
     return body
 
 
-def _rrule_parts(body: str) -> dict[str, str]:
+def rrule_parts(body: str) -> dict[str, str]:
     """The NAME=VALUE parts of the rule, checked for what dateutil lets through.
 
     dateutil parses the rule; these checks catch what it accepts but Kairos cannot use

@@ -6,9 +6,15 @@ from accounts.services import (
     admin_user_ensure,
     demo_workspace_ensure,
     social_account_create_sandbox,
+    social_account_pause,
+    social_account_resume,
     workspace_create,
+    workspace_publishing_pause,
+    workspace_publishing_resume,
 )
-from tests.factories import UserFactory, WorkspaceFactory
+from publishing import dispatch
+from publishing.models import JobStatus
+from tests.factories import PublishJobFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +69,26 @@ def test_adding_an_account_in_the_admin_makes_a_sandbox_account(client):
     assert response.status_code == 302
     account = SocialAccount.objects.get(handle="newsroom")
     assert account.network == SocialAccount.Network.SANDBOX
+
+
+def test_pausing_a_workspace_holds_its_jobs_and_resuming_lets_them_go():
+    job = PublishJobFactory()
+    workspace = job.post.workspace
+    assert workspace_publishing_pause(workspace=workspace, actor=None)
+    assert not workspace_publishing_pause(workspace=workspace, actor=None)
+    dispatch.jobs_dispatch(now=job.due_at, limit=10)
+    job.refresh_from_db()
+    assert job.status == JobStatus.PENDING
+    assert workspace_publishing_resume(workspace=workspace, actor=None)
+    dispatch.jobs_dispatch(now=job.due_at, limit=10)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+
+
+def test_an_account_pauses_and_resumes_once():
+    account = social_account_create_sandbox(workspace=WorkspaceFactory(), handle="brand")
+    assert social_account_pause(account=account, actor=None)
+    assert not social_account_pause(account=account, actor=None)
+    account.refresh_from_db()
+    assert account.status == SocialAccount.Status.PAUSED
+    assert social_account_resume(account=account, actor=None)

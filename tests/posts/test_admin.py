@@ -1,14 +1,15 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from posts.models import Post
+from posts.models import Campaign, Post
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
+from scheduling.models import QueueSlot, Schedule
 from tests.factories import (
     MembershipFactory,
     PostFactory,
@@ -34,9 +35,10 @@ def member(client):
 def composer_data(*, workspace, accounts, texts, date="", time="", zone=""):
     data = {
         "workspace": workspace.pk,
+        "priority": 5,
         "accounts": [a.pk for a in accounts],
-        "schedule_date": date,
-        "schedule_time": time,
+        "schedule_local_date": date,
+        "schedule_local_time": time,
         "schedule_timezone": zone,
         "parts-TOTAL_FORMS": len(texts),
         "parts-INITIAL_FORMS": 0,
@@ -206,3 +208,101 @@ def test_staff_see_only_their_workspaces(client):
 )
 def test_admin_pages_render(client, member, name):
     assert client.get(reverse(name)).status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_staff_schedule_a_weekly_rule_and_see_its_next_occurrences(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Tip #{n} of the week"],
+        date="2026-06-02",
+        time="09:00",
+        zone="America/New_York",
+    )
+    data.update(schedule_kind="rrule", schedule_rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3")
+    client.post(reverse("admin:posts_post_add"), data)
+    post = Post.objects.get()
+    assert post.schedule.kind == "rrule"
+    page = client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert "Every week on Tuesday at 09:00, from Tue 2 Jun 2026, 3 times (America/New_York)" in page
+    for day in ("02 Jun 2026 09:00 EDT", "09 Jun 2026 09:00 EDT", "16 Jun 2026 09:00 EDT"):
+        assert day in page
+    assert "2026-06-02 13:00 UTC" in page
+    schedule_page = client.get(
+        reverse("admin:scheduling_schedule_change", args=[post.schedule.pk])
+    ).content.decode()
+    assert "16 Jun 2026 09:00 EDT" in schedule_page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_bad_cron_field_is_named_in_the_message(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone="UTC",
+    )
+    data.update(schedule_kind="cron", schedule_cron="61 9 * * *")
+    response = client.post(reverse("admin:posts_post_add"), data, follow=True)
+    assert "minute field: 61 is out of range 0–59" in response.content.decode()
+    assert Post.objects.get().status == Post.Status.DRAFT
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_recurring_x_post_with_the_same_words_warns(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace, network="x")
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Same every day"],
+        date="2026-06-02",
+        time="09:00",
+        zone="UTC",
+    )
+    data.update(schedule_kind="interval", schedule_every=1, schedule_unit="days")
+    response = client.post(reverse("admin:posts_post_add"), data, follow=True)
+    assert "X refuses a post that repeats one already on the account" in (response.content.decode())
+
+
+@time_machine.travel(NOW, tick=False)
+def test_text_variants_are_kept_one_per_block(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(workspace=member.workspace, accounts=[account], texts=["First"])
+    data["variants"] = "Second\r\nover two lines\r\n---\r\nThird"
+    client.post(reverse("admin:posts_post_add"), data)
+    assert Post.objects.get().text_variants == ["Second\nover two lines", "Third"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_campaign_distribute_and_add_to_queue_actions(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    campaign = Campaign.objects.create(
+        workspace=member.workspace,
+        name="Launch",
+        starts_on=date(2026, 6, 2),
+        ends_on=date(2026, 6, 4),
+        timezone="Europe/Paris",
+    )
+    for text in ("one", "two", "three"):
+        PostFactory(workspace=member.workspace, accounts=[account], texts=[text], campaign=campaign)
+    response = client.post(
+        reverse("admin:posts_campaign_changelist"),
+        {"action": "distribute", "_selected_action": [campaign.pk]},
+        follow=True,
+    )
+    assert "3 post(s) scheduled over its days" in response.content.decode()
+    days = sorted(s.local_date.day for s in Schedule.objects.all())
+    assert days == [2, 3, 4]
+    QueueSlot.objects.create(account=account, weekday=QueueSlot.Weekday.FRIDAY, local_time=time(8))
+    queued = PostFactory(workspace=member.workspace, accounts=[account])
+    response = client.post(
+        reverse("admin:posts_post_changelist"),
+        {"action": "add_to_queue", "_selected_action": [queued.pk]},
+        follow=True,
+    )
+    assert "queued for Fri 05 Jun 08:00" in response.content.decode()

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from accounts.models import SocialAccount
 from posts.models import Post
@@ -12,7 +13,7 @@ from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob, SandboxPost
 from publishing.services import post_repeats_identical_text
-from scheduling.models import Schedule
+from scheduling.models import PostingLimit, Schedule
 from scheduling.services import (
     schedule_end,
     schedule_occurrence_move,
@@ -220,3 +221,51 @@ def test_jobs_of_a_paused_workspace_or_account_wait_without_failing(tick):
         held_by_account.pk: S.PENDING,
         free.pk: S.QUEUED,
     }
+
+
+def test_a_job_that_would_break_a_posting_limit_waits_with_the_reason(tick):
+    account = SandboxAccountFactory()
+    PostingLimit.objects.create(account=account, min_spacing=timedelta(minutes=15))
+    earlier = PublishJobFactory(
+        account=account, post__workspace=account.workspace, occurrence_at=MONDAY, status=S.QUEUED
+    )
+    PublishJob.objects.filter(pk=earlier.pk).update(
+        status=S.PUBLISHED, published_at=MONDAY - timedelta(minutes=5)
+    )
+    first, second = (
+        PublishJobFactory(account=account, post__workspace=account.workspace, occurrence_at=MONDAY)
+        for _ in range(2)
+    )
+    tick(MONDAY)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (S.PENDING, S.PENDING)
+    assert first.next_attempt_at == MONDAY + timedelta(minutes=10)
+    assert "15 minutes apart" in first.error_message
+    tick(MONDAY + timedelta(minutes=10))
+    statuses = sorted(
+        PublishJob.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
+    )
+    # One goes; the other now waits 15 minutes for it.
+    assert statuses == [S.PENDING, S.QUEUED]
+    waiting = PublishJob.objects.get(pk__in=[first.pk, second.pk], status=S.PENDING)
+    assert waiting.next_attempt_at == MONDAY + timedelta(minutes=25)
+
+
+def test_scheduling_into_a_posting_limit_is_refused_with_times_that_fit():
+    post = daily_post()
+    account = post.targets.get().account
+    PostingLimit.objects.create(account=account, min_spacing=timedelta(minutes=30))
+    other = PostFactory(workspace=account.workspace, accounts=[account])
+    with time_machine.travel(MONDAY - timedelta(hours=1)), pytest.raises(ValidationError) as caught:
+        schedule_set(
+            post=other,
+            kind=Schedule.Kind.ONCE,
+            local_date=date(2026, 3, 2),
+            local_time=time(9, 10),
+            timezone_name="Europe/Paris",
+            actor=None,
+        )
+    messages = caught.value.message_dict["local_time"]
+    assert any("30 minutes apart" in message for message in messages)
+    assert messages[-1].startswith(f"{account} could post at Mon 02 Mar 09:30")

@@ -693,10 +693,39 @@ def test_rule_from_fields_builds_the_rule_and_zone():
                 start=datetime(2025, 3, 3, 9, 0),
                 exdates=(datetime(2025, 3, 5, 9, 0),),
             ),
-            "Every week by the rule FREQ=WEEKLY;BYDAY=MO,WE, from Mon 3 Mar 2025 at 09:00, "
-            "except on 1 date",
+            "Every week on Monday and Wednesday at 09:00, from Mon 3 Mar 2025, except on 1 date",
         ),
     ],
 )
 def test_rule_describe(rule, phrase):
     assert rule_describe(rule=rule, zone=LONDON) == f"{phrase} (Europe/London)"
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        (
+            "FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+            "Every week on Tuesday at 09:00, from Tue 2 Jun 2026, 3 times",
+        ),
+        ("FREQ=MONTHLY;BYDAY=-1FR", "Every month on the last Friday at 09:00, from Tue 2 Jun 2026"),
+        (
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;UNTIL=20261231T235900Z",
+            "Every 2 weeks on Monday, Wednesday and Friday at 09:00, from Tue 2 Jun 2026, "
+            "until Thu 31 Dec 2026 23:59 UTC",
+        ),
+        (
+            "FREQ=YEARLY;BYMONTH=1,7;BYMONTHDAY=1",
+            "Every year in January and July on day 1 at 09:00, from Tue 2 Jun 2026",
+        ),
+        ("FREQ=HOURLY;INTERVAL=3", "Every 3 hours, from Tue 2 Jun 2026"),
+        (
+            "FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO,TU",
+            "Every month on Monday and Tuesday at 09:00, from Tue 2 Jun 2026 "
+            "(rule: FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO,TU)",
+        ),
+    ],
+)
+def test_rrules_are_put_into_words(line, words):
+    rule = RRuleRule(rule=line, start=datetime(2026, 6, 2, 9, 0))
+    assert rule_describe(rule=rule, zone=ZoneInfo("Europe/Paris")) == f"{words} (Europe/Paris)"
