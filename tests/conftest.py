@@ -11,9 +11,10 @@ celery_app.conf.broker_transport_options = {}
 
 @pytest.fixture
 def broker_messages():
-    """Reads the task messages sent to a queue since the test began, as (task, args)."""
+    """Reads the task messages sent to a queue since the test began, as (task, args),
+    or (task, args, priority) with priorities=True."""
 
-    def read(queue: str = "publish") -> list[tuple[str, list]]:
+    def read(queue: str = "publish", *, priorities: bool = False) -> list[tuple]:
         received = []
         with Connection("memory://") as connection:
             simple = connection.SimpleQueue(queue)
@@ -22,7 +23,10 @@ def broker_messages():
                     message = simple.get(block=False)
                 except simple.Empty:
                     break
-                received.append((message.headers["task"], message.payload[0]))
+                record = (message.headers["task"], message.payload[0])
+                if priorities:
+                    record += (message.properties.get("priority"),)
+                received.append(record)
                 message.ack()
             simple.close()
         return received

@@ -178,3 +178,13 @@ def test_a_job_running_past_its_lease_is_taken_over_for_reconciliation(tick, bro
     assert broker_messages("publish") == [("publishing.tasks.reconcile_job", [job.pk, 5])]
     # The new lease keeps the next tick from taking it again.
     assert not tick(now=NOON + timedelta(seconds=1)).recovered
+
+
+def test_each_message_carries_its_posts_priority(tick, broker_messages):
+    urgent = PublishJobFactory(occurrence_at=NOON, priority=0)
+    low = PublishJobFactory(occurrence_at=NOON, priority=8)
+    tick(now=NOON)
+    sent = broker_messages("publish", priorities=True)
+    assert sorted((args[0], priority) for _, args, priority in sent) == sorted(
+        [(urgent.pk, 0), (low.pk, 8)]
+    )
