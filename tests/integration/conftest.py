@@ -53,7 +53,9 @@ def django_db_setup(django_db_setup):
     return django_db_setup
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    # trylast: after `-m` has deselected, so a unit-only run asks for no servers.
     integration = [item for item in items if item.get_closest_marker("integration")]
     if not integration:
         return
