@@ -1,0 +1,3 @@
+from publishing.networks.x.adapter import XAdapter
+
+__all__ = ["XAdapter"]
