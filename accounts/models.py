@@ -87,9 +87,22 @@ class SocialAccount(models.Model):
     external_id = models.CharField(max_length=64, help_text="The account's id on its network.")
     display_name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    # Network credentials (tokens). Never shown in the admin, the API or logs;
-    # encrypted at rest by the X integration work.
+    # Network credentials (tokens), encrypted at rest. Never shown in the admin,
+    # the API or logs; read and written only through accounts.services.
     credentials = models.TextField(blank=True, default="", editable=False)
+    token_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the access token stops working."
+    )
+    # The network's profile of the account, cached (refreshed lazily and periodically).
+    avatar_url = models.URLField(max_length=500, blank=True)
+    followers_count = models.PositiveIntegerField(null=True, blank=True)
+    subscription_type = models.CharField(
+        max_length=32, blank=True, help_text="X: None, Basic, Premium or PremiumPlus."
+    )
+    profile_refreshed_at = models.DateTimeField(null=True, blank=True)
+    billing_problem = models.TextField(
+        blank=True, help_text="Set when the network refused for billing; cleared by staff."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

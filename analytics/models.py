@@ -15,6 +15,10 @@ class MetricsSnapshot(models.Model):
     replies = models.PositiveBigIntegerField(null=True, blank=True)
     quotes = models.PositiveBigIntegerField(null=True, blank=True)
     bookmarks = models.PositiveBigIntegerField(null=True, blank=True)
+    # Only for the account's own posts of the last 30 days, when the token allows.
+    link_clicks = models.PositiveBigIntegerField(null=True, blank=True)
+    profile_clicks = models.PositiveBigIntegerField(null=True, blank=True)
+    engagements = models.PositiveBigIntegerField(null=True, blank=True)
     raw = models.JSONField(default=dict, blank=True)
 
     class Meta:

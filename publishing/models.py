@@ -52,6 +52,12 @@ class PublishJob(models.Model):
     external_url = models.URLField(max_length=500, blank=True)
     # Ids of the thread segments already on the network, in order, saved one by one.
     part_external_ids = models.JSONField(default=list, blank=True)
+    # Media already uploaded for this job ({asset id: {"media_id", "expires_at"}}), so
+    # a retry within their lifetime does not upload again.
+    media_uploads = models.JSONField(default=dict, blank=True)
+    metrics_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next metrics snapshot of the post is due."
+    )
     error_kind = models.CharField(max_length=16, blank=True)
     error_message = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -76,6 +82,17 @@ class PublishJob(models.Model):
                 fields=["lease_expires_at"],
                 condition=Q(status__in=["queued", "running"]),
                 name="publish_job_lease_idx",
+            ),
+            models.Index(
+                fields=["metrics_due_at"],
+                condition=Q(status="published"),
+                name="publish_job_metrics_due_idx",
+            ),
+            # Posting limits count what an account published recently.
+            models.Index(
+                fields=["account", "published_at"],
+                condition=Q(status="published"),
+                name="publish_job_account_sent_idx",
             ),
         ]
 
