@@ -1,15 +1,29 @@
+import logging
+
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+from kombu.exceptions import OperationalError
 
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
-from accounts.selectors import workspaces_for_user
+from accounts.selectors import (
+    social_account_connection,
+    social_account_health,
+    social_account_profile_is_stale,
+    workspaces_for_user,
+)
 from accounts.services import (
     membership_ensure,
+    social_account_billing_clear,
     social_account_create_sandbox,
     social_account_pause,
     social_account_resume,
     workspace_publishing_pause,
     workspace_publishing_resume,
 )
+from accounts.tasks import x_profiles_refresh
+
+logger = logging.getLogger(__name__)
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
@@ -81,11 +95,38 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
 
 @admin.register(SocialAccount)
 class SocialAccountAdmin(WorkspaceScopedAdmin):
-    list_display = ["__str__", "display_name", "workspace", "network", "status"]
+    list_display = ["__str__", "display_name", "workspace", "network", "health", "connection"]
     list_filter = ["network", "status", "workspace"]
     search_fields = ["handle", "display_name"]
-    readonly_fields = ["external_id", "status", "created_at", "updated_at"]
-    actions = ["pause", "resume"]
+    # Never the credentials: `connection` says how the sign-in stands instead.
+    readonly_fields = [
+        "external_id",
+        "status",
+        "health",
+        "connection",
+        "avatar",
+        "followers_count",
+        "subscription_type",
+        "profile_refreshed_at",
+        "billing_problem",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["pause", "resume", "clear_billing_problem"]
+
+    @admin.display(description="Health")
+    def health(self, account: SocialAccount) -> str:
+        return "; ".join(social_account_health(account=account, now=timezone.now()))
+
+    @admin.display(description="Sign-in")
+    def connection(self, account: SocialAccount) -> str:
+        return social_account_connection(account=account, now=timezone.now())
+
+    @admin.display(description="Avatar")
+    def avatar(self, account: SocialAccount) -> str:
+        if not account.avatar_url:
+            return "—"
+        return format_html('<img src="{}" alt="" width="48" height="48">', account.avatar_url)
 
     @admin.action(description="Pause publishing to these accounts")
     def pause(self, request, queryset):
@@ -99,6 +140,12 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
             if social_account_resume(account=account, actor=request.user):
                 self.message_user(request, f"{account}: resumed.")
 
+    @admin.action(description="Clear the billing problem (once settled on the network)")
+    def clear_billing_problem(self, request, queryset):
+        for account in queryset:
+            if social_account_billing_clear(account=account, actor=request.user):
+                self.message_user(request, f"{account}: billing problem cleared.")
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["workspace", "handle", "display_name"]
@@ -107,13 +154,20 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
+        if obj.network == SocialAccount.Network.X:
+            # X says what they are; the profile refresh keeps them current.
+            return ["workspace", "network", "handle", "display_name", *self.readonly_fields]
         return ["workspace", "network", *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            # Only what staff changed: saving the whole row would write back tokens read
+            # before a refresh that rotated them in the meantime.
+            if form.changed_data:
+                obj.save(update_fields=[*form.changed_data, "updated_at"])
+            return
         # Accounts added by hand are sandbox accounts; X accounts are connected
-        # through their network's sign-in flow.
+        # through their network's sign-in flow ("Connect X account").
         created = social_account_create_sandbox(
             workspace=obj.workspace,
             handle=obj.handle,
@@ -125,6 +179,26 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "title": "Add sandbox account"}
         return super().add_view(request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        account = self.get_object(request, object_id)
+        if account is not None and social_account_profile_is_stale(
+            account=account, now=timezone.now()
+        ):
+            # Refreshed in the background: the page never waits on the network. Without a
+            # broker the daily refresh catches up.
+            try:
+                x_profiles_refresh.delay(account_ids=[account.pk])
+            except OperationalError:
+                logger.warning("could not ask for account %s's profile refresh", account.pk)
+        if account is not None and account.billing_problem:
+            self.message_user(
+                request,
+                f"The network refused {account} for billing: {account.billing_problem} "
+                "Settle it there, then clear the billing problem here.",
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(AuditEvent)

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.crypto import (
+    CredentialsUnreadable,
+    credentials_decrypt,
+    credentials_encrypt,
+    credentials_rotate,
+)
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
 
 
@@ -122,8 +132,53 @@ def demo_workspace_ensure() -> Workspace | None:
 
 
 def social_account_credentials(*, account: SocialAccount) -> dict:
-    """The account's network credentials (tokens). Never log or display them."""
-    return json.loads(account.credentials) if account.credentials else {}
+    """The account's network credentials (tokens), decrypted. Never log or display them."""
+    return credentials_decrypt(account.credentials) if account.credentials else {}
+
+
+def social_account_credentials_save(
+    *, account: SocialAccount, credentials: dict, expires_at: datetime | None
+) -> None:
+    """Store new credentials, encrypted, with when the access token stops working.
+
+    A caller replacing a rotating pair holds the account's row lock (see
+    publishing/networks/x/oauth.py), so two writers never lose each other's tokens.
+    """
+    encrypted = credentials_encrypt(credentials)
+    SocialAccount.objects.filter(pk=account.pk).update(
+        credentials=encrypted, token_expires_at=expires_at, updated_at=timezone.now()
+    )
+    account.credentials, account.token_expires_at = encrypted, expires_at
+
+
+def social_accounts_credentials_rotate(*, batch_size: int = 200) -> Iterator[tuple[int, int]]:
+    """Encrypt every account's credentials afresh with the first key, batch by batch,
+    yielding (done, total) after each batch. Safe to run again after an interruption.
+
+    Locking rule: each batch is one transaction holding its rows (SELECT … FOR UPDATE),
+    and each row is rewritten from what was read under that lock. A token refresh holds
+    the same row lock while it exchanges and saves a rotated pair, so neither overwrites
+    the other; without it, this could write back a pair X had already replaced, and the
+    account would need reconnecting. Workers keep running: all keys still decrypt.
+    """
+    ids = list(
+        SocialAccount.objects.exclude(credentials="").order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            batch = (
+                SocialAccount.objects.select_for_update()
+                .filter(pk__in=ids[start : start + batch_size])
+                .exclude(credentials="")
+                .only("pk", "credentials")
+            )
+            for account in batch:
+                try:
+                    rotated = credentials_rotate(account.credentials)
+                except CredentialsUnreadable as exc:
+                    raise CredentialsUnreadable(f"Account {account.pk}: {exc}") from None
+                SocialAccount.objects.filter(pk=account.pk).update(credentials=rotated)
+        yield min(start + batch_size, len(ids)), len(ids)
 
 
 @transaction.atomic
@@ -134,30 +189,237 @@ def social_account_connect_x(
     handle: str,
     access_token: str,
     refresh_token: str = "",
+    expires_at: datetime | None = None,
     display_name: str = "",
-    actor=None,
+    avatar_url: str = "",
+    followers_count: int | None = None,
+    subscription_type: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> SocialAccount:
-    """Store (or update) an X account and its user access token."""
-    account, created = SocialAccount.objects.update_or_create(
-        workspace=workspace,
-        network=SocialAccount.Network.X,
-        external_id=external_id,
-        defaults={
-            "handle": handle.lstrip("@"),
-            "display_name": display_name or handle.lstrip("@"),
-            "status": SocialAccount.Status.ACTIVE,
-            "credentials": json.dumps(
-                {"access_token": access_token, "refresh_token": refresh_token}
-            ),
-        },
+    """Store an X account with its tokens and profile, or bring a known one up to date.
+
+    Reconnecting an account that was waiting to be reconnected makes it active, so
+    the jobs it held go out; a paused or disabled account stays as staff left it.
+    """
+    # The row lock is the one a token refresh takes: a refresh in flight either
+    # finishes first (and its pair is replaced here) or waits and then sees these tokens.
+    account = (
+        SocialAccount.objects.select_for_update()
+        .filter(workspace=workspace, network=SocialAccount.Network.X, external_id=external_id)
+        .first()
     )
+    created = account is None
+    if created:
+        account = SocialAccount(
+            workspace=workspace, network=SocialAccount.Network.X, external_id=external_id
+        )
+    from_status = "" if created else account.status
+    if created or account.status == SocialAccount.Status.NEEDS_REAUTH:
+        account.status = SocialAccount.Status.ACTIVE
+    account.credentials = credentials_encrypt(
+        {"access_token": access_token, "refresh_token": refresh_token}
+    )
+    account.token_expires_at = expires_at
+    for name, value in _profile_fields(
+        handle=handle,
+        display_name=display_name,
+        avatar_url=avatar_url,
+        followers_count=followers_count,
+        subscription_type=subscription_type,
+    ).items():
+        setattr(account, name, value)
+    account.save()
+    moved = from_status != account.status
     audit_record(
         workspace=workspace,
         actor=actor,
         action="account.connected" if created else "account.reconnected",
         subject=account,
+        from_status=from_status if moved else "",
+        to_status=account.status if moved else "",
     )
     return account
+
+
+def social_account_profile_save(
+    *,
+    account: SocialAccount,
+    handle: str,
+    display_name: str,
+    avatar_url: str,
+    followers_count: int | None,
+    subscription_type: str,
+) -> None:
+    """Cache what the network says about the account (trusted for a day: PROFILE_MAX_AGE)."""
+    fields = _profile_fields(
+        handle=handle,
+        display_name=display_name,
+        avatar_url=avatar_url,
+        followers_count=followers_count,
+        subscription_type=subscription_type,
+    )
+    SocialAccount.objects.filter(pk=account.pk).update(**fields, updated_at=timezone.now())
+    for name, value in fields.items():
+        setattr(account, name, value)
+
+
+def _profile_fields(
+    *,
+    handle: str,
+    display_name: str,
+    avatar_url: str,
+    followers_count: int | None,
+    subscription_type: str,
+) -> dict:
+    return {
+        "handle": handle.lstrip("@"),
+        "display_name": display_name or handle.lstrip("@"),
+        "avatar_url": avatar_url,
+        "followers_count": followers_count,
+        "subscription_type": subscription_type,
+        "profile_refreshed_at": timezone.now(),
+    }
+
+
+def social_account_needs_reauth(*, account: SocialAccount, reason: str) -> bool:
+    """The network refused the account's credentials for good: its jobs wait, pending,
+    until staff reconnect it (dispatch holds the jobs of accounts that are not active)."""
+    from_status = account.status
+    if from_status not in (SocialAccount.Status.ACTIVE, SocialAccount.Status.PAUSED):
+        return False
+    with transaction.atomic():
+        moved = SocialAccount.objects.filter(pk=account.pk, status=from_status).update(
+            status=SocialAccount.Status.NEEDS_REAUTH, updated_at=timezone.now()
+        )
+        if moved:
+            account.status = SocialAccount.Status.NEEDS_REAUTH
+            audit_record(
+                workspace=account.workspace,
+                actor=None,
+                action="account.needs_reauth",
+                subject=account,
+                from_status=from_status,
+                to_status=account.status,
+                message=reason,
+            )
+    return bool(moved)
+
+
+def social_account_billing_flag(*, account: SocialAccount, message: str) -> bool:
+    """Note that the network refused for billing, for staff to see and settle."""
+    with transaction.atomic():
+        flagged = (
+            SocialAccount.objects.filter(pk=account.pk)
+            .exclude(billing_problem=message)
+            .update(billing_problem=message, updated_at=timezone.now())
+        )
+        if flagged:
+            audit_record(
+                workspace=account.workspace,
+                actor=None,
+                action="account.billing_problem",
+                subject=account,
+                message=message,
+            )
+    account.billing_problem = message
+    return bool(flagged)
+
+
+def social_account_billing_clear(*, account: SocialAccount, actor: AbstractBaseUser) -> bool:
+    with transaction.atomic():
+        cleared = (
+            SocialAccount.objects.filter(pk=account.pk)
+            .exclude(billing_problem="")
+            .update(billing_problem="", updated_at=timezone.now())
+        )
+        if cleared:
+            audit_record(
+                workspace=account.workspace,
+                actor=actor,
+                action="account.billing_cleared",
+                subject=account,
+            )
+    account.billing_problem = ""
+    return bool(cleared)
+
+
+# --- OAuth sign-in state ----------------------------------------------------------------
+#
+# Between sending a person to the network and their coming back, Kairos keeps the
+# sign-in's PKCE verifier, who started it and for which workspace, in the cache
+# (the database cache: any web process may answer the callback). `state` names that
+# entry, signed and timestamped, so a callback tells apart an altered state, an
+# expired one and one already used.
+
+OAUTH_STATE_LIFETIME = timedelta(minutes=10)
+_OAUTH_STATE_SALT = "accounts.oauth-state"
+
+
+class OAuthStateRefused(Exception):
+    """The callback's state does not belong to a sign-in that may finish; says why."""
+
+
+@dataclass(frozen=True)
+class OAuthSignIn:
+    network: str
+    user_id: int
+    workspace_id: int
+    code_verifier: str = field(repr=False)
+
+
+def oauth_state_issue(
+    *, network: str, user: AbstractBaseUser, workspace: Workspace, code_verifier: str
+) -> str:
+    """Remember a sign-in for OAUTH_STATE_LIFETIME; return the `state` that names it."""
+    nonce = secrets.token_urlsafe(32)
+    cache.set(
+        _oauth_state_key(nonce),
+        {
+            "network": network,
+            "user_id": user.pk,
+            "workspace_id": workspace.pk,
+            "code_verifier": code_verifier,
+        },
+        timeout=OAUTH_STATE_LIFETIME.total_seconds(),
+    )
+    return signing.TimestampSigner(salt=_OAUTH_STATE_SALT).sign(nonce)
+
+
+def oauth_state_redeem(*, state: str, network: str, user: AbstractBaseUser) -> OAuthSignIn:
+    """The sign-in `state` names, handed out once, and only to the person who started it."""
+    again = "Start connecting the account again from the social accounts page."
+    try:
+        nonce = signing.TimestampSigner(salt=_OAUTH_STATE_SALT).unsign(
+            state, max_age=OAUTH_STATE_LIFETIME
+        )
+    except signing.SignatureExpired:
+        raise OAuthStateRefused(
+            f"This sign-in took longer than {OAUTH_STATE_LIFETIME.seconds // 60} minutes and "
+            f"has expired. {again}"
+        ) from None
+    except signing.BadSignature:
+        raise OAuthStateRefused(
+            "The answer from the network does not match a sign-in started here (its state "
+            f"was altered). Nothing was connected. {again}"
+        ) from None
+    key = _oauth_state_key(nonce)
+    sign_in = cache.get(key)
+    # delete() says whether this call removed the entry: of two callbacks racing with
+    # the same state, exactly one goes on.
+    if sign_in is None or not cache.delete(key):
+        raise OAuthStateRefused(
+            f"This sign-in was already used (or has expired). Nothing more was connected. {again}"
+        )
+    if sign_in["user_id"] != user.pk or sign_in["network"] != network:
+        raise OAuthStateRefused(
+            "This sign-in was started by another Kairos user, so it cannot finish in your "
+            f"session. Nothing was connected. {again}"
+        )
+    return OAuthSignIn(**sign_in)
+
+
+def _oauth_state_key(nonce: str) -> str:
+    return f"oauth-state:{nonce}"
 
 
 def workspace_publishing_pause(*, workspace: Workspace, actor, now=None) -> bool:

@@ -7,8 +7,25 @@ from analytics.models import MetricsSnapshot
 @admin.register(MetricsSnapshot)
 class MetricsSnapshotAdmin(WorkspaceScopedAdmin):
     workspace_path = "job__post__workspace"
-    list_display = ["job", "due_at", "collected_at", "impressions", "likes", "reposts", "replies"]
-    list_select_related = ["job"]
+    list_display = [
+        "job",
+        "due_at",
+        "collected_at",
+        "impressions",
+        "likes",
+        "reposts",
+        "replies",
+        "quotes",
+        "bookmarks",
+        "link_clicks",
+        "profile_clicks",
+        "engagements",
+    ]
+    list_select_related = ["job__account", "job__post"]
+    search_fields = ["job__external_id"]
+    date_hierarchy = "due_at"
+    readonly_fields = [*list_display, "raw"]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False

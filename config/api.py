@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import XConnectView
+from publishing.api import JobPostView
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
 router = DefaultRouter()
@@ -8,5 +10,7 @@ router.register("schedules", ScheduleViewSet, basename="schedule")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),
+    path("jobs/<int:job_id>/post/", JobPostView.as_view(), name="job-post"),
+    path("x/connect/", XConnectView.as_view(), name="x-connect"),
     *router.urls,
 ]

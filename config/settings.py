@@ -156,8 +156,12 @@ LOGGING = {
     # Celery logs every task received and finished; with a tick every second that
     # buries everything else. Kairos logs what a tick did when it did something.
     "loggers": {
-        name: {"level": env.str("KAIROS_TASK_LOG_LEVEL", default="WARNING")}
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        **{
+            name: {"level": env.str("KAIROS_TASK_LOG_LEVEL", default="WARNING")}
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        },
+        # requests-oauthlib logs token requests and answers, tokens included, at DEBUG.
+        "requests_oauthlib": {"level": "WARNING"},
     },
 }
 
@@ -185,6 +189,37 @@ X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.x.com").rstrip("
 X_WEB_URL = env.str("X_WEB_URL", default="https://x.com").rstrip("/")
 X_CONNECT_TIMEOUT = env.float("X_CONNECT_TIMEOUT_SECONDS", default=5.0)
 X_READ_TIMEOUT = env.float("X_READ_TIMEOUT_SECONDS", default=20.0)
+# Connecting X accounts (OAuth 2.0 with PKCE). The app's keys come from X's developer
+# portal; with a secret Kairos is a confidential client (HTTP Basic), without one a
+# public client (client_id in the body). Empty X_CLIENT_ID: connecting X is off.
+X_CLIENT_ID = env.str("X_CLIENT_ID", default="")
+X_CLIENT_SECRET = env.str("X_CLIENT_SECRET", default="")
+# Must match, character for character, a callback URL registered for the app.
+X_REDIRECT_URI = env.str("X_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/x/callback/")
+X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
+X_TOKEN_URL = env.str("X_TOKEN_URL", default="https://api.x.com/2/oauth2/token")
+
+# Fernet keys for network credentials at rest, comma-separated: the first encrypts,
+# all decrypt, so a new key goes first and an old one is removed only after
+# `manage.py rotate_credentials_key`. Empty (the embedded default): a key derived
+# from SECRET_KEY, which then must never change (accounts/crypto.py).
+KAIROS_CREDENTIALS_KEYS = env.list("KAIROS_CREDENTIALS_KEYS", default=[])
+
+# --- Cache ---------------------------------------------------------------------
+
+# In the database, so every web process and machine sees the same entries: the OAuth
+# connect flow keeps its state and PKCE verifier here between the redirect to X and
+# the callback, which another gunicorn worker may answer. A folder cache would tie
+# the callback to one machine; an in-memory one to one process. The table is made
+# after every `migrate` (accounts/apps.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "kairos_cache",
+        # Culling drops entries at random when full; keep it far from a normal load.
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 
 # --- Celery ---------------------------------------------------------------------
 

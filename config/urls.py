@@ -10,6 +10,7 @@ admin.site.index_title = "Schedule and publish"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("healthz", publishing_views.health, name="health"),
     path("sandbox/", include("publishing.urls_sandbox")),
     path("api/v1/", include("config.api")),

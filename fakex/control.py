@@ -237,6 +237,10 @@ class FakeXControl:
         """Groups: public_metrics, non_public_metrics, organic_metrics."""
         return self._call("PUT", f"/_fake/posts/{post_id}/metrics", groups)
 
+    def media(self, *, user_id: str | None = None) -> list[dict]:
+        """Every upload, with its category, whether it was finalized, and its alt text."""
+        return self._call("GET", "/_fake/media", params=_without_none(user_id=user_id))["media"]
+
     def posts_created(self, user_id: str, text: str) -> int:
         """How many posts with exactly this submitted text this user created."""
         return _count_for(self.stats()["posts_created"], user_id, text)

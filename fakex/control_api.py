@@ -265,6 +265,26 @@ def posts(world: World, request: Request) -> Response:
     return Response(200, {"posts": listed})
 
 
+def media(world: World, request: Request) -> Response:
+    """Every upload (optionally of one user), oldest first, with its alt text."""
+    user_id = request.query.get("user_id")
+    with world.lock:
+        listed = [
+            {
+                "id": item.id,
+                "media_key": item.media_key,
+                "owner_id": item.owner_id,
+                "media_category": item.media_category,
+                "total_bytes": item.total_bytes,
+                "finalized": item.finalized_at is not None,
+                "alt_text": item.alt_text,
+            }
+            for item in world.media.values()
+            if user_id is None or item.owner_id == user_id
+        ]
+    return Response(200, {"media": listed})
+
+
 def set_post_metrics(world: World, request: Request) -> Response:
     """Pin metric values of one post; unnamed metrics keep growing with age."""
     body = _object(request)
@@ -299,6 +319,7 @@ CONTROL_ROUTES = [
     Route("DELETE", "/_fake/faults", clear_faults),
     Route("GET", "/_fake/posts", posts),
     Route("PUT", "/_fake/posts/:id/metrics", set_post_metrics),
+    Route("GET", "/_fake/media", media),
 ]
 
 

@@ -1,4 +1,5 @@
-"""v2 media upload: chunked (initialize, append, finalize, status) and one-shot for images.
+"""v2 media upload: chunked (initialize, append, finalize, status), one-shot for images,
+and metadata (alt text).
 
 Follows xurl's `api/media.go` and platforms.md §3.2. Processing of GIFs and videos is a
 timeline measured on the fake's clock, so tests move the clock instead of sleeping.
@@ -66,6 +67,47 @@ INITIALIZE_REQUEST: dict[str, Any] = {
         "media_category": {"type": "string", "enum": list(MAX_BYTES_BY_CATEGORY)},
         "additional_owners": {"type": "array", "items": ID},
         "shared": {"type": "boolean"},
+    },
+}
+
+# [doc] POST /2/media/metadata (MetadataCreateRequest). Only alt text is modelled; the
+# other documented metadata objects are accepted and forgotten.
+ALT_TEXT_MAX_LENGTH = 1000
+METADATA_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id"],
+    "properties": {
+        "id": ID,
+        "metadata": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "alt_text": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string", "maxLength": ALT_TEXT_MAX_LENGTH}},
+                },
+                **{
+                    name: {"type": "object"}
+                    for name in (
+                        "allow_download_status",
+                        "audience_policy",
+                        "content_expiration",
+                        "domain_restrictions",
+                        "found_media_origin",
+                        "geo_restrictions",
+                        "management_info",
+                        "preview_image",
+                        "sensitive_media_warning",
+                        "shared_info",
+                        "sticker_info",
+                        "upload_source",
+                    )
+                },
+            },
+        },
     },
 }
 
@@ -225,6 +267,32 @@ def one_shot_upload(world: World, request: Request, caller: Caller) -> Response:
         _finish(world, media)
         world.stats.media["uploaded_one_shot"] += 1
         return Response(200, {"data": _upload_description(media, world.now())})
+
+
+def create_metadata(world: World, request: Request, caller: Caller) -> Response:
+    """POST /2/media/metadata: alt text for an upload of the caller's, before it is posted.
+
+    [doc] request and answer shapes. [inf] which media may take metadata: any upload of
+    the caller's that has not expired, finalized or not; X documents no restriction in v2
+    (v1.1 said images and GIFs only).
+    """
+    try:
+        body = request.json()
+    except ValueError:
+        return _invalid(world, "body", "", "Request body is not valid JSON.")
+    errors = schema_errors(body, METADATA_REQUEST)
+    if errors:
+        return problems.invalid_request(world.problem_host, errors)
+    alt_text = body.get("metadata", {}).get("alt_text")
+    with world.lock:
+        media = world.media.get(body["id"])
+        if media is None or media.owner_id != caller.user_id or world.now() >= media.expires_at:
+            return _unknown_media(world, body["id"])
+        if alt_text is not None:
+            media.alt_text = alt_text["text"]
+        world.stats.media["metadata_created"] += 1
+        associated = {"alt_text": {"text": media.alt_text}} if media.alt_text else {}
+    return Response(200, {"data": {"associated_metadata": associated, "id": media.id}})
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict[str, bytes]:

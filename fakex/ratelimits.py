@@ -48,6 +48,9 @@ _SHARED_LIMITS: dict[str, Limit] = {
     "media_append_per_user_15min": _per_user_15min(1875),
     "media_finalize_per_user_15min": _per_user_15min(1875),
     "media_status_per_user_15min": _per_user_15min(1000),
+    # [inf] not in platforms.md; rate-limits.mdx (2026-07) is quoted second-hand as
+    # giving POST /2/media/metadata 500 per 15 minutes per user.
+    "media_metadata_per_user_15min": _per_user_15min(500),
 }
 
 PROFILES: dict[str, dict[str, Limit]] = {

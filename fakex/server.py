@@ -105,6 +105,13 @@ API_ROUTES = [
         scopes=_MEDIA_SCOPES,
         windows=_window("media_upload_per_user_15min"),
     ),
+    Route(
+        "POST",
+        "/2/media/metadata",
+        media.create_metadata,
+        scopes=_MEDIA_SCOPES,
+        windows=_window("media_metadata_per_user_15min"),
+    ),
     Route("GET", "/i/oauth2/authorize", oauth.authorize),
     Route("POST", "/2/oauth2/token", oauth.token),
     Route("POST", "/2/oauth2/revoke", oauth.revoke),

@@ -116,6 +116,7 @@ class Media:
     finalized_at: float | None = None
     processing_seconds: float = 0.0
     processing_outcome: ProcessingOutcome = "succeeded"
+    alt_text: str = ""
 
 
 @dataclass

@@ -8,7 +8,13 @@ from django.utils.html import format_html
 
 from accounts.admin import WorkspaceScopedAdmin
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
-from publishing.services import job_cancel, job_mark_published, job_retry
+from publishing.services import (
+    PostNotDeleted,
+    job_cancel,
+    job_delete_published,
+    job_mark_published,
+    job_retry,
+)
 
 
 class MarkPublishedForm(forms.Form):
@@ -59,7 +65,7 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
     search_fields = ["external_id", "post__parts__text"]
     date_hierarchy = "occurrence_at"
     inlines = [PublishAttemptInline]
-    actions = ["retry", "cancel"]
+    actions = ["retry", "cancel", "delete_from_network"]
     change_form_template = "admin/publishing/publishjob/change_form.html"
     readonly_fields = [
         "post",
@@ -76,6 +82,7 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
         "error_kind",
         "error_message",
         "published_at",
+        "metrics_due_at",
         "created_at",
         "updated_at",
     ]
@@ -152,6 +159,22 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
                     f"Job {job.pk} is {job.get_status_display().lower()}; it can no longer "
                     "be cancelled.",
                     messages.WARNING,
+                )
+
+    @admin.action(description="Delete the published post from the network")
+    def delete_from_network(self, request, queryset):
+        for job in queryset.select_related("account", "post__workspace"):
+            try:
+                job_delete_published(job=job, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+            except PostNotDeleted as exc:
+                self.message_user(request, f"Job {job.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Job {job.pk}: the post is deleted from {job.account.get_network_display()}.",
+                    messages.SUCCESS,
                 )
 
     @admin.action(description="Retry (failed, missed or needs-review jobs only)")

@@ -5,11 +5,16 @@ no operator creates them by hand and a changed KAIROS_TICK_SECONDS takes effect
 at the next deploy.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 DISPATCH_TICK = "kairos: dispatch tick"
+METRICS_COLLECT = "kairos: collect metrics"
+X_TOKENS_REFRESH = "kairos: refresh expiring X tokens"
+X_PROFILES_REFRESH = "kairos: refresh X profiles"
 
 
 @transaction.atomic
@@ -32,4 +37,35 @@ def beat_entries_ensure() -> PeriodicTask:
             "enabled": True,
         },
     )
+    every_minute, _ = IntervalSchedule.objects.get_or_create(
+        every=60, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.update_or_create(
+        name=METRICS_COLLECT,
+        defaults={
+            "task": "analytics.tasks.metrics_collect",
+            "interval": every_minute,
+            # Due snapshots wait in the database; a run that missed its minute is dropped.
+            "expire_seconds": 60,
+            "enabled": True,
+        },
+    )
+    for name, task_name, every in (
+        # Tokens live two hours and are refreshed 15 minutes before they expire.
+        (X_TOKENS_REFRESH, "accounts.tasks.x_tokens_refresh_expiring", timedelta(minutes=5)),
+        (X_PROFILES_REFRESH, "accounts.tasks.x_profiles_refresh", timedelta(days=1)),
+    ):
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=int(every.total_seconds()), period=IntervalSchedule.SECONDS
+        )
+        PeriodicTask.objects.update_or_create(
+            name=name,
+            defaults={
+                "task": task_name,
+                "interval": interval,
+                # A run that waited past its interval is dropped; the next one does its work.
+                "expire_seconds": int(every.total_seconds()),
+                "enabled": True,
+            },
+        )
     return task

@@ -5,8 +5,9 @@ Locking rules:
 * The job's status moves only by compare-and-set (`states.job_transition`).
 * Every claim of a running job raises its `claim_token`: the worker that starts
   an attempt, and the sweeper that takes over a job whose lease ran out. Every
-  later write about that run (a thread part's id, the outcome) carries the token
-  in its compare-and-set, so a holder that lost its claim writes nothing.
+  later write about that run (a thread part's id, an uploaded file's id, the
+  outcome) carries the token in its compare-and-set, so a holder that lost its
+  claim writes nothing.
 * The attempt row is committed together with the claim, before any network call:
   whatever happens next, the intent is on record.
 
@@ -30,10 +31,17 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from analytics.services import metrics_first_due_at
 from publishing.backoff import BackoffSchedule
 from publishing.models import JobStatus, PublishAttempt, PublishJob
 from publishing.networks import adapter_for
-from publishing.networks.base import ErrorKind, Presence, PublishError, PublishResult
+from publishing.networks.base import (
+    ACCOUNT_NEEDS_REAUTH,
+    ErrorKind,
+    Presence,
+    PublishError,
+    PublishResult,
+)
 from publishing.ratelimits import rate_limited_until
 from publishing.services import post_status_rollup, publish_request_build
 from publishing.states import job_transition
@@ -146,6 +154,22 @@ def job_record_part(*, job: PublishJob, token: int, index: int, external_id: str
     job.part_external_ids = part_ids
 
 
+def job_record_media(
+    *, job: PublishJob, token: int, asset_id: int, media_id: str, expires_at: datetime
+) -> None:
+    """Keep an uploaded file's id on the job, so a retry within its lifetime reuses it."""
+    uploads = {
+        **job.media_uploads,
+        str(asset_id): {"media_id": media_id, "expires_at": expires_at.isoformat()},
+    }
+    saved = PublishJob.objects.filter(_running(job, token)).update(
+        media_uploads=uploads, updated_at=timezone.now()
+    )
+    if not saved:
+        raise LeaseLost(f"Job {job.pk} is no longer held with claim {token}.")
+    job.media_uploads = uploads
+
+
 # --- Recording the outcome ------------------------------------------------------------
 
 
@@ -189,6 +213,7 @@ def job_record_success(
             external_url=result.url,
             part_external_ids=list(result.part_ids),
             published_at=now,
+            metrics_due_at=metrics_first_due_at(network=job.account.network, published_at=now),
             lease_expires_at=None,
             error_kind="",
             error_message="",
@@ -210,6 +235,11 @@ def _retry_or_fail(*, attempt_number: int, error: PublishError, now: datetime) -
         # takes (the missed-post window bounds it), spending no attempt budget.
         retry_at = error.retry_at or now + BACKOFF.delay(attempt=attempt_number)
         return S.PENDING, {"next_attempt_at": retry_at}
+    if error.kind == ErrorKind.AUTH_EXPIRED and error.details.get(ACCOUNT_NEEDS_REAUTH):
+        # The account waits for staff to reconnect it, and dispatch holds the jobs of
+        # accounts that are not active: the job waits too, failing nothing and, like
+        # a rate limit, never running out of attempts for it.
+        return S.PENDING, {"next_attempt_at": now}
     if error.kind.retryable:
         retry_at = BACKOFF.next_attempt_at(
             attempt=attempt_number, now=now, not_before=error.retry_at
@@ -296,6 +326,9 @@ def job_execute(*, job_id: int) -> str:
             request,
             on_part_published=lambda index, external_id: job_record_part(
                 job=job, token=token, index=index, external_id=external_id
+            ),
+            on_media_uploaded=lambda asset_id, media_id, expires_at: job_record_media(
+                job=job, token=token, asset_id=asset_id, media_id=media_id, expires_at=expires_at
             ),
         )
     except LeaseLost:

@@ -24,10 +24,11 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount
 from accounts.services import audit_record
+from analytics.services import metrics_first_due_at
 from posts.models import Post, Target
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for
-from publishing.networks.base import PartContent, PublishRequest
+from publishing.networks.base import MediaUpload, PartContent, PublishError, PublishRequest
 from publishing.states import ACTIVE, job_transition
 from scheduling.models import Schedule
 from scheduling.timezones import utc_to_wall, zone_get
@@ -130,6 +131,13 @@ def publish_request_build(*, job: PublishJob) -> PublishRequest:
         parts=post_content_for(post=job.post, target=target, occurrence=occurrence),
         idempotency_key=f"kairos-job-{job.pk}",
         published_part_ids=tuple(job.part_external_ids),
+        media_uploads={
+            int(asset_id): MediaUpload(
+                media_id=upload["media_id"],
+                expires_at=datetime.fromisoformat(upload["expires_at"]),
+            )
+            for asset_id, upload in job.media_uploads.items()
+        },
     )
 
 
@@ -342,6 +350,7 @@ def job_mark_published(*, job: PublishJob, url: str, actor, now: datetime | None
             external_id=external_id[:64],
             external_url=url,
             published_at=now,
+            metrics_due_at=metrics_first_due_at(network=job.account.network, published_at=now),
             error_kind="",
             error_message="",
         )
@@ -357,3 +366,66 @@ def job_mark_published(*, job: PublishJob, url: str, actor, now: datetime | None
                 data={"url": url},
             )
     return bool(moved)
+
+
+class PostNotDeleted(Exception):
+    """The network kept (part of) the post; `message` says what is left and what to do."""
+
+    def __init__(self, message: str, *, error: PublishError) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error = error
+
+
+def job_delete_published(*, job: PublishJob, actor, now: datetime | None = None) -> None:
+    """Take a published job's post off its network: every part of a thread, last first.
+
+    The job stays `published` (it was, and its link says where): the deletion is
+    recorded in its note (`error_message`) and in the audit trail, and its metrics
+    stop. A part already gone counts as deleted, so asking again after a failure
+    finishes the work. Raises ValidationError for a job that is not published, and
+    PostNotDeleted when the network refuses.
+    """
+    if job.status != S.PUBLISHED:
+        raise ValidationError(
+            f"Job {job.pk} is {job.get_status_display().lower()}; only a published post can be "
+            "deleted from its network."
+        )
+    account = job.account
+    adapter = adapter_for(account.network)
+    part_ids = list(job.part_external_ids) or [job.external_id]
+    deleted = []
+    # One call per part, outside any transaction: no row stays locked while the network answers.
+    for external_id in reversed(part_ids):
+        try:
+            adapter.delete(account=account, external_id=external_id)
+        except PublishError as error:
+            message = (
+                f"{account.get_network_display()} did not delete the post ({error.message}). "
+                f"{len(deleted)} of its {len(part_ids)} part(s) are deleted; try again to finish."
+            )
+            audit_record(
+                workspace=job.post.workspace,
+                actor=actor,
+                action="job.post_delete_failed",
+                subject=job,
+                message=message,
+                data={"deleted": deleted, "kept": part_ids[: len(part_ids) - len(deleted)]},
+            )
+            raise PostNotDeleted(message, error=error) from error
+        deleted.append(external_id)
+    now = now or timezone.now()
+    who = f" by {actor}" if actor is not None and actor.is_authenticated else ""
+    note = f"Deleted from {account.get_network_display()}{who} on {now:%Y-%m-%d %H:%M} UTC."
+    with transaction.atomic():
+        PublishJob.objects.filter(pk=job.pk, status=S.PUBLISHED).update(
+            error_message=note, metrics_due_at=None, updated_at=now
+        )
+        audit_record(
+            workspace=job.post.workspace,
+            actor=actor,
+            action="job.post_deleted",
+            subject=job,
+            message=note,
+            data={"deleted": deleted, "url": job.external_url},
+        )

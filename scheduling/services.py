@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from posts.models import Post
 from publishing.models import JobStatus, PublishJob
+from publishing.networks.x.validation import x_identical_text_conflicts
 from publishing.services import post_problems
 from publishing.states import job_transition
 from scheduling.limits import posting_limit_conflicts, posting_limit_next_fits
@@ -99,6 +100,9 @@ def schedule_set(
         if first is None:
             raise ValidationError({"local_time": _never_again(start, zone, kind, now)})
         _posting_limits_check(post=post, at=first, zone=zone)
+        identical = x_identical_text_conflicts(post=post, at=first)
+        if identical:
+            raise ValidationError({"local_time": identical})
         schedule.next_occurrence_at = first
         schedule.save()
         from_status = post.status

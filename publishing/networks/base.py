@@ -8,7 +8,7 @@ nothing outside an adapter looks at HTTP status codes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -37,11 +37,23 @@ class ErrorKind(StrEnum):
 
 _RETRYABLE = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.NETWORK, ErrorKind.SERVER})
 
+# A detail of an AUTH_EXPIRED error: the account now waits to be reconnected, so the
+# job waits with it instead of failing (publishing.execution).
+ACCOUNT_NEEDS_REAUTH = "account_needs_reauth"
+
 
 @dataclass(frozen=True)
 class PartContent:
     text: str
     media: tuple[MediaAsset, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaUpload:
+    """A file already on the network for this job, usable in a post until `expires_at`."""
+
+    media_id: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class PublishRequest:
     idempotency_key: str
     # Thread segments already on the network from earlier attempts, in order.
     published_part_ids: tuple[str, ...] = ()
+    # Media uploaded by earlier attempts, by MediaAsset id, so a retry reuses them.
+    media_uploads: Mapping[int, MediaUpload] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,33 @@ class PublishError(Exception):
 
 
 PartPublished = Callable[[int, str], None]
+# (MediaAsset id, the network's media id, when the network forgets it)
+MediaUploaded = Callable[[int, str, datetime], None]
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """A post's numbers as the network reported them; None where it did not say."""
+
+    impressions: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    bookmarks: int | None = None
+    # Private to the account, and only while the network still gives them.
+    link_clicks: int | None = None
+    profile_clicks: int | None = None
+    engagements: int | None = None
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    """One look at several posts of an account: their numbers, and those no longer there."""
+
+    metrics: Mapping[str, PostMetrics] = field(default_factory=dict)
+    gone: frozenset[str] = frozenset()
 
 
 class Presence(StrEnum):
@@ -113,13 +154,25 @@ class NetworkAdapter(ABC):
 
     @abstractmethod
     def publish(
-        self, request: PublishRequest, *, on_part_published: PartPublished
+        self,
+        request: PublishRequest,
+        *,
+        on_part_published: PartPublished,
+        on_media_uploaded: MediaUploaded | None = None,
     ) -> PublishResult:
         """Publish the parts not yet in `request.published_part_ids`, in order.
 
         Calls `on_part_published(index, external_id)` after each segment is on the
-        network, before sending the next, so a later attempt resumes a thread.
-        Raises `PublishError` for every failure.
+        network, before sending the next, so a later attempt resumes a thread, and
+        `on_media_uploaded(asset_id, media_id, expires_at)` after each file is
+        uploaded, so a later attempt reuses it. Raises `PublishError` for every failure.
+        """
+
+    @abstractmethod
+    def delete(self, *, account: SocialAccount, external_id: str) -> None:
+        """Take one post off the network. A post that is already gone counts as deleted.
+
+        Raises `PublishError` when the network refuses or cannot be reached.
         """
 
     @abstractmethod

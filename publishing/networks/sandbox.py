@@ -15,6 +15,7 @@ from accounts.models import SocialAccount
 from publishing.models import SandboxPost
 from publishing.networks.base import (
     Lookup,
+    MediaUploaded,
     NetworkAdapter,
     PartContent,
     PartPublished,
@@ -42,8 +43,13 @@ class SandboxAdapter(NetworkAdapter):
         return problems
 
     def publish(
-        self, request: PublishRequest, *, on_part_published: PartPublished
+        self,
+        request: PublishRequest,
+        *,
+        on_part_published: PartPublished,
+        on_media_uploaded: MediaUploaded | None = None,
     ) -> PublishResult:
+        # The sandbox keeps text only: its media stays in Kairos, nothing is uploaded.
         part_ids = list(request.published_part_ids)
         for index, part in enumerate(request.parts):
             if index < len(part_ids):
@@ -64,6 +70,9 @@ class SandboxAdapter(NetworkAdapter):
         if post is None:
             return Lookup(presence=Presence.ABSENT)
         return Lookup(presence=Presence.FOUND, external_id=str(post.pk))
+
+    def delete(self, *, account: SocialAccount, external_id: str) -> None:
+        SandboxPost.objects.filter(pk=external_id, account=account).delete()
 
     def post_url(self, *, account: SocialAccount, external_id: str) -> str:
         path = reverse("sandbox-post", kwargs={"handle": account.handle, "post_id": external_id})

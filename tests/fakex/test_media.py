@@ -286,3 +286,63 @@ def test_multipart_parsing_keeps_binary_content_exact():
 def test_a_body_that_is_not_multipart_is_refused():
     with pytest.raises(ValueError):
         parse_multipart("application/octet-stream", b"raw")
+
+
+def create_metadata(fake_x: RunningFakeX, user: ConnectedUser, body: dict) -> requests.Response:
+    return requests.post(
+        f"{fake_x.url}/2/media/metadata", json=body, headers=user.headers, timeout=5
+    )
+
+
+def test_alt_text_is_kept_and_echoed_as_associated_metadata(fake_x, alice):
+    data = upload(fake_x, alice, category="tweet_image", media_type="image/png", size=10)
+
+    response = create_metadata(
+        fake_x, alice, {"id": data["id"], "metadata": {"alt_text": {"text": "A dancing cat"}}}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {"associated_metadata": {"alt_text": {"text": "A dancing cat"}}, "id": data["id"]}
+    }
+    assert [item["alt_text"] for item in fake_x.control.media(user_id=alice.id)] == [
+        "A dancing cat"
+    ]
+    assert fake_x.control.stats()["media"]["metadata_created"] == 1
+
+
+def test_alt_text_is_at_most_1000_characters(fake_x, alice):
+    data = upload(fake_x, alice, category="tweet_image", media_type="image/png", size=10)
+
+    response = create_metadata(
+        fake_x, alice, {"id": data["id"], "metadata": {"alt_text": {"text": "a" * 1001}}}
+    )
+
+    assert response.status_code == 400
+    assert "1000" in response.json()["errors"][0]["message"]
+
+
+def test_alt_text_only_for_ones_own_unexpired_media(fake_x, alice):
+    bob = fake_x.control.create_connected_user(username="bob")
+    data = upload(fake_x, bob, category="tweet_image", media_type="image/png", size=10)
+    body = {"id": data["id"], "metadata": {"alt_text": {"text": "not mine"}}}
+
+    assert create_metadata(fake_x, alice, body).status_code == 400
+    fake_x.control.advance_time(86_401)
+    fresh = fake_x.control.issue_tokens(bob.id)["access_token"]
+    expired = requests.post(
+        f"{fake_x.url}/2/media/metadata",
+        json=body,
+        headers={"Authorization": f"Bearer {fresh}"},
+        timeout=5,
+    )
+    assert expired.status_code == 400
+
+
+def test_metadata_fields_outside_the_schema_are_refused(fake_x, alice):
+    data = upload(fake_x, alice, category="tweet_image", media_type="image/png", size=10)
+
+    response = create_metadata(fake_x, alice, {"id": data["id"], "alt_text": {"text": "v1.1"}})
+
+    assert response.status_code == 400
+    assert response.json()["title"] == "Invalid Request"

@@ -43,7 +43,7 @@ class ScriptedNetwork(SandboxAdapter):
     def find_part(self, request, *, index, since):
         return self.lookup or super().find_part(request, index=index, since=since)
 
-    def publish(self, request, *, on_part_published):
+    def publish(self, request, *, on_part_published, on_media_uploaded=None):
         if self.failures:
             raise self.failures.pop(0)
         if self.fail_after_parts is not None:
@@ -200,7 +200,7 @@ def test_an_answer_that_may_have_been_accepted_is_never_retried_blindly(scripted
 def test_an_unexpected_exception_counts_as_an_unknown_outcome(scripted, monkeypatch):
     job = scripted_job()
 
-    def explode(request, *, on_part_published):
+    def explode(request, **callbacks):
         raise KeyError("data")
 
     monkeypatch.setattr(scripted, "publish", explode)
@@ -229,7 +229,7 @@ def test_a_worker_whose_lease_was_taken_stops_and_records_nothing(scripted, monk
     job = scripted_job(texts=["one", "two"])
     original = scripted.publish
 
-    def recovered_mid_call(request, *, on_part_published):
+    def recovered_mid_call(request, *, on_part_published, on_media_uploaded=None):
         # The sweeper took the job over (as after a lease timeout): a new claim.
         PublishJob.objects.filter(pk=job.pk).update(claim_token=F("claim_token") + 1)
         return original(request, on_part_published=on_part_published)

@@ -131,3 +131,35 @@ def test_scheduling_a_minute_ahead_is_due_a_minute_later(post):
     )
     assert post.schedule.next_occurrence_at - NOW == timedelta(minutes=1)
     assert not PublishJob.objects.exists()
+
+
+@time_machine.travel(NOW)
+def test_two_x_accounts_may_not_publish_the_same_text_at_the_same_time():
+    workspace = SandboxAccountFactory().workspace
+    first, second = (SandboxAccountFactory(workspace=workspace, network="x") for _ in range(2))
+    ours = PostFactory(workspace=workspace, accounts=[first], texts=["Big news!"])
+    schedule_once(
+        post=ours, local_date=date(2025, 3, 2), local_time=time(9), timezone_name="UTC", actor=None
+    )
+    theirs = PostFactory(workspace=workspace, accounts=[second], texts=["Big news!"])
+    with pytest.raises(ValidationError) as caught:
+        schedule_once(
+            post=theirs,
+            local_date=date(2025, 3, 2),
+            local_time=time(9, 2),
+            timezone_name="UTC",
+            actor=None,
+        )
+    assert caught.value.message_dict["local_time"] == [
+        f"{second} would publish the same text as {first} (post #{ours.pk} at 09:00 UTC), "
+        "less than 5 minutes apart; X forbids identical posts from several accounts. Change "
+        "the text or move the time."
+    ]
+    # An hour later is fine.
+    schedule_once(
+        post=theirs,
+        local_date=date(2025, 3, 2),
+        local_time=time(10),
+        timezone_name="UTC",
+        actor=None,
+    )

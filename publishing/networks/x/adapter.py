@@ -1,6 +1,8 @@
-"""X API v2: publish posts and threads, and find them again for reconciliation.
+"""X API v2: publish posts and threads with their media, delete them, and find them
+again for reconciliation.
 
-What X's answers mean is decided in client.py; this module says what to ask.
+What X's answers mean is decided in client.py; what X accepts, in validation.py;
+how files get there, in media.py. This module says what to ask.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from twitter_text import parse_tweet
 
 from accounts.models import SocialAccount
 from publishing.networks.base import (
+    ErrorKind,
     Lookup,
+    MediaUploaded,
     NetworkAdapter,
     PartContent,
     PartPublished,
@@ -25,8 +28,9 @@ from publishing.networks.base import (
     PublishResult,
 )
 from publishing.networks.x.client import XClient
+from publishing.networks.x.media import MediaUploader
+from publishing.networks.x.validation import x_content_problems
 
-MAX_WEIGHTED_LENGTH = 280
 # How far back a reconciliation reads the account's timeline, at 100 posts a page.
 LOOKUP_PAGES = 5
 URL_PATTERN = re.compile(r"https?://\S+")
@@ -41,34 +45,34 @@ class XAdapter(NetworkAdapter):
     # --- The interface ------------------------------------------------------------
 
     def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
-        problems = []
-        for number, part in enumerate(parts, start=1):
-            if part.media:
-                problems.append(
-                    f"Part {number} has media; Kairos cannot upload media to X yet. "
-                    "Remove it or publish to another network."
-                )
-            if not part.text.strip():
-                problems.append(f"Part {number} is empty; X needs text.")
-                continue
-            weighted = parse_tweet(part.text).weightedLength
-            if weighted > MAX_WEIGHTED_LENGTH:
-                problems.append(
-                    f"Part {number} counts {weighted} of X's {MAX_WEIGHTED_LENGTH} characters "
-                    "(links count 23, emoji and CJK count 2); shorten it by "
-                    f"{weighted - MAX_WEIGHTED_LENGTH} or split it into a thread."
-                )
-        return problems
+        return x_content_problems(account=account, parts=parts)
 
     def publish(
-        self, request: PublishRequest, *, on_part_published: PartPublished
+        self,
+        request: PublishRequest,
+        *,
+        on_part_published: PartPublished,
+        on_media_uploaded: MediaUploaded | None = None,
     ) -> PublishResult:
         token = self.client.token(request.account)
         part_ids = list(request.published_part_ids)
-        for index, part in enumerate(request.parts):
-            if index < len(part_ids):
-                continue
-            body: dict[str, Any] = {"text": part.text}
+        uploader = MediaUploader(
+            client=self.client,
+            account=request.account,
+            token=token,
+            kept=request.media_uploads,
+            on_uploaded=on_media_uploaded,
+        )
+        remaining = list(enumerate(request.parts))[len(part_ids) :]
+        # Every file of the remaining parts is on X before the first of them is posted,
+        # so a file X cannot take stops the thread before it starts, not halfway.
+        media_ids = {index: uploader.media_ids(part.media) for index, part in remaining}
+        for index, part in remaining:
+            body: dict[str, Any] = {}
+            if part.text:
+                body["text"] = part.text
+            if media_ids[index]:
+                body["media"] = {"media_ids": media_ids[index]}
             if part_ids:
                 body["reply"] = {"in_reply_to_tweet_id": part_ids[-1]}
             answer = self.client.call(
@@ -81,6 +85,27 @@ class XAdapter(NetworkAdapter):
             url=self.post_url(account=request.account, external_id=part_ids[0]),
             part_ids=tuple(part_ids),
         )
+
+    def delete(self, *, account: SocialAccount, external_id: str) -> None:
+        token = self.client.token(account)
+        try:
+            answer = self.client.call(
+                "DELETE",
+                f"/2/tweets/{external_id}",
+                token=token,
+                account=account,
+                endpoint="delete",
+            )
+        except PublishError as error:
+            if error.http_status == 404:
+                return  # Already gone: deleted on X itself, or by an earlier try.
+            raise
+        if not answer.get("data", {}).get("deleted"):
+            raise PublishError(
+                kind=ErrorKind.UNKNOWN,
+                message=f"X answered without deleting post {external_id}; check the account "
+                "and try again.",
+            )
 
     def find_part(self, request: PublishRequest, *, index: int, since: datetime) -> Lookup:
         """Read the account's posts since `since` and look for the part's text.

@@ -4,8 +4,8 @@ This is the only place that reads X's answers. Every one becomes JSON, a
 rate-limit reading, or a `PublishError` of one `ErrorKind`:
 
     400            validation     (X's message)
-    401            auth_expired   (the token was refused)
-    402            billing        (credits spent)
+    401            auth_expired   after one token refresh and one retry
+    402            billing        (credits spent; the account is flagged for staff)
     403 duplicate  duplicate      (terminal, unless an earlier attempt was uncertain)
     403 other      forbidden      (X's detail)
     429            rate_limited   retry at the latest reset among the spent windows;
@@ -27,8 +27,9 @@ from django.utils import timezone
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from accounts.models import SocialAccount
-from accounts.services import social_account_credentials
+from accounts.services import social_account_billing_flag
 from publishing.networks.base import ErrorKind, PublishError
+from publishing.networks.x.oauth import x_access_token, x_token_refresh
 from publishing.ratelimits import APP_KEY, WindowReading, account_key, rate_limits_record
 
 
@@ -47,13 +48,8 @@ class XClient:
 
     @staticmethod
     def token(account: SocialAccount) -> str:
-        token = social_account_credentials(account=account).get("access_token")
-        if not token:
-            raise PublishError(
-                kind=ErrorKind.AUTH_EXPIRED,
-                message=f"{account} has no X token; reconnect the account.",
-            )
-        return token
+        """The account's access token, refreshed first when it is about to expire."""
+        return x_access_token(account=account)
 
     def call(
         self,
@@ -65,7 +61,26 @@ class XClient:
         endpoint: str = "post",
         **kwargs,
     ) -> dict:
-        writes = method != "GET"
+        response = self._send(
+            method, path, token=token, account=account, endpoint=endpoint, **kwargs
+        )
+        if response.status_code == 401:
+            # X refused the token without acting on the request: refresh it once (or
+            # take the one another worker just got) and ask once more.
+            fresh = x_token_refresh(account=account, refused=token)
+            response = self._send(
+                method, path, token=fresh, account=account, endpoint=endpoint, **kwargs
+            )
+        if response.status_code < 300:
+            return response.json()
+        error = _answer_error(response, writes=method != "GET")
+        if error.kind == ErrorKind.BILLING:
+            social_account_billing_flag(account=account, message=error.message)
+        raise error
+
+    def _send(
+        self, method: str, path: str, *, token: str, account: SocialAccount, endpoint: str, **kwargs
+    ) -> requests.Response:
         try:
             response = self.session.request(
                 method,
@@ -75,15 +90,13 @@ class XClient:
                 **kwargs,
             )
         except requests.RequestException as exc:
-            raise _transport_error(exc, writes=writes) from None
+            raise _transport_error(exc, writes=method != "GET") from None
         rate_limits_record(
             network=self.network,
             readings=_readings(response, account_id=account.pk, endpoint=endpoint),
             now=timezone.now(),
         )
-        if response.status_code < 300:
-            return response.json()
-        raise _answer_error(response, writes=writes)
+        return response
 
 
 # --- Classifying X's answers ----------------------------------------------------------

@@ -1,0 +1,215 @@
+"""Metrics snapshots on their plan, over real HTTP against the fake X, with the clock moved."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+import time_machine
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from accounts.services import social_account_connect_x
+from analytics.models import MetricsSnapshot
+from analytics.services import METRICS_PLAN, RETRY_AFTER, metrics_collect_due
+from analytics.tasks import metrics_collect
+from fakex.control import fake_x_server
+from publishing.beat import METRICS_COLLECT
+from publishing.execution import job_execute
+from publishing.models import JobStatus as S
+from publishing.models import PublishJob
+from publishing.services import job_mark_published
+from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def fake_x():
+    with fake_x_server() as server:
+        yield server
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def x(fake_x, settings, clock):
+    fake_x.control.reset()
+    settings.X_API_BASE_URL = fake_x.url
+    return fake_x
+
+
+@pytest.fixture
+def brand(x):
+    return x.control.create_connected_user(username="kairos_brand")
+
+
+@pytest.fixture
+def account(brand):
+    return social_account_connect_x(
+        workspace=WorkspaceFactory(),
+        external_id=brand.id,
+        handle="kairos_brand",
+        access_token=brand.access_token,
+    )
+
+
+def reconnect(x, account):
+    """A fresh token after the clock moved past the last one's two hours."""
+    return social_account_connect_x(
+        workspace=account.workspace,
+        external_id=account.external_id,
+        handle=account.handle,
+        access_token=x.control.issue_tokens(account.external_id)["access_token"],
+    )
+
+
+def published(account, text="Launch day") -> PublishJob:
+    post = PostFactory(workspace=account.workspace, texts=[text])
+    job = PublishJobFactory(post=post, account=account, status=S.QUEUED)
+    assert job_execute(job_id=job.pk) == S.PUBLISHED
+    job.refresh_from_db()
+    return job
+
+
+def collect_at(x, account, clock, moment: datetime) -> int:
+    clock.move_to(moment)
+    reconnect(x, account)
+    return metrics_collect_due(now=timezone.now())
+
+
+def test_snapshots_follow_the_plan_then_stop_after_30_days(x, account, clock):
+    job = published(account)
+    assert job.metrics_due_at == NOW + timedelta(hours=1)
+
+    stored = []
+    for after in METRICS_PLAN:
+        assert collect_at(x, account, clock, NOW + after - timedelta(minutes=1)) == 0
+        stored.append(collect_at(x, account, clock, NOW + after))
+
+    assert stored == [1] * len(METRICS_PLAN)
+    snapshots = list(job.metrics.order_by("due_at"))
+    assert [snapshot.due_at - NOW for snapshot in snapshots] == [
+        timedelta(hours=1),
+        timedelta(hours=6),
+        timedelta(hours=24),
+        timedelta(days=7),
+        *(timedelta(days=day) for day in range(8, 31)),
+    ]
+    # Growing numbers, read at their moment.
+    assert snapshots[0].impressions < snapshots[-1].impressions
+    assert {snapshot.collected_at - snapshot.due_at for snapshot in snapshots} == {timedelta(0)}
+    # X gives private numbers for the account's posts of the last 30 days only: on day 30
+    # it refuses them (not-authorized-for-field) and the public ones are kept.
+    assert all(snapshot.link_clicks is not None for snapshot in snapshots[:-1])
+    assert (snapshots[-1].link_clicks, snapshots[-1].likes is not None) == (None, True)
+    job.refresh_from_db()
+    assert job.metrics_due_at is None
+
+
+def test_a_collector_that_was_down_catches_up_with_one_snapshot(x, account, clock):
+    job = published(account)
+
+    assert collect_at(x, account, clock, NOW + timedelta(days=3)) == 1
+
+    assert [snapshot.due_at for snapshot in job.metrics.all()] == [NOW + timedelta(hours=24)]
+    job.refresh_from_db()
+    assert job.metrics_due_at == NOW + timedelta(days=7)
+
+
+def test_collecting_twice_stores_once(x, account, clock):
+    job = published(account)
+    collect_at(x, account, clock, NOW + timedelta(hours=1))
+    PublishJob.objects.filter(pk=job.pk).update(metrics_due_at=NOW + timedelta(hours=1))
+
+    assert metrics_collect_due(now=timezone.now()) == 0
+    assert job.metrics.count() == 1
+
+
+def test_ids_are_read_in_one_call_per_account(x, account, clock):
+    other_user = x.control.create_connected_user(username="sister_brand")
+    sister = social_account_connect_x(
+        workspace=account.workspace,
+        external_id=other_user.id,
+        handle="sister_brand",
+        access_token=other_user.access_token,
+    )
+    jobs = [published(account, "One"), published(account, "Two"), published(sister, "Three")]
+
+    clock.move_to(NOW + timedelta(hours=1))
+    reconnect(x, account)
+    reconnect(x, sister)
+    assert metrics_collect_due(now=timezone.now()) == 3
+
+    assert sum(x.control.stats()["requests"]["GET /2/tweets"].values()) == 2
+    assert all(job.metrics.count() == 1 for job in jobs)
+
+
+def test_a_post_deleted_on_x_stops_being_collected(x, brand, account, clock):
+    job = published(account)
+    requests.delete(f"{x.url}/2/tweets/{job.external_id}", headers=brand.headers, timeout=5)
+
+    assert collect_at(x, account, clock, NOW + timedelta(hours=1)) == 0
+
+    job.refresh_from_db()
+    assert (job.metrics.count(), job.metrics_due_at) == (0, None)
+
+
+def test_when_x_cannot_answer_the_account_waits_and_is_asked_again(x, account, clock):
+    job = published(account)
+    x.control.add_fault("status", status=503, method="GET", path_prefix="/2/tweets")
+
+    assert collect_at(x, account, clock, NOW + timedelta(hours=1)) == 0
+
+    job.refresh_from_db()
+    assert job.metrics_due_at == NOW + timedelta(hours=1) + RETRY_AFTER
+    assert collect_at(x, account, clock, job.metrics_due_at) == 1
+
+
+def test_an_account_x_still_cannot_answer_after_the_plan_is_given_up(x, account, clock):
+    job = published(account)
+    x.control.add_fault("status", status=503, method="GET", path_prefix="/2/tweets")
+
+    assert collect_at(x, account, clock, NOW + timedelta(days=31)) == 0
+
+    job.refresh_from_db()
+    assert job.metrics_due_at is None
+
+
+def test_sandbox_posts_get_no_metrics(clock):
+    job = PublishJobFactory(status=S.QUEUED)
+    assert job_execute(job_id=job.pk) == S.PUBLISHED
+
+    job.refresh_from_db()
+    assert job.metrics_due_at is None
+    assert metrics_collect_due(now=NOW + timedelta(days=1)) == 0
+
+
+def test_a_post_staff_marked_published_is_collected_too(x, account, clock):
+    post_id = requests.post(
+        f"{x.url}/2/tweets",
+        json={"text": "Found it"},
+        headers={
+            "Authorization": f"Bearer {x.control.issue_tokens(account.external_id)['access_token']}"
+        },
+        timeout=5,
+    ).json()["data"]["id"]
+    job = PublishJobFactory(
+        post=PostFactory(workspace=account.workspace), account=account, status=S.NEEDS_REVIEW
+    )
+    job_mark_published(job=job, url=f"https://x.com/kairos_brand/status/{post_id}", actor=None)
+
+    assert collect_at(x, account, clock, NOW + timedelta(hours=1)) == 1
+    assert MetricsSnapshot.objects.get().job == job
+
+
+def test_the_collector_runs_every_minute_from_beat(clock):
+    entry = PeriodicTask.objects.get(name=METRICS_COLLECT)
+    assert entry.task == "analytics.tasks.metrics_collect"
+    assert entry.interval.schedule.run_every == timedelta(minutes=1)
+    assert metrics_collect() == 0
