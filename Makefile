@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kairos
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration lint format migrate
+.PHONY: help install run test unit integration lint format migrate chaos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,3 +43,16 @@ format: install ## Fix formatting and safe lint findings
 
 migrate: install ## Apply database migrations (also creates the beat entries)
 	$(PY) manage.py migrate
+
+N ?= 10000
+chaos: install ## Chaos run: N posts (default 10000) through crashes and faults; fails on a lost or doubled post
+	$(PY) -m chaos --posts $(N)
+
+.PHONY: bench bench-full
+bench: install ## Benchmarks beside the naive baseline, quick (<= 5 min); SMOKE=1 for a < 1 min smoke run
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(PY) -m bench $(if $(SMOKE),--smoke,)
+
+bench-full: install ## Benchmarks at full size (P1 at 100,000, 5 minutes idle; about 30 minutes)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(PY) -m bench --full

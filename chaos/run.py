@@ -1,0 +1,105 @@
+"""One chaos run, from empty folder to report: set the scene, unleash the chaos, count.
+
+The driver is a plain Python program that is also a Django process: it points
+its environment at the run's private database and calls `django.setup()`, so
+it can write the scene and read the outcome with Kairos's own models.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import django
+
+from chaos.cluster import LEASES, Cluster
+from chaos.monkey import Monkey, Timeline
+from chaos.report import (
+    ChaosReport,
+    Observations,
+    creation_counts,
+    failed_lookups_count,
+    first_creation_times,
+    report_build,
+)
+
+BEATS = 2
+# After the last post is due, how long the run waits for Kairos to settle: two
+# rounds of recovery (a running lease is 50 s here), plus a backlog drained at 10
+# posts a second, a pace that even a busy two-core machine keeps.
+SETTLE_SECONDS = 120.0
+SETTLE_SECONDS_PER_POST = 0.1
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    posts: int
+    workers: int
+    concurrency: int
+    seed: int
+    folder: Path
+
+
+def chaos_run(options: RunOptions) -> ChaosReport:
+    started = time.monotonic()
+    with Cluster(
+        options.folder, workers=options.workers, concurrency=options.concurrency, beats=BEATS
+    ) as cluster:
+        print(f"chaos: {options.posts} posts; servers and logs in {options.folder}", flush=True)
+        cluster.servers_start()
+        os.environ.update(cluster.kairos_env())
+        django.setup()
+        cluster.migrate()
+        # These work with Kairos's models, which exist only after django.setup().
+        from chaos import scene, watch
+
+        control = cluster.fake_x.control
+        scene.fake_x_prepare(control, seed=options.seed)
+        accounts = scene.accounts_connect(control)
+        posts = scene.posts_schedule(accounts=accounts, count=options.posts)
+        setup_s = time.monotonic() - started
+        print(f"chaos: set up in {setup_s:.1f} s; starting workers and beats", flush=True)
+
+        timeline = Timeline()
+        cluster.kairos_start()
+        first_due, last_due = (_on_timeline(post.due, timeline) for post in (posts[0], posts[-1]))
+        timeline.note(f"processes ready; posts fall due from {first_due:.0f} s to {last_due:.0f} s")
+        monkey = Monkey(cluster, timeline, seed=options.seed, until=last_due)
+        settle_by = last_due + SETTLE_SECONDS + SETTLE_SECONDS_PER_POST * options.posts
+        settled = watch.settle(cluster, monkey, timeline, deadline=settle_by)
+
+        cluster.kairos_stop()
+        timeline.note("stopped Kairos's processes; counting")
+        watch.connection_renew()
+        stats = control.stats()
+        observations = Observations(
+            posts=posts,
+            jobs=watch.jobs_read(),
+            creations=creation_counts(stats),
+            first_created_at=first_creation_times(control.posts(include_deleted=True)),
+            reconciled_attempts=watch.reconciled_attempts_count(),
+            accept_then_drop_fired=stats["faults"].get("accept_then_drop", 0),
+            failed_lookups=failed_lookups_count(stats),
+            workers_killed=monkey.workers_killed,
+            unplanned_exits=monkey.unplanned_exits,
+            peak_publish_backlog=settled.peak_publish_backlog,
+            events=timeline.events,
+            setup_s=setup_s,
+            wall_s=time.monotonic() - started,
+            settings={
+                **asdict(options),
+                "folder": str(options.folder),
+                "beats": BEATS,
+                "accounts": len(accounts),
+                **LEASES,
+            },
+            stuck=settled.stuck,
+        )
+    return report_build(observations)
+
+
+def _on_timeline(instant: float, timeline: Timeline) -> float:
+    """An epoch instant as seconds since the Kairos processes started."""
+    return timeline.elapsed() + instant - time.time()
