@@ -5,6 +5,8 @@ servers at all). Scale-out is environment only: point DATABASE_URL at PostgreSQL
 and CELERY_BROKER_URL at Redis or RabbitMQ. README.md lists every variable.
 """
 
+import contextlib
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +24,20 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _secret_key_from_data_dir() -> str:
-    """A key made once and kept in DATA_DIR, so the embedded set-up needs no configuration."""
+    """A key made once and kept in DATA_DIR, so the embedded set-up needs no configuration.
+
+    Processes may start together on a fresh folder: each writes a candidate to a
+    file of its own and links it into place, which succeeds for exactly one, and
+    all read the one that won. Nobody ever reads a half-written key.
+    """
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        key_file.touch(mode=0o600)
-        key_file.write_text(secrets.token_urlsafe(50))
+        candidate = DATA_DIR / f".secret_key.{os.getpid()}"
+        candidate.touch(mode=0o600)
+        candidate.write_text(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(candidate, key_file)
+        candidate.unlink()
     return key_file.read_text().strip()
 
 
@@ -173,8 +184,13 @@ KAIROS_PUBLIC_URL = env.str("KAIROS_PUBLIC_URL", default="http://127.0.0.1:8000"
 KAIROS_TICK_SECONDS = env.float("KAIROS_TICK_SECONDS", default=1.0)
 # How many due schedules or jobs one tick claims per batch.
 KAIROS_DISPATCH_BATCH_SIZE = env.int("KAIROS_DISPATCH_BATCH_SIZE", default=500)
-# A queued job whose message has not started by then is sent again.
+# A queued job whose message has not started by then is sent again (and after each
+# resend the wait doubles, up to 32 times).
 KAIROS_QUEUED_LEASE = timedelta(seconds=env.int("KAIROS_QUEUED_LEASE_SECONDS", default=60))
+# At most this many jobs wait in the broker; the rest wait in the database, where
+# priorities still apply and nothing can be lost. Keep it below what the workers
+# publish within one queued lease.
+KAIROS_MAX_IN_FLIGHT = env.int("KAIROS_MAX_IN_FLIGHT", default=1000)
 # Hard limit for one publish attempt; a job running past its lease is recovered.
 KAIROS_TASK_TIME_LIMIT = env.int("KAIROS_TASK_TIME_LIMIT", default=120)
 KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)

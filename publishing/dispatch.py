@@ -145,9 +145,15 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
     Jobs of a paused workspace, or of an account that is not active (paused,
     waiting to be reconnected), stay pending: they neither fail nor spend
     attempts, and go out on resuming if still within the missed-post window.
+    Only as many are queued as leave at most KAIROS_MAX_IN_FLIGHT waiting in the
+    broker: a backlog waits here, in priority order, not behind the broker's FIFO.
     Returns (queued, missed).
     """
     with transaction.atomic():
+        waiting = PublishJob.objects.filter(status=S.QUEUED).count()
+        limit = min(limit, settings.KAIROS_MAX_IN_FLIGHT - waiting)
+        if limit <= 0:
+            return 0, 0
         due = list(
             PublishJob.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
@@ -201,6 +207,7 @@ def _queue(*, job_ids: Sequence[int], now: datetime) -> int:
         to_status=S.QUEUED,
         now=now,
         lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
+        send_count=1,
     )
 
 
@@ -237,26 +244,45 @@ def _posting_limits_apply(
     return queued, held
 
 
+# A message is sent again at most after 1, 2, 4 … 32 leases of waiting.
+RESEND_BACKOFF_CAP = 5
+
+
 def jobs_resend_lost(*, now: datetime, limit: int) -> int:
-    """Send again the queued jobs whose message never started a task within the lease."""
+    """Send again the queued jobs whose message never started a task within the lease.
+
+    The message may be lost (a broker flush, a worker killed before it
+    acknowledged) or only waiting behind a backlog; nothing tells the two apart, so
+    each resend doubles the job's lease. A lost message costs one lease; a waiting
+    one is sent a handful of times at most, however long the backlog.
+    """
     with transaction.atomic():
         lost = list(
             PublishJob.objects.select_for_update(skip_locked=True)
             .filter(status=S.QUEUED, lease_expires_at__lte=now)
             .order_by("lease_expires_at")
-            .values_list("pk", "priority")[:limit]
+            .values_list("pk", "priority", "send_count")[:limit]
         )
         if not lost:
             return 0
-        resent = job_transition(
-            job_ids=[pk for pk, _ in lost],
-            from_statuses=[S.QUEUED],
-            to_status=S.QUEUED,
-            now=now,
-            lease_expires_at=now + settings.KAIROS_QUEUED_LEASE,
+        by_sends: dict[int, list[int]] = {}
+        for pk, _, sends in lost:
+            by_sends.setdefault(sends, []).append(pk)
+        resent = sum(
+            job_transition(
+                job_ids=ids,
+                from_statuses=[S.QUEUED],
+                to_status=S.QUEUED,
+                now=now,
+                lease_expires_at=now
+                + settings.KAIROS_QUEUED_LEASE * 2 ** min(sends, RESEND_BACKOFF_CAP),
+                send_count=sends + 1,
+            )
+            for sends, ids in by_sends.items()
         )
-        logger.warning("resending %d job(s) whose message was lost", resent)
-        transaction.on_commit(lambda: jobs_send(lost))
+        logger.warning("resending %d job(s) whose message was lost or is late", resent)
+        messages = [(pk, priority) for pk, priority, _ in lost]
+        transaction.on_commit(lambda: jobs_send(messages))
     return resent
 
 
@@ -286,10 +312,15 @@ def jobs_recover(*, now: datetime, limit: int) -> int:
     return len(claims)
 
 
+# Reconciliations go ahead of every post: each unblocks a job that has waited a
+# whole lease already, and a look-up is cheap.
+RECONCILE_PRIORITY = 0
+
+
 def reconciliations_send(claims: Sequence[tuple[int, int]]) -> None:
     from publishing.tasks import reconcile_job
 
-    _send(reconcile_job, [((job_id, token), None) for job_id, token in claims])
+    _send(reconcile_job, [((job_id, token), RECONCILE_PRIORITY) for job_id, token in claims])
 
 
 def jobs_send(jobs: Sequence[tuple[int, int]]) -> None:

@@ -421,6 +421,11 @@ def _reconciled_found(*, job: PublishJob, token: int, attempt: PublishAttempt, p
         url=adapter.post_url(account=job.account, external_id=first),
         part_ids=tuple(job.part_external_ids),
     )
+    # The attempt did publish; its record keeps why it had to be looked for.
+    attempt.error_message = (
+        f"{attempt.error_message or 'The attempt was cut short.'} Reconciliation found "
+        "the post on the network."
+    )
     job_record_success(job=job, token=token, attempt=attempt, result=result, now=now)
     return S.PUBLISHED
 

@@ -42,6 +42,9 @@ class PublishJob(models.Model):
         help_text="Queued: sent again after this. Running: recovered after this.",
     )
     attempt_count = models.PositiveSmallIntegerField(default=0)
+    # How often the current queuing was sent to the broker; each resend doubles the
+    # lease, so messages that merely wait behind a backlog are not sent again and again.
+    send_count = models.PositiveSmallIntegerField(default=0)
     # Raised by every claim of a running job (a worker starting an attempt, the
     # sweeper taking it for reconciliation). Writes about a running job carry the
     # token they were given, so a holder whose lease was taken writes nothing.

@@ -39,3 +39,22 @@ def test_without_a_secret_key_one_is_made_and_kept_private(tmp_path):
     key_file = tmp_path / "secret_key"
     assert len(key_file.read_text()) >= 50
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_processes_starting_together_on_a_fresh_folder_share_one_key(tmp_path):
+    environment = {"PATH": os.environ["PATH"], "KAIROS_DATA_DIR": str(tmp_path)}
+    script = "from django.conf import settings; print(settings.SECRET_KEY)"
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-v0", "-c", script],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    keys = {starter.communicate(timeout=60)[0].strip() for starter in starters}
+    assert len(keys) == 1
+    assert keys == {(tmp_path / "secret_key").read_text()}
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".secret")] == []

@@ -133,8 +133,9 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again(tick, broker_messages
     assert not tick(now=NOON + settings.KAIROS_QUEUED_LEASE - timedelta(seconds=1))
     result = tick(now=NOON + settings.KAIROS_QUEUED_LEASE)
     job.refresh_from_db()
-    assert (result.resent, job.status) == (1, S.QUEUED)
-    assert job.lease_expires_at == NOON + 2 * settings.KAIROS_QUEUED_LEASE
+    assert (result.resent, job.status, job.send_count) == (1, S.QUEUED, 2)
+    # The second sending waits twice as long before it counts as lost too.
+    assert job.lease_expires_at == NOON + 3 * settings.KAIROS_QUEUED_LEASE
     assert [args for _, args in broker_messages("publish")] == [[job.pk]]
 
 
@@ -188,3 +189,35 @@ def test_each_message_carries_its_posts_priority(tick, broker_messages):
     assert sorted((args[0], priority) for _, args, priority in sent) == sorted(
         [(urgent.pk, 0), (low.pk, 8)]
     )
+
+
+def test_a_message_waiting_behind_a_backlog_is_resent_less_and_less(tick, settings):
+    job = PublishJobFactory(occurrence_at=NOON)
+    tick(now=NOON)
+    lease = settings.KAIROS_QUEUED_LEASE
+    at, resends = NOON, []
+    for _ in range(8):
+        job.refresh_from_db()
+        at = job.lease_expires_at
+        tick(now=at)
+        job.refresh_from_db()
+        resends.append((job.lease_expires_at - at) / lease)
+    # 2, 4, 8, 16, 32 leases, then no longer than 32.
+    assert resends == [2, 4, 8, 16, 32, 32, 32, 32]
+
+
+def test_no_more_than_the_in_flight_window_waits_in_the_broker(tick, settings, broker_messages):
+    settings.KAIROS_MAX_IN_FLIGHT = 3
+    account = SandboxAccountFactory()
+    for n in range(5):
+        post = PostFactory(workspace=account.workspace, accounts=[account])
+        PublishJobFactory(post=post, account=account, occurrence_at=NOON - timedelta(seconds=n))
+    assert tick(now=NOON).queued == 3
+    assert len(broker_messages("publish")) == 3
+    # Nothing more goes while three wait; once one starts, one more may.
+    assert tick(now=NOON + timedelta(seconds=1)).queued == 0
+    PublishJob.objects.filter(
+        pk=PublishJob.objects.filter(status=S.QUEUED).values("pk")[:1]
+    ).update(status=S.RUNNING)
+    assert tick(now=NOON + timedelta(seconds=2)).queued == 1
+    assert PublishJob.objects.filter(status=S.PENDING).count() == 1

@@ -342,6 +342,10 @@ def test_reconcile_finds_the_post_that_went_out_and_publishes_the_job():
     assert SandboxPost.objects.count() == 1
     attempt = job.attempts.get()
     assert attempt.outcome == PublishAttempt.Outcome.SUCCESS
+    assert attempt.error_message == (
+        "The worker stopped during the attempt; checking the network. "
+        "Reconciliation found the post on the network."
+    )
 
 
 def test_reconcile_retries_when_the_post_is_surely_absent():
