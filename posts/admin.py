@@ -212,6 +212,7 @@ class PostAdmin(WorkspaceScopedAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
             (None, {"fields": ["workspace", "accounts", "priority", "campaign", "tags"]}),
+            ("Text variants", {"fields": ["variants"], "classes": ["collapse"]}),
             (
                 "Schedule",
                 {

@@ -275,7 +275,11 @@ def test_text_variants_are_kept_one_per_block(client, member):
     data = composer_data(workspace=member.workspace, accounts=[account], texts=["First"])
     data["variants"] = "Second\r\nover two lines\r\n---\r\nThird"
     client.post(reverse("admin:posts_post_add"), data)
-    assert Post.objects.get().text_variants == ["Second\nover two lines", "Third"]
+    post = Post.objects.get()
+    assert post.text_variants == ["Second\nover two lines", "Third"]
+    page = client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert 'name="variants"' in page
+    assert "Second\nover two lines\n---\nThird" in page
 
 
 @time_machine.travel(NOW, tick=False)
