@@ -282,56 +282,66 @@ def post_publish_now(*, post: Post, actor, now: datetime | None = None) -> int:
     return len(jobs)
 
 
-def job_retry(*, job: PublishJob, actor, now: datetime | None = None) -> bool:
-    """Send one failed, missed or doubtful job again, leaving the post's other jobs alone."""
-    now = now or timezone.now()
+def job_move_by_staff(
+    *,
+    job: PublishJob,
+    actor,
+    action: str,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    now: datetime,
+    data: dict | None = None,
+    **fields,
+) -> bool:
+    """A staff action on one job: compare-and-set its status, roll its post up, and
+    record who did it. False when the job had moved on (the loser is told so)."""
     with transaction.atomic():
         moved = job_transition(
-            job_ids=[job.pk],
-            from_statuses=[S.FAILED, S.MISSED, S.NEEDS_REVIEW],
-            to_status=S.PENDING,
-            now=now,
-            due_at=now,
-            next_attempt_at=now,
-            error_kind="",
-            error_message="",
+            job_ids=[job.pk], from_statuses=from_statuses, to_status=to_status, now=now, **fields
         )
         if moved:
             post_status_rollup(post_id=job.post_id)
             audit_record(
                 workspace=job.post.workspace,
                 actor=actor,
-                action="job.retried",
+                action=action,
                 subject=job,
                 from_status=job.status,
-                to_status=S.PENDING,
+                to_status=to_status,
+                data=data,
             )
     return bool(moved)
+
+
+def job_retry(*, job: PublishJob, actor, now: datetime | None = None) -> bool:
+    """Send one failed, missed or doubtful job again, leaving the post's other jobs alone."""
+    now = now or timezone.now()
+    return job_move_by_staff(
+        job=job,
+        actor=actor,
+        action="job.retried",
+        from_statuses=(S.FAILED, S.MISSED, S.NEEDS_REVIEW),
+        to_status=S.PENDING,
+        now=now,
+        due_at=now,
+        next_attempt_at=now,
+        error_kind="",
+        error_message="",
+    )
 
 
 def job_cancel(*, job: PublishJob, actor, now: datetime | None = None) -> bool:
     """Stop one job that has not started or that staff reviewed; False if it is too late."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        moved = job_transition(
-            job_ids=[job.pk],
-            from_statuses=[S.PENDING, S.QUEUED, S.NEEDS_REVIEW],
-            to_status=S.CANCELLED,
-            now=now,
-            lease_expires_at=None,
-            error_message="Cancelled by staff.",
-        )
-        if moved:
-            post_status_rollup(post_id=job.post_id)
-            audit_record(
-                workspace=job.post.workspace,
-                actor=actor,
-                action="job.cancelled",
-                subject=job,
-                from_status=job.status,
-                to_status=S.CANCELLED,
-            )
-    return bool(moved)
+    return job_move_by_staff(
+        job=job,
+        actor=actor,
+        action="job.cancelled",
+        from_statuses=(S.PENDING, S.QUEUED, S.NEEDS_REVIEW),
+        to_status=S.CANCELLED,
+        now=now or timezone.now(),
+        lease_expires_at=None,
+        error_message="Cancelled by staff.",
+    )
 
 
 def job_mark_published(*, job: PublishJob, url: str, actor, now: datetime | None = None) -> bool:
@@ -341,31 +351,21 @@ def job_mark_published(*, job: PublishJob, url: str, actor, now: datetime | None
     if not url.startswith(("https://", "http://")):
         raise ValidationError({"url": "Paste the full link of the post, starting with https://."})
     external_id = url.rstrip("/").rsplit("/", 1)[-1]
-    with transaction.atomic():
-        moved = job_transition(
-            job_ids=[job.pk],
-            from_statuses=[S.NEEDS_REVIEW],
-            to_status=S.PUBLISHED,
-            now=now,
-            external_id=external_id[:64],
-            external_url=url,
-            published_at=now,
-            metrics_due_at=metrics_first_due_at(network=job.account.network, published_at=now),
-            error_kind="",
-            error_message="",
-        )
-        if moved:
-            post_status_rollup(post_id=job.post_id)
-            audit_record(
-                workspace=job.post.workspace,
-                actor=actor,
-                action="job.marked_published",
-                subject=job,
-                from_status=S.NEEDS_REVIEW,
-                to_status=S.PUBLISHED,
-                data={"url": url},
-            )
-    return bool(moved)
+    return job_move_by_staff(
+        job=job,
+        actor=actor,
+        action="job.marked_published",
+        from_statuses=(S.NEEDS_REVIEW,),
+        to_status=S.PUBLISHED,
+        now=now,
+        data={"url": url},
+        external_id=external_id[:64],
+        external_url=url,
+        published_at=now,
+        metrics_due_at=metrics_first_due_at(network=job.account.network, published_at=now),
+        error_kind="",
+        error_message="",
+    )
 
 
 class PostNotDeleted(Exception):
