@@ -1,7 +1,14 @@
+import os
+
+import psycopg
 import pytest
+import redis
+from django.conf import settings
 from kombu import Connection
 
 from config.celery import app as celery_app
+
+REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
 
 # Unit tests send their Celery messages to kombu's in-memory transport, a real
 # broker in this process, so a test can read back exactly what was sent.
@@ -34,3 +41,52 @@ def broker_messages():
     for queue in ("publish", "dispatch"):
         read(queue)
     return read
+
+
+# Integration tests (marked `integration`, in any folder) run against real
+# PostgreSQL and Redis. `make test` points DATABASE_URL and CELERY_BROKER_URL at
+# them; without them the tests are skipped with the reason shown, and with
+# KAIROS_REQUIRE_SERVICES=1 (as in CI) a missing server is a failure instead.
+
+
+def _missing_services() -> list[str]:
+    missing = []
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        missing.append("DATABASE_URL does not point at PostgreSQL")
+    else:
+        try:
+            psycopg.connect(
+                host=database["HOST"],
+                port=database["PORT"] or 5432,
+                user=database["USER"],
+                password=database["PASSWORD"],
+                dbname="postgres",
+                connect_timeout=3,
+            ).close()
+        except psycopg.OperationalError as exc:
+            missing.append(f"PostgreSQL is not reachable ({exc})")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        missing.append("CELERY_BROKER_URL does not point at Redis")
+    else:
+        try:
+            redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=3).ping()
+        except redis.RedisError as exc:
+            missing.append(f"Redis is not reachable ({exc})")
+    return missing
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    # trylast: after `-m` has deselected, so a unit-only run asks for no servers.
+    integration = [item for item in items if item.get_closest_marker("integration")]
+    if not integration:
+        return
+    missing = _missing_services()
+    if not missing:
+        return
+    reason = "integration tests need PostgreSQL and Redis: " + "; ".join(missing)
+    if REQUIRED:
+        raise pytest.UsageError(f"KAIROS_REQUIRE_SERVICES=1 but {reason}")
+    for item in integration:
+        item.add_marker(pytest.mark.skip(reason=reason))

@@ -1,15 +1,12 @@
-"""Integration tests run against real PostgreSQL and Redis, with real Celery processes.
+"""Fixtures for the integration tests: real Celery processes on this test's database.
 
-`make test` runs them with DATABASE_URL and CELERY_BROKER_URL pointing at the
-servers. Without them they are skipped with the reason shown; with
-KAIROS_REQUIRE_SERVICES=1 (as in CI) a missing server is a failure instead.
+Which tests need servers, and what happens without them, is decided in
+tests/conftest.py for every test marked `integration`, wherever it lives.
 """
 
-import os
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -18,55 +15,6 @@ from django.db import connection
 from harness.processes import ManagedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
-
-
-def _missing_services() -> list[str]:
-    missing = []
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.postgresql":
-        missing.append("DATABASE_URL does not point at PostgreSQL")
-    else:
-        try:
-            psycopg.connect(
-                host=database["HOST"],
-                port=database["PORT"] or 5432,
-                user=database["USER"],
-                password=database["PASSWORD"],
-                dbname="postgres",
-                connect_timeout=3,
-            ).close()
-        except psycopg.OperationalError as exc:
-            missing.append(f"PostgreSQL is not reachable ({exc})")
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        missing.append("CELERY_BROKER_URL does not point at Redis")
-    else:
-        try:
-            redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=3).ping()
-        except redis.RedisError as exc:
-            missing.append(f"Redis is not reachable ({exc})")
-    return missing
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    return django_db_setup
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    # trylast: after `-m` has deselected, so a unit-only run asks for no servers.
-    integration = [item for item in items if item.get_closest_marker("integration")]
-    if not integration:
-        return
-    missing = _missing_services()
-    if not missing:
-        return
-    reason = "integration tests need PostgreSQL and Redis: " + "; ".join(missing)
-    if REQUIRED:
-        raise pytest.UsageError(f"KAIROS_REQUIRE_SERVICES=1 but {reason}")
-    for item in integration:
-        item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def _process_env(tmp_path: Path) -> dict[str, str]:
