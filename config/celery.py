@@ -3,9 +3,19 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("kairos")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _database_connections_check(**kwargs) -> None:
+    """Retire a connection past CONN_MAX_AGE, or broken (a restarted server), before each
+    task, as Django does around each request."""
+    from django.db import close_old_connections
+
+    close_old_connections()

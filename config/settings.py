@@ -274,5 +274,10 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.reconcile_job": {"queue": "publish"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection before and after every
+# task unless this is set: each publish_job would open a PostgreSQL connection of
+# its own (a backend forked and warmed up per post). Keep it for this many tasks;
+# CONN_MAX_AGE and the health check still retire it (config/celery.py).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"

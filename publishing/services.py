@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import SocialAccount
@@ -162,13 +162,20 @@ def _rolled_up(statuses: set[str]) -> str:
 
 def post_status_rollup(*, post_id: int) -> str:
     """Set the post's status from the jobs of its latest occurrence; return it."""
-    with transaction.atomic():
-        post = Post.objects.select_for_update().only("id", "status", "workspace_id").get(pk=post_id)
+    # Inside a caller's transaction (a worker's claim, a tick) no savepoint is needed:
+    # a failure here fails the caller's transaction whole. Two round trips saved.
+    with transaction.atomic(savepoint=False):
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("workspace")
+            .only("id", "status", "workspace")
+            .get(pk=post_id)
+        )
         jobs = PublishJob.objects.filter(post_id=post_id)
-        latest = jobs.aggregate(latest=Max("occurrence_at"))["latest"]
-        if latest is None:
+        latest = jobs.order_by("-occurrence_at").values("occurrence_at")[:1]
+        statuses = set(jobs.filter(occurrence_at=Subquery(latest)).values_list("status", flat=True))
+        if not statuses:
             return post.status
-        statuses = set(jobs.filter(occurrence_at=latest).values_list("status", flat=True))
         new_status = _rolled_up(statuses)
         if new_status != post.status:
             Post.objects.filter(pk=post_id).update(status=new_status, updated_at=timezone.now())
