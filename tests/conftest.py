@@ -7,6 +7,7 @@ from django.conf import settings
 from kombu import Connection
 
 from config.celery import app as celery_app
+from fakex.control import fake_x_server
 
 REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
 
@@ -41,6 +42,21 @@ def broker_messages():
     for queue in ("publish", "dispatch"):
         read(queue)
     return read
+
+
+@pytest.fixture(scope="module")
+def fake_x():
+    """The fake X over real HTTP (fakex/), one server for a test module."""
+    with fake_x_server() as server:
+        yield server
+
+
+@pytest.fixture
+def x(fake_x, settings):
+    """The module's fake X, reset to an empty world, with Kairos pointed at it."""
+    fake_x.control.reset()
+    settings.X_API_BASE_URL = fake_x.url
+    return fake_x
 
 
 # Integration tests (marked `integration`, in any folder) run against real

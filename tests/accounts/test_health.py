@@ -11,7 +11,6 @@ from accounts.models import AuditEvent, SocialAccount
 from accounts.selectors import duration_words, social_account_connection, social_account_health
 from accounts.services import social_account_connect_x
 from accounts.tasks import x_profiles_refresh
-from fakex.control import fake_x_server
 from publishing.beat import X_PROFILES_REFRESH, X_TOKENS_REFRESH
 from publishing.models import RateLimitWindow
 from publishing.networks.base import ErrorKind, PartContent, PublishError, PublishRequest
@@ -20,12 +19,6 @@ from tests.factories import SandboxAccountFactory, WorkspaceFactory
 from tests.x_oauth import x_account_with_fresh_tokens, x_app_configure
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -13,18 +13,11 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import oauth_state_redeem, social_account_credentials
-from fakex.control import fake_x_server
 from publishing.networks.x.oauth import SCOPES, XConnectError, x_code_exchange
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.x_oauth import CLIENT_ID, REDIRECT_URI, x_app_configure, x_connect, x_sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from accounts.services import social_account_connect_x
 from analytics.models import MetricsSnapshot
 from analytics.services import METRICS_PLAN, RETRY_AFTER, metrics_collect_due
 from analytics.tasks import metrics_collect
-from fakex.control import fake_x_server
 from publishing.beat import METRICS_COLLECT
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
@@ -23,12 +22,6 @@ from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
 
 
 @pytest.fixture

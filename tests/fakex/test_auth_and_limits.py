@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
-from fakex.control import ConnectedUser, FakeXControlError, RunningFakeX, fake_x_server
+from fakex.control import ConnectedUser, FakeXControlError, RunningFakeX
 
 RATE_LIMIT_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
 DAILY_HEADERS = tuple(
@@ -27,12 +25,6 @@ TOO_MANY_REQUESTS = {
     "type": "about:blank",
     "status": 429,
 }
-
-
-@pytest.fixture(scope="module")
-def fake_x() -> Iterator[RunningFakeX]:
-    with fake_x_server() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

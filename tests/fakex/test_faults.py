@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from fakex.control import ConnectedUser, FakeXControlError, RunningFakeX, fake_x_server
-
-
-@pytest.fixture(scope="module")
-def fake_x() -> Iterator[RunningFakeX]:
-    with fake_x_server() as running:
-        yield running
+from fakex.control import ConnectedUser, FakeXControlError, RunningFakeX
 
 
 @pytest.fixture(autouse=True)

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from fakex.control import ConnectedUser, RunningFakeX, fake_x_server
+from fakex.control import ConnectedUser, RunningFakeX
 from fakex.media import parse_multipart
-
-
-@pytest.fixture(scope="module")
-def fake_x() -> Iterator[RunningFakeX]:
-    with fake_x_server() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

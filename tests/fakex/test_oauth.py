@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from fakex.control import RunningFakeX, fake_x_server
+from fakex.control import RunningFakeX
 
 REDIRECT_URI = "https://kairos.example/oauth/x/callback"
 SCOPES = "tweet.read tweet.write users.read offline.access media.write"
@@ -25,12 +24,6 @@ MISSING_BASIC = {
     "error": "unauthorized_client",
     "error_description": "Missing valid authorization header",
 }
-
-
-@pytest.fixture(scope="module")
-def fake_x() -> Iterator[RunningFakeX]:
-    with fake_x_server() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from twitter_text import parse_tweet
 
-from fakex.control import ConnectedUser, RunningFakeX, fake_x_server
+from fakex.control import ConnectedUser, RunningFakeX
 from fakex.posts import weighted_length
 from fakex.problems import (
     DUPLICATE_CONTENT_DETAIL,
     REPLY_NOT_SUMMONED_DETAIL,
     TEXT_TOO_LONG_MESSAGE,
 )
-
-
-@pytest.fixture(scope="module")
-def fake_x() -> Iterator[RunningFakeX]:
-    with fake_x_server() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

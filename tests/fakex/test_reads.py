@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
-from fakex.control import ConnectedUser, RunningFakeX, fake_x_server
-
-
-@pytest.fixture(scope="module")
-def fake_x() -> Iterator[RunningFakeX]:
-    with fake_x_server() as running:
-        yield running
+from fakex.control import ConnectedUser, RunningFakeX
 
 
 @pytest.fixture(autouse=True)

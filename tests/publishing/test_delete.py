@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from accounts.services import social_account_connect_x
-from fakex.control import fake_x_server
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import SandboxPost
@@ -15,19 +14,6 @@ from publishing.services import PostNotDeleted, job_delete_published
 from tests.factories import MembershipFactory, PostFactory, PublishJobFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
-
-
-@pytest.fixture
-def x(fake_x, settings):
-    fake_x.control.reset()
-    settings.X_API_BASE_URL = fake_x.url
-    return fake_x
 
 
 @pytest.fixture

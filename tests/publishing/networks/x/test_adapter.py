@@ -5,41 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.services import social_account_connect_x
-from fakex.control import fake_x_server
 from publishing.execution import job_execute, job_reconcile
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob, RateLimitWindow
 from publishing.networks.base import ErrorKind, PartContent, Presence, PublishError, PublishRequest
 from publishing.networks.x import XAdapter
 from publishing.ratelimits import rate_limited_until
-from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
+from tests.factories import PostFactory, PublishJobFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
-
-
-@pytest.fixture
-def x(fake_x, settings):
-    fake_x.control.reset()
-    settings.X_API_BASE_URL = fake_x.url
-    return fake_x
-
-
-@pytest.fixture
-def account(x):
-    user = x.control.create_connected_user(username="kairos_brand")
-    return social_account_connect_x(
-        workspace=WorkspaceFactory(),
-        external_id=user.id,
-        handle="kairos_brand",
-        access_token=user.access_token,
-    )
 
 
 def request_for(account, *texts, published=()):

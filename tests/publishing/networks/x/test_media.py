@@ -8,8 +8,6 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from accounts.services import social_account_connect_x
-from fakex.control import fake_x_server
 from posts.models import MediaAsset, PartMedia
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
@@ -17,18 +15,12 @@ from publishing.models import PublishJob
 from publishing.networks.base import ErrorKind, MediaUpload, PartContent, PublishRequest
 from publishing.networks.x import XAdapter
 from publishing.networks.x.media import PROCESSING_WAIT_SECONDS
-from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
+from tests.factories import PostFactory, PublishJobFactory
 
 pytestmark = pytest.mark.django_db
 
 MIB = 1024 * 1024
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
 
 
 @pytest.fixture
@@ -57,17 +49,6 @@ def slept(monkeypatch, clock):
 
     monkeypatch.setattr("publishing.networks.x.media.sleep", wait)
     return waits
-
-
-@pytest.fixture
-def account(x):
-    user = x.control.create_connected_user(username="kairos_brand")
-    return social_account_connect_x(
-        workspace=WorkspaceFactory(),
-        external_id=user.id,
-        handle="kairos_brand",
-        access_token=user.access_token,
-    )
 
 
 def media(account, name, *, size=1000, kind=MediaAsset.Kind.IMAGE, mime="image/png", alt=""):

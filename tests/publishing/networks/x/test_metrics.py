@@ -7,7 +7,6 @@ import requests
 import time_machine
 
 from accounts.services import social_account_connect_x
-from fakex.control import fake_x_server
 from publishing.networks.base import PostMetrics
 from publishing.networks.x import metrics as x_metrics
 from publishing.networks.x.metrics import x_metrics_fetch
@@ -30,12 +29,6 @@ PRIVATE = {
     "user_profile_clicks": 7,
     "engagements": 66,
 }
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import social_account_credentials, social_account_credentials_save
 from accounts.tasks import x_tokens_refresh_expiring
-from fakex.control import fake_x_server
 from publishing import dispatch
 from publishing.execution import BACKOFF, job_execute
 from publishing.models import JobStatus as S
@@ -40,12 +39,6 @@ from tests.x_oauth import (
 pytestmark = pytest.mark.django_db
 
 TWO_HOURS = timedelta(hours=2)
-
-
-@pytest.fixture(scope="module")
-def fake_x():
-    with fake_x_server() as server:
-        yield server
 
 
 @pytest.fixture
