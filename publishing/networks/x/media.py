@@ -101,8 +101,10 @@ class MediaUploader:
                     "POST",
                     f"/2/media/upload/{media_id}/append",
                     endpoint="media_append",
-                    files={"media": ("media", chunk, "application/octet-stream")},
-                    data={"segment_index": str(index)},
+                    fields={
+                        "segment_index": str(index),
+                        "media": ("media", chunk, "application/octet-stream"),
+                    },
                 )
         data = self._call(
             "POST", f"/2/media/upload/{media_id}/finalize", endpoint="media_finalize"
