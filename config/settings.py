@@ -191,7 +191,13 @@ KAIROS_QUEUED_LEASE = timedelta(seconds=env.int("KAIROS_QUEUED_LEASE_SECONDS", d
 # priorities still apply and nothing can be lost. Keep it below what the workers
 # publish within one queued lease.
 KAIROS_MAX_IN_FLIGHT = env.int("KAIROS_MAX_IN_FLIGHT", default=1000)
-# Hard limit for one publish attempt; a job running past its lease is recovered.
+# How many due jobs one message to a worker carries. A worker claims, and records
+# the outcomes of, a whole batch in one transaction each: larger batches cost less
+# per post; smaller ones spread a few due posts over more workers.
+KAIROS_PUBLISH_BATCH_SIZE = env.int("KAIROS_PUBLISH_BATCH_SIZE", default=20)
+# Hard limit for one publish task (a batch); a job running past its lease is
+# recovered. A batch starts no attempt after half of it: the jobs it did not try
+# go back to wait, and are sent again at once.
 KAIROS_TASK_TIME_LIMIT = env.int("KAIROS_TASK_TIME_LIMIT", default=120)
 KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
 # After an attempt whose outcome is unknown, how long to let the network settle
@@ -270,12 +276,13 @@ CELERY_TASK_TIME_LIMIT = KAIROS_TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = KAIROS_TASK_TIME_LIMIT - 10
 CELERY_TASK_ROUTES = {
     "publishing.tasks.dispatch_tick": {"queue": "dispatch"},
+    "publishing.tasks.publish_jobs": {"queue": "publish"},
     "publishing.tasks.publish_job": {"queue": "publish"},
     "publishing.tasks.reconcile_job": {"queue": "publish"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes the database connection before and after every
-# task unless this is set: each publish_job would open a PostgreSQL connection of
+# task unless this is set: each publish task would open a PostgreSQL connection of
 # its own (a backend forked and warmed up per post). Keep it for this many tasks;
 # CONN_MAX_AGE and the health check still retire it (config/celery.py).
 CELERY_DB_REUSE_MAX = 1000

@@ -322,10 +322,31 @@ def reconciliations_send(claims: Sequence[tuple[int, int]]) -> None:
 
 
 def jobs_send(jobs: Sequence[tuple[int, int]]) -> None:
-    """Ring the doorbell for each (job id, priority), over one broker connection."""
-    from publishing.tasks import publish_job
+    """Ring the doorbell for the (job id, priority) pairs, most urgent first: one message
+    per batch of jobs of one priority, all over one broker connection."""
+    from publishing.tasks import publish_jobs
 
-    _send(publish_job, [((job_id,), priority) for job_id, priority in jobs])
+    by_priority: dict[int, list[int]] = {}
+    for job_id, priority in jobs:
+        by_priority.setdefault(priority, []).append(job_id)
+    _send(
+        publish_jobs,
+        [
+            ((batch,), priority)
+            for priority, job_ids in sorted(by_priority.items())
+            for batch in batches_split(job_ids, size=settings.KAIROS_PUBLISH_BATCH_SIZE)
+        ],
+    )
+
+
+def batches_split(items: Sequence[int], *, size: int) -> list[list[int]]:
+    """Consecutive batches of at most `size`, as even as can be: 21 by 20 is 10 + 11, not
+    20 + 1, so two workers share the work instead of one doing almost all of it."""
+    count = -(-len(items) // size)
+    return [
+        list(items[len(items) * number // count : len(items) * (number + 1) // count])
+        for number in range(count)
+    ]
 
 
 def _send(task, messages: Sequence[tuple[tuple, int | None]]) -> None:

@@ -13,19 +13,21 @@ Locking rules:
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.models import SocialAccount
-from accounts.services import audit_record
+from accounts.models import AuditEvent, SocialAccount
+from accounts.services import audit_event_build, audit_record
 from analytics.services import metrics_first_due_at
-from posts.models import Post, Target
+from posts.models import Post, PostPart, Target
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for
 from publishing.networks.base import MediaUpload, PartContent, PublishError, PublishRequest
@@ -66,13 +68,23 @@ def post_content_for(
 ) -> tuple[PartContent, ...]:
     """The parts as this target's account receives them for one occurrence.
 
-    Part 1 is the account's own text if it has one, else the post's text variants
-    taken in turn (occurrence n uses variant n-1, round and round). Without an
-    occurrence (checking a draft) the first occurrence, now, stands in.
+    Without an occurrence (checking a draft) the first occurrence, now, stands in.
     """
-    parts = list(post.parts.prefetch_related("media"))
     if occurrence is None:
         occurrence = Occurrence(at=timezone.now(), number=1, zone=post_zone(post=post))
+    return _content_render(
+        post=post,
+        parts=list(post.parts.prefetch_related("media")),
+        target=target,
+        occurrence=occurrence,
+    )
+
+
+def _content_render(
+    *, post: Post, parts: Sequence[PostPart], target: Target, occurrence: Occurrence
+) -> tuple[PartContent, ...]:
+    """Part 1 is the account's own text if it has one, else the post's text variants
+    taken in turn (occurrence n uses variant n-1, round and round)."""
     texts = [part.text for part in parts]
     if texts:
         variants = [texts[0], *post.text_variants]
@@ -84,8 +96,17 @@ def post_content_for(
 
 
 def post_zone(*, post: Post) -> ZoneInfo:
-    schedule = Schedule.objects.filter(post=post).only("timezone").first()
-    return zone_get(schedule.timezone if schedule else post.workspace.default_timezone)
+    return posts_zones(posts=[post])[post.pk]
+
+
+def posts_zones(*, posts: Iterable[Post]) -> dict[int, ZoneInfo]:
+    """Each post's zone: its schedule's, or its workspace's default (workspaces loaded)."""
+    posts = list(posts)
+    scheduled = dict(Schedule.objects.filter(post__in=posts).values_list("post_id", "timezone"))
+    return {
+        post.pk: zone_get(scheduled.get(post.pk) or post.workspace.default_timezone)
+        for post in posts
+    }
 
 
 def post_repeats_identical_text(*, post: Post) -> bool:
@@ -122,23 +143,46 @@ def post_problems(*, post: Post) -> list[str]:
 
 
 def publish_request_build(*, job: PublishJob) -> PublishRequest:
-    target = Target.objects.get(post_id=job.post_id, account_id=job.account_id)
-    occurrence = Occurrence(
-        at=job.occurrence_at, number=job.occurrence_number, zone=post_zone(post=job.post)
-    )
-    return PublishRequest(
-        account=job.account,
-        parts=post_content_for(post=job.post, target=target, occurrence=occurrence),
-        idempotency_key=f"kairos-job-{job.pk}",
-        published_part_ids=tuple(job.part_external_ids),
-        media_uploads={
-            int(asset_id): MediaUpload(
-                media_id=upload["media_id"],
-                expires_at=datetime.fromisoformat(upload["expires_at"]),
-            )
-            for asset_id, upload in job.media_uploads.items()
-        },
-    )
+    return publish_requests_build(jobs=[job])[job.pk]
+
+
+def publish_requests_build(*, jobs: Sequence[PublishJob]) -> dict[int, PublishRequest]:
+    """Each job's request, by job id, loading what the jobs share in a few queries
+    (their posts, workspaces and accounts already loaded)."""
+    post_ids = {job.post_id for job in jobs}
+    parts: dict[int, list[PostPart]] = defaultdict(list)
+    for part in PostPart.objects.filter(post_id__in=post_ids).prefetch_related("media"):
+        parts[part.post_id].append(part)
+    targets = {
+        (target.post_id, target.account_id): target
+        for target in Target.objects.filter(
+            post_id__in=post_ids, account_id__in={job.account_id for job in jobs}
+        )
+    }
+    zones = posts_zones(posts={job.post_id: job.post for job in jobs}.values())
+    return {
+        job.pk: PublishRequest(
+            account=job.account,
+            parts=_content_render(
+                post=job.post,
+                parts=parts[job.post_id],
+                target=targets[(job.post_id, job.account_id)],
+                occurrence=Occurrence(
+                    at=job.occurrence_at, number=job.occurrence_number, zone=zones[job.post_id]
+                ),
+            ),
+            idempotency_key=f"kairos-job-{job.pk}",
+            published_part_ids=tuple(job.part_external_ids),
+            media_uploads={
+                int(asset_id): MediaUpload(
+                    media_id=upload["media_id"],
+                    expires_at=datetime.fromisoformat(upload["expires_at"]),
+                )
+                for asset_id, upload in job.media_uploads.items()
+            },
+        )
+        for job in jobs
+    }
 
 
 # --- A post's status from its jobs ---------------------------------------------------
@@ -162,32 +206,66 @@ def _rolled_up(statuses: set[str]) -> str:
 
 def post_status_rollup(*, post_id: int) -> str:
     """Set the post's status from the jobs of its latest occurrence; return it."""
+    return posts_status_rollup(post_ids=[post_id])[post_id]
+
+
+def posts_status_rollup(*, post_ids: Iterable[int]) -> dict[int, str]:
+    """Set each post's status from the jobs of its latest occurrence; return them by post.
+
+    Set-based (a handful of queries however many posts), for workers settling a batch.
+    Posts are locked in id order, so two roll-ups of overlapping posts queue behind
+    each other instead of deadlocking.
+    """
+    post_ids = sorted(set(post_ids))
+    if not post_ids:
+        return {}
     # Inside a caller's transaction (a worker's claim, a tick) no savepoint is needed:
-    # a failure here fails the caller's transaction whole. Two round trips saved.
+    # a failure here fails the caller's transaction whole.
     with transaction.atomic(savepoint=False):
-        post = (
+        posts = list(
             Post.objects.select_for_update(of=("self",))
-            .select_related("workspace")
-            .only("id", "status", "workspace")
-            .get(pk=post_id)
+            .filter(pk__in=post_ids)
+            .order_by("pk")
+            .only("id", "status", "workspace_id")
         )
-        jobs = PublishJob.objects.filter(post_id=post_id)
-        latest = jobs.order_by("-occurrence_at").values("occurrence_at")[:1]
-        statuses = set(jobs.filter(occurrence_at=Subquery(latest)).values_list("status", flat=True))
-        if not statuses:
-            return post.status
-        new_status = _rolled_up(statuses)
-        if new_status != post.status:
-            Post.objects.filter(pk=post_id).update(status=new_status, updated_at=timezone.now())
-            audit_record(
-                workspace=post.workspace,
-                actor=None,
-                action="post.status_changed",
-                subject=post,
-                from_status=post.status,
-                to_status=new_status,
+        latest = (
+            PublishJob.objects.filter(post_id=OuterRef("post_id"))
+            .order_by("-occurrence_at")
+            .values("occurrence_at")[:1]
+        )
+        statuses: dict[int, set[str]] = defaultdict(set)
+        for post_id, status in (
+            PublishJob.objects.filter(post_id__in=post_ids, occurrence_at=Subquery(latest))
+            .order_by()
+            .values_list("post_id", "status")
+            .distinct()
+        ):
+            statuses[post_id].add(status)
+        rolled_up = {post.pk: post.status for post in posts}
+        changed: dict[str, list[int]] = defaultdict(list)
+        events = []
+        for post in posts:
+            if not statuses[post.pk]:
+                continue
+            new_status = rolled_up[post.pk] = _rolled_up(statuses[post.pk])
+            if new_status == post.status:
+                continue
+            changed[new_status].append(post.pk)
+            events.append(
+                audit_event_build(
+                    workspace_id=post.workspace_id,
+                    actor=None,
+                    action="post.status_changed",
+                    subject=post,
+                    from_status=post.status,
+                    to_status=new_status,
+                )
             )
-    return new_status
+        now = timezone.now()
+        for new_status, changed_ids in changed.items():
+            Post.objects.filter(pk__in=changed_ids).update(status=new_status, updated_at=now)
+        AuditEvent.objects.bulk_create(events)
+    return rolled_up
 
 
 # --- Staff actions --------------------------------------------------------------------

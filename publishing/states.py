@@ -18,12 +18,14 @@ the status in Python and saves it back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 
 from publishing.models import JobStatus, PublishJob
+from publishing.rows import rows_update
 
 S = JobStatus
 
@@ -74,3 +76,30 @@ def job_transition(
     if extra is not None:
         condition &= extra
     return PublishJob.objects.filter(condition).update(status=to_status, updated_at=now, **fields)
+
+
+def jobs_transition_held(
+    *,
+    held: Sequence[tuple[int, int, dict[str, Any]]],
+    from_status: str,
+    to_status: str,
+    now: datetime,
+) -> int:
+    """Move each job still in `from_status` and held with its claim token to `to_status`,
+    each with fields of its own: `held` is (job id, claim token, fields). Returns how
+    many moved; a job whose claim was taken meanwhile is left alone.
+
+    One statement per job, all in one round trip (`publishing.rows`): a worker
+    settles a whole batch this way.
+    """
+    transition_check([from_status], to_status)
+    return rows_update(
+        model=PublishJob,
+        rows=[
+            (
+                {"status": to_status, "updated_at": now, **fields},
+                {"id": job_id, "status": from_status, "claim_token": token},
+            )
+            for job_id, token, fields in held
+        ],
+    )

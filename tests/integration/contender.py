@@ -1,7 +1,7 @@
 """One contender in a race: run by the concurrency tests as its own process.
 
     python -m tests.integration.contender GO_FILE tick ROUNDS
-    python -m tests.integration.contender GO_FILE execute JOB_ID…
+    python -m tests.integration.contender GO_FILE execute BATCH_SIZE JOB_ID…
     python -m tests.integration.contender GO_FILE cancel POST_ID…
 
 Every contender waits for GO_FILE to exist, so all start at the same moment.
@@ -29,8 +29,9 @@ def main(go_file: str, command: str, *args: str) -> None:
         for _ in range(int(args[0])):
             dispatch.tick()
     elif command == "execute":
-        for job_id in args:
-            execution.job_execute(job_id=int(job_id))
+        size, job_ids = int(args[0]), [int(job_id) for job_id in args[1:]]
+        for start in range(0, len(job_ids), size):
+            execution.jobs_execute(job_ids=job_ids[start : start + size])
     elif command == "cancel":
         for post in Post.objects.filter(pk__in=[int(pk) for pk in args]):
             services.post_cancel(post=post, actor=None)

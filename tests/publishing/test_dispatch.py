@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from posts.models import Post
 from publishing import dispatch
+from publishing.dispatch import batches_split
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
 from scheduling.models import Schedule
@@ -51,9 +52,10 @@ def test_a_due_schedule_becomes_one_queued_job_per_account(tick, broker_messages
     assert (result.materialized, result.queued) == (1, 3)
     assert {job.status for job in jobs} == {S.QUEUED}
     assert {job.occurrence_at for job in jobs} == {NOON}
-    sent = broker_messages("publish")
-    assert sorted(args[0] for _, args in sent) == sorted(job.pk for job in jobs)
-    assert {task for task, _ in sent} == {"publishing.tasks.publish_job"}
+    # One message carries the batch.
+    assert broker_messages("publish") == [
+        ("publishing.tasks.publish_jobs", [sorted(job.pk for job in jobs)])
+    ]
 
 
 def test_a_schedule_not_yet_due_is_left_alone(tick, broker_messages):
@@ -100,7 +102,8 @@ def test_jobs_are_taken_in_batches_until_none_are_due(tick, broker_messages):
         PublishJobFactory(post=post, account=account, occurrence_at=NOON - timedelta(seconds=n))
     result = tick(now=NOON, batch_size=3)
     assert result.queued == 7
-    assert len(broker_messages("publish")) == 7
+    # Each claim of 3 is sent after its own commit.
+    assert [len(job_ids) for _, (job_ids,) in broker_messages("publish")] == [3, 3, 1]
 
 
 def test_a_retry_waits_for_its_next_attempt_time(tick, broker_messages):
@@ -136,7 +139,7 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again(tick, broker_messages
     assert (result.resent, job.status, job.send_count) == (1, S.QUEUED, 2)
     # The second sending waits twice as long before it counts as lost too.
     assert job.lease_expires_at == NOON + 3 * settings.KAIROS_QUEUED_LEASE
-    assert [args for _, args in broker_messages("publish")] == [[job.pk]]
+    assert broker_messages("publish") == [("publishing.tasks.publish_jobs", [[job.pk]])]
 
 
 def test_a_broker_that_refuses_messages_loses_nothing(tick, settings, monkeypatch):
@@ -186,9 +189,41 @@ def test_each_message_carries_its_posts_priority(tick, broker_messages):
     low = PublishJobFactory(occurrence_at=NOON, priority=8)
     tick(now=NOON)
     sent = broker_messages("publish", priorities=True)
-    assert sorted((args[0], priority) for _, args, priority in sent) == sorted(
-        [(urgent.pk, 0), (low.pk, 8)]
-    )
+    # A message carries jobs of one priority; the most urgent goes first.
+    assert [(job_ids, priority) for _, (job_ids,), priority in sent] == [
+        ([urgent.pk], 0),
+        ([low.pk], 8),
+    ]
+
+
+def test_messages_carry_batches_of_at_most_the_batch_size_split_evenly(
+    tick, settings, broker_messages
+):
+    settings.KAIROS_PUBLISH_BATCH_SIZE = 4
+    account = SandboxAccountFactory()
+    jobs = [
+        PublishJobFactory(
+            post=PostFactory(workspace=account.workspace, accounts=[account]),
+            account=account,
+            occurrence_at=NOON - timedelta(seconds=n),
+        )
+        for n in range(10)
+    ]
+    assert tick(now=NOON).queued == 10
+    sent = [job_ids for _, (job_ids,) in broker_messages("publish")]
+    assert [len(job_ids) for job_ids in sent] == [3, 3, 4]
+    # Earliest due first, each job once.
+    assert [job_id for job_ids in sent for job_id in job_ids] == [job.pk for job in reversed(jobs)]
+
+
+@pytest.mark.parametrize(
+    ("count", "size", "sizes"),
+    [(0, 20, []), (1, 20, [1]), (20, 20, [20]), (21, 20, [10, 11]), (45, 20, [15, 15, 15])],
+)
+def test_batches_are_split_as_evenly_as_the_size_allows(count, size, sizes):
+    batches = batches_split(list(range(count)), size=size)
+    assert [len(batch) for batch in batches] == sizes
+    assert [item for batch in batches for item in batch] == list(range(count))
 
 
 def test_a_message_waiting_behind_a_backlog_is_resent_less_and_less(tick, settings):
@@ -213,7 +248,7 @@ def test_no_more_than_the_in_flight_window_waits_in_the_broker(tick, settings, b
         post = PostFactory(workspace=account.workspace, accounts=[account])
         PublishJobFactory(post=post, account=account, occurrence_at=NOON - timedelta(seconds=n))
     assert tick(now=NOON).queued == 3
-    assert len(broker_messages("publish")) == 3
+    assert [len(job_ids) for _, (job_ids,) in broker_messages("publish")] == [3]
     # Nothing more goes while three wait; once one starts, one more may.
     assert tick(now=NOON + timedelta(seconds=1)).queued == 0
     PublishJob.objects.filter(

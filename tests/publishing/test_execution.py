@@ -1,14 +1,17 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import SocialAccount
+from accounts.models import AuditEvent, SocialAccount
 from posts.models import Post
 from publishing import execution, networks
-from publishing.execution import job_execute, job_reconcile
+from publishing.execution import job_execute, job_reconcile, jobs_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob, SandboxPost
 from publishing.networks.base import ErrorKind, Lookup, Presence, PublishError
@@ -436,3 +439,150 @@ def test_a_duplicate_refusal_out_of_the_blue_fails_the_job(scripted):
     job = scripted_job()
     scripted.failures.append(PublishError(kind=ErrorKind.DUPLICATE, message="Duplicate."))
     assert job_execute(job_id=job.pk) == S.FAILED
+
+
+# --- Batches ------------------------------------------------------------------------------
+
+
+def sandbox_batch(count: int) -> list[PublishJob]:
+    account = SandboxAccountFactory()
+    return [
+        queued_job(post=PostFactory(workspace=account.workspace), account=account)
+        for _ in range(count)
+    ]
+
+
+def test_a_batch_publishes_every_job_once_each_with_its_attempt():
+    jobs = sandbox_batch(5)
+    outcomes = jobs_execute(job_ids=[job.pk for job in jobs])
+    assert outcomes == {job.pk: S.PUBLISHED for job in jobs}
+    for job in jobs:
+        job.refresh_from_db()
+        assert (job.status, job.attempt_count) == (S.PUBLISHED, 1)
+        assert job.part_external_ids == [job.external_id]
+        assert SandboxPost.objects.get(pk=job.external_id).idempotency_key == (
+            f"kairos-job-{job.pk}:0"
+        )
+        attempt = job.attempts.get()
+        assert attempt.outcome == PublishAttempt.Outcome.SUCCESS
+        assert attempt.duration_ms is not None
+    assert set(Post.objects.values_list("status", flat=True)) == {Post.Status.PUBLISHED}
+    # Each post went scheduled → publishing → published, every change audited.
+    assert AuditEvent.objects.filter(action="post.status_changed").count() == 10
+
+
+def test_a_batch_costs_the_database_the_same_however_many_jobs_it_carries():
+    def queries_for(count: int) -> int:
+        jobs = sandbox_batch(count)
+        with CaptureQueriesContext(connection) as captured:
+            jobs_execute(job_ids=[job.pk for job in jobs])
+        # The sandbox writes its posts into our database (in savepoints of its own):
+        # those statements are the network's, one set per post wherever it lives.
+        return len(
+            [
+                query
+                for query in captured
+                if "publishing_sandboxpost" not in query["sql"] and "SAVEPOINT" not in query["sql"]
+            ]
+        )
+
+    queries_for(1)  # warms the content-type cache the audit trail uses
+    assert queries_for(10) == queries_for(2)
+
+
+def test_a_batch_runs_only_the_jobs_that_are_its_to_run():
+    ready, cancelled, taken, late = sandbox_batch(4)
+    PublishJob.objects.filter(pk=cancelled.pk).update(status=S.CANCELLED)
+    PublishJob.objects.filter(pk=taken.pk).update(status=S.RUNNING)
+    late_by = late.post.workspace.missed_post_window + timedelta(minutes=1)
+    PublishJob.objects.filter(pk=late.pk).update(due_at=timezone.now() - late_by)
+    outcomes = jobs_execute(job_ids=[ready.pk, cancelled.pk, taken.pk, late.pk])
+    assert outcomes == {
+        ready.pk: S.PUBLISHED,
+        cancelled.pk: "not-claimed",
+        taken.pk: "not-claimed",
+        late.pk: "not-claimed",
+    }
+    late.refresh_from_db()
+    assert late.status == S.MISSED
+    assert SandboxPost.objects.count() == 1
+
+
+def test_one_failure_in_a_batch_leaves_the_others_published(scripted):
+    account = SandboxAccountFactory(network=SocialAccount.Network.X)
+    jobs = [
+        queued_job(post=PostFactory(workspace=account.workspace), account=account) for _ in range(3)
+    ]
+    original = scripted.publish
+
+    def second_fails(request, **callbacks):
+        if request.idempotency_key == f"kairos-job-{jobs[1].pk}":
+            raise PublishError(kind=ErrorKind.SERVER, message="503", http_status=503)
+        return original(request, **callbacks)
+
+    scripted.publish = second_fails
+    outcomes = jobs_execute(job_ids=[job.pk for job in jobs])
+    assert outcomes == {jobs[0].pk: S.PUBLISHED, jobs[1].pk: S.PENDING, jobs[2].pk: S.PUBLISHED}
+    attempt = jobs[1].attempts.get()
+    assert (attempt.outcome, attempt.http_status) == (PublishAttempt.Outcome.RETRY, 503)
+
+
+def test_a_job_taken_from_a_batch_mid_way_is_left_to_its_new_holder(scripted):
+    account = SandboxAccountFactory(network=SocialAccount.Network.X)
+    first, second = (
+        queued_job(post=PostFactory(workspace=account.workspace), account=account) for _ in range(2)
+    )
+    original = scripted.publish
+
+    def sweeper_takes_the_first(request, **callbacks):
+        # While the batch publishes, the sweeper takes over the first job (a new claim).
+        PublishJob.objects.filter(pk=first.pk).update(claim_token=F("claim_token") + 1)
+        return original(request, **callbacks)
+
+    scripted.publish = sweeper_takes_the_first
+    outcomes = jobs_execute(job_ids=[first.pk, second.pk])
+    assert outcomes == {first.pk: "claim-lost", second.pk: S.PUBLISHED}
+    first.refresh_from_db()
+    # Nothing of this worker's attempt is written over the new holder's.
+    assert (first.status, first.external_id) == (S.RUNNING, "")
+
+
+def test_a_batch_out_of_time_hands_back_the_jobs_it_did_not_try(scripted, monkeypatch, settings):
+    settings.KAIROS_TASK_TIME_LIMIT = 120
+    account = SandboxAccountFactory(network=SocialAccount.Network.X)
+    jobs = [
+        queued_job(post=PostFactory(workspace=account.workspace), account=account) for _ in range(3)
+    ]
+    clock = {"now": 0.0}
+    monkeypatch.setattr(execution, "time", SimpleNamespace(monotonic=lambda: clock["now"]))
+    original = scripted.publish
+
+    def slow(request, **callbacks):
+        clock["now"] += 100  # past half the time limit
+        return original(request, **callbacks)
+
+    scripted.publish = slow
+    outcomes = jobs_execute(job_ids=[job.pk for job in jobs])
+    assert outcomes == {jobs[0].pk: S.PUBLISHED, jobs[1].pk: S.PENDING, jobs[2].pk: S.PENDING}
+    assert SandboxPost.objects.count() == 1
+    for job in jobs[1:]:
+        job.refresh_from_db()
+        assert job.next_attempt_at <= timezone.now()
+        assert job.error_message == execution.UNTRIED_MESSAGE
+        assert job.attempts.get().outcome == PublishAttempt.Outcome.RETRY
+
+
+def test_a_batch_defers_only_the_jobs_of_a_rate_limited_account(scripted):
+    limited, free = SandboxAccountFactory.create_batch(2, network=SocialAccount.Network.X)
+    held = queued_job(post=PostFactory(workspace=limited.workspace), account=limited)
+    goes = queued_job(post=PostFactory(workspace=free.workspace), account=free)
+    reset = timezone.now() + timedelta(minutes=9)
+    rate_limits_record(
+        network="x",
+        readings=[WindowReading(account_key(limited.pk), "post", "15m", 100, 0, reset)],
+        now=timezone.now(),
+    )
+    outcomes = jobs_execute(job_ids=[held.pk, goes.pk])
+    assert outcomes == {held.pk: "not-claimed", goes.pk: S.PUBLISHED}
+    held.refresh_from_db()
+    assert (held.status, held.next_attempt_at) == (S.PENDING, reset)

@@ -46,6 +46,35 @@ def test_rollup_looks_at_the_latest_occurrence_only():
     assert AuditEvent.objects.filter(action="post.status_changed", to_status="published").exists()
 
 
+def test_a_roll_up_of_many_posts_settles_each_from_its_own_jobs():
+    account = SandboxAccountFactory()
+    done, half, waiting, untouched = (PostFactory(workspace=account.workspace) for _ in range(4))
+    other = SandboxAccountFactory(workspace=account.workspace)
+    PublishJobFactory(post=done, account=account, status=S.PUBLISHED)
+    at = timezone.now()
+    PublishJobFactory(post=half, account=account, status=S.PUBLISHED, occurrence_at=at)
+    PublishJobFactory(post=half, account=other, status=S.FAILED, occurrence_at=at)
+    PublishJobFactory(post=waiting, account=account, status=S.QUEUED)
+    rolled_up = services.posts_status_rollup(post_ids=[done.pk, half.pk, waiting.pk, untouched.pk])
+    assert rolled_up == {
+        done.pk: Post.Status.PUBLISHED,
+        half.pk: Post.Status.PARTIALLY_PUBLISHED,
+        waiting.pk: Post.Status.PUBLISHING,
+        untouched.pk: untouched.status,  # no jobs: left as it was
+    }
+    for post in (done, half, waiting):
+        post.refresh_from_db()
+        assert post.status == rolled_up[post.pk]
+    changes = AuditEvent.objects.filter(action="post.status_changed")
+    assert sorted(changes.values_list("subject_id", "to_status")) == sorted(
+        [(str(done.pk), "published"), (str(half.pk), "partially_published"),
+         (str(waiting.pk), "publishing")]
+    )  # fmt: skip
+    # Rolling up again changes nothing and records nothing.
+    services.posts_status_rollup(post_ids=[done.pk, half.pk, waiting.pk])
+    assert changes.count() == 3
+
+
 def test_cancel_stops_waiting_jobs_and_says_which_it_could_not():
     post = PostFactory()
     accounts = SandboxAccountFactory.create_batch(3, workspace=post.workspace)
