@@ -34,9 +34,9 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount
 from posts.models import Target
-from publishing.execution import job_is_missed, job_missed_message
+from publishing.execution import job_is_missed, jobs_miss
 from publishing.models import JobStatus, PublishJob
-from publishing.services import post_status_rollup
+from publishing.services import posts_status_rollup
 from publishing.states import job_transition
 from scheduling.limits import posting_allowed_at
 from scheduling.models import Schedule
@@ -115,6 +115,8 @@ def occurrences_materialize(*, now: datetime, limit: int) -> int:
             for account_id, priority in targets_by_post.get(schedule.post_id, ())
         ]
         PublishJob.objects.bulk_create(jobs, ignore_conflicts=True)
+        # Their posts are publishing from now on, also while the jobs wait their turn.
+        posts_status_rollup(post_ids=targets_by_post)
         following: dict[datetime | None, list[int]] = {}
         for schedule in due:
             schedule.last_occurrence_at = schedule.next_occurrence_at
@@ -177,16 +179,10 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
             for pk, post_id, due_at, window, *_ in due
             if job_is_missed(due_at=due_at, window=window, now=now)
         ]
-        for pk, _, window in missed:
-            job_transition(
-                job_ids=[pk],
-                from_statuses=[S.PENDING],
-                to_status=S.MISSED,
-                now=now,
-                error_message=job_missed_message(window),
-            )
-        for post_id in {post_id for _, post_id, _ in missed}:
-            post_status_rollup(post_id=post_id)
+        jobs_miss(
+            missed=[(pk, window) for pk, _, window in missed], from_statuses=[S.PENDING], now=now
+        )
+        posts_status_rollup(post_ids=[post_id for _, post_id, _ in missed])
         missed_ids = {pk for pk, _, _ in missed}
         ready = [(pk, priority, account) for pk, _, _, _, priority, account in due]
         ready = [job for job in ready if job[0] not in missed_ids]

@@ -147,6 +147,10 @@ class Lookup:
 
 class NetworkAdapter(ABC):
     network: str
+    # Whether publishing waits on a remote network. A worker then sends the jobs of a
+    # batch side by side, each on a thread of its own; an adapter that writes into
+    # Kairos's own database (the sandbox) publishes in the worker's own thread.
+    remote: bool = True
 
     @abstractmethod
     def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:

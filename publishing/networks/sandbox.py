@@ -29,6 +29,7 @@ MAX_LENGTH = 5000
 
 class SandboxAdapter(NetworkAdapter):
     network = SocialAccount.Network.SANDBOX
+    remote = False
 
     def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
         problems = []

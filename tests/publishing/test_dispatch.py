@@ -58,6 +58,15 @@ def test_a_due_schedule_becomes_one_queued_job_per_account(tick, broker_messages
     ]
 
 
+def test_a_post_is_publishing_from_the_moment_its_jobs_exist(tick, settings):
+    settings.KAIROS_MAX_IN_FLIGHT = 0  # every job waits its turn in the database
+    post = scheduled_post(at=NOON, accounts=2)
+    tick(now=NOON)
+    assert set(PublishJob.objects.filter(post=post).values_list("status", flat=True)) == {S.PENDING}
+    post.refresh_from_db()
+    assert post.status == Post.Status.PUBLISHING
+
+
 def test_a_schedule_not_yet_due_is_left_alone(tick, broker_messages):
     post = scheduled_post(at=NOON)
     assert not tick(now=NOON - timedelta(seconds=1))

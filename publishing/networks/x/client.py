@@ -44,7 +44,8 @@ class XClient:
     @property
     def pool(self) -> urllib3.PoolManager:
         # Made on first use, so each worker process (forked) gets its own connections.
-        # Threads share it; past 16 at once, extra connections are made and dropped.
+        # Threads share it (a batch's jobs go out side by side); past 64 at once, extra
+        # connections are made and dropped.
         # urllib3 rather than requests: requests costs two to three times the CPU per
         # call, and publishing is bound by CPU.
         if self._pool is None:
@@ -132,7 +133,7 @@ def pool_for(base_url: str) -> urllib3.PoolManager:
     (HTTPS_PROXY / HTTP_PROXY, unless NO_PROXY covers the host), as requests does."""
     scheme, host = urlsplit(base_url).scheme, urlsplit(base_url).hostname or ""
     proxy = getproxies().get(scheme)
-    options = {"maxsize": 16, "block": False, "headers": {"User-Agent": USER_AGENT}}
+    options = {"maxsize": 64, "block": False, "headers": {"User-Agent": USER_AGENT}}
     if proxy and not proxy_bypass(host):
         return urllib3.ProxyManager(proxy, **options)
     return urllib3.PoolManager(**options)
