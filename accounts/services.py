@@ -24,16 +24,9 @@ from accounts.crypto import (
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
 
 
-def audit_record(*, workspace: Workspace | None, **event) -> AuditEvent:
-    """Record one audit event now; `event` as `audit_event_build` takes it."""
-    recorded = audit_event_build(workspace_id=workspace.pk if workspace else None, **event)
-    recorded.save()
-    return recorded
-
-
-def audit_event_build(
+def audit_record(
     *,
-    workspace_id: int | None,
+    workspace: Workspace | None,
     actor: AbstractBaseUser | None,
     action: str,
     subject: models.Model,
@@ -42,9 +35,8 @@ def audit_event_build(
     message: str = "",
     data: dict | None = None,
 ) -> AuditEvent:
-    """An audit event, not yet saved: for callers that record many at once (bulk_create)."""
-    return AuditEvent(
-        workspace_id=workspace_id,
+    return AuditEvent.objects.create(
+        workspace=workspace,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         subject_type=ContentType.objects.get_for_model(subject),

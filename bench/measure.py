@@ -9,9 +9,11 @@ children it has reaped, so a backend that came and went still counts.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,7 @@ class CpuSnapshot:
     at: float
     seconds: Mapping[str, float]
     machine_busy: float
+    machine_stolen: float
     machine_total: float
 
 
@@ -78,12 +81,16 @@ def _cpu_seconds(pid: int) -> float:
     return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
 
 
-def _machine_jiffies() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, all cores added up."""
-    values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:9]]
-    idle = values[3] + values[4]  # idle + iowait
-    total = sum(values)
-    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
+def _machine_jiffies() -> tuple[float, float, float]:
+    """(busy, stolen, total) CPU seconds of the whole machine since boot, all cores added.
+
+    Stolen time is what the hypervisor gave to other guests while this one wanted to
+    run: on a shared host it limits a figure as surely as our own processes do.
+    """
+    fields = (PROC / "stat").read_text().splitlines()[0].split()[1:9]
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields)
+    busy = user + nice + system + irq + softirq
+    return busy / CLOCK_TICKS, steal / CLOCK_TICKS, (busy + idle + iowait + steal) / CLOCK_TICKS
 
 
 class CpuMeter:
@@ -98,17 +105,23 @@ class CpuMeter:
         for item in self.tracked:
             members = family_of(item.pid, parents) if item.family else {item.pid}
             seconds[item.name] = sum(_cpu_seconds(pid) for pid in members)
-        busy, total = _machine_jiffies()
+        busy, stolen, total = _machine_jiffies()
         return CpuSnapshot(
-            at=time.monotonic(), seconds=seconds, machine_busy=busy, machine_total=total
+            at=time.monotonic(),
+            seconds=seconds,
+            machine_busy=busy,
+            machine_stolen=stolen,
+            machine_total=total,
         )
 
 
 def cpu_seconds(start: CpuSnapshot, end: CpuSnapshot) -> dict[str, float]:
-    """CPU seconds each family used between two snapshots, plus `other` and `machine`.
+    """CPU seconds each family used between two snapshots, plus `other`, `machine` and
+    `stolen`.
 
     `other` is what the machine spent outside the tracked processes: other work on
     the machine, and short-lived processes of ours that nobody reaped in time.
+    `stolen` is what the hypervisor took for other guests (not part of `machine`).
     """
     used = {
         name: max(end.seconds[name] - start.seconds.get(name, 0.0), 0.0) for name in end.seconds
@@ -116,6 +129,7 @@ def cpu_seconds(start: CpuSnapshot, end: CpuSnapshot) -> dict[str, float]:
     machine = end.machine_busy - start.machine_busy
     used["other"] = max(machine - sum(used.values()), 0.0)
     used["machine"] = machine
+    used["stolen"] = max(end.machine_stolen - start.machine_stolen, 0.0)
     return used
 
 
@@ -152,40 +166,58 @@ def _queue_lists(queue: str) -> list[str]:
     return [queue, *(f"{queue}{PRIORITY_SEPARATOR}{level}" for level in range(10))]
 
 
-def queue_length(client: redis.Redis, queue: str) -> int:
-    """Messages waiting in a queue of Celery's Redis transport, on every priority level."""
-    with client.pipeline(transaction=False) as pipeline:
-        for name in _queue_lists(queue):
-            pipeline.llen(name)
-        return sum(pipeline.execute())
-
-
 def queue_clear(client: redis.Redis, queue: str) -> None:
     """Drop every message waiting in a queue, on every priority level."""
     client.delete(*_queue_lists(queue))
 
 
 def queue_fill(
-    client: redis.Redis, queue: str, *, count: int, timeout: float, poll: float = 0.01
+    client: redis.Redis,
+    queue: str,
+    *,
+    count: int,
+    timeout: float,
+    poll: float = 0.01,
+    jobs_per_message: Callable[[bytes], int] | None = None,
 ) -> QueueFill:
-    """Watch a queue until it holds `count` messages or `timeout` runs out.
+    """Watch a queue until it holds `count` messages (or, with `jobs_per_message`, that
+    many jobs carried by its messages) or `timeout` runs out.
 
-    It only reads the queue's length, so it takes nothing from the broker and adds
-    no work to the sender being measured.
+    It only reads the queue, so it takes nothing from the broker and adds no work to
+    the sender being measured. Kombu pushes each message at the head of its list
+    (LPUSH), so the new ones are the first `length - seen` of each list.
     """
     deadline = time.monotonic() + timeout
+    lengths = dict.fromkeys(_queue_lists(queue), 0)
     seen, first_at, last_at = 0, None, None
     while True:
-        length = queue_length(client, queue)
+        with client.pipeline(transaction=False) as pipeline:
+            for name in lengths:
+                pipeline.llen(name)
+            current = dict(zip(lengths, pipeline.execute(), strict=True))
         now = time.time()
-        if length > seen:
-            seen, last_at = length, now
+        for name, length in current.items():
+            new = length - lengths[name]
+            if new <= 0:
+                continue
+            if jobs_per_message is None:
+                seen += new
+            else:
+                seen += sum(jobs_per_message(raw) for raw in client.lrange(name, 0, new - 1))
+            lengths[name] = length
+            last_at = now
             first_at = first_at or now
         if seen >= count:
             return QueueFill(count=seen, first_at=first_at, last_at=last_at, complete=True)
         if time.monotonic() >= deadline:
             return QueueFill(count=seen, first_at=first_at, last_at=last_at, complete=False)
         time.sleep(poll)
+
+
+def publish_jobs_in(raw: bytes) -> int:
+    """How many jobs one publish_jobs message (as kombu's Redis transport keeps it) carries."""
+    (job_ids,), _, _ = json.loads(base64.b64decode(json.loads(raw)["body"]))
+    return len(job_ids)
 
 
 def log_problems(path: Path, *, since: int = 0, examples: int = 3) -> tuple[int, list[str]]:

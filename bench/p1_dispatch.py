@@ -3,9 +3,10 @@
 Kairos: N posts whose schedules are all due. One process runs the dispatch tick
 back to back (`bench.ticker`), as beat's ticks follow each other while a backlog
 lasts; each tick materialises due schedules into jobs, claims due jobs with SKIP
-LOCKED, marks them queued and sends one `publish_job` message each after commit.
-The clock runs from the moment the process is released until the last message
-is in Redis. No worker consumes them.
+LOCKED, marks them queued and, after commit, sends them in `publish_jobs` messages
+of KAIROS_PUBLISH_BATCH_SIZE jobs. The clock runs from the moment the process is
+released until the message carrying the last job is in Redis (the jobs in new
+messages are counted as they arrive). No worker consumes them.
 
 Baseline: the same N posts as django-celery-beat one-off tasks (bench.baseline).
 """
@@ -23,7 +24,15 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from bench.baseline import baseline_run
 from bench.env import BenchEnv
-from bench.measure import CpuMeter, Tracked, cpu_seconds, cpu_usage, queue_clear, queue_fill
+from bench.measure import (
+    CpuMeter,
+    Tracked,
+    cpu_seconds,
+    cpu_usage,
+    publish_jobs_in,
+    queue_clear,
+    queue_fill,
+)
 from bench.profiling import profile_text, sampled
 from bench.report import Figure, Goal, number, p1_line, rate, ratio
 from bench.scene import database_reset, jobs_by_status, posts_create, tables_analyze
@@ -66,7 +75,9 @@ def kairos_dispatch(
             before = meter.snapshot()
             started = time.time()
             go.touch()
-            fill = queue_fill(client, QUEUE, count=count, timeout=timeout)
+            fill = queue_fill(
+                client, QUEUE, count=count, timeout=timeout, jobs_per_message=publish_jobs_in
+            )
             after = meter.snapshot()
         ticker.wait_for_exit(timeout=timeout)
     ticks = json.loads(result.read_text())["ticks"]

@@ -97,7 +97,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def cpu_rows(cpu: Mapping[str, float]) -> list[tuple[str, str]]:
     named = sorted(
-        ((name, value) for name, value in cpu.items() if name not in ("other", "machine")),
+        (
+            (name, value)
+            for name, value in cpu.items()
+            if name not in ("other", "machine", "stolen")
+        ),
         key=lambda item: -item[1],
     )
     rows = [(name, f"{value:.0f}") for name, value in named]
@@ -105,6 +109,8 @@ def cpu_rows(cpu: Mapping[str, float]) -> list[tuple[str, str]]:
         rows.append(("other (not ours, or not tracked)", f"{cpu['other']:.0f}"))
     if "machine" in cpu:
         rows.append(("whole machine (of 200)", f"{cpu['machine']:.0f}"))
+    if "stolen" in cpu:
+        rows.append(("stolen by the hypervisor (steal; of 200)", f"{cpu['stolen']:.0f}"))
     return rows
 
 

@@ -28,14 +28,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import SocialAccount
-from posts.models import Target
+from posts.models import Post, Target
 from publishing.execution import job_is_missed, jobs_miss
 from publishing.models import JobStatus, PublishJob
+from publishing.rows import rows_insert_from_select
 from publishing.services import posts_status_rollup
 from publishing.states import job_transition
 from scheduling.limits import posting_allowed_at
@@ -96,27 +97,30 @@ def occurrences_materialize(*, now: datetime, limit: int) -> int:
         )
         if not due:
             return 0
-        targets_by_post: dict[int, list[tuple[int, int]]] = {}
-        for post_id, account_id, priority in Target.objects.filter(
-            post_id__in=[schedule.post_id for schedule in due], post__deleted_at__isnull=True
-        ).values_list("post_id", "account_id", "post__priority"):
-            targets_by_post.setdefault(post_id, []).append((account_id, priority))
-        jobs = [
-            PublishJob(
-                post_id=schedule.post_id,
-                account_id=account_id,
-                occurrence_at=schedule.next_occurrence_at,
-                occurrence_number=schedule.occurrence_count + 1,
-                priority=priority,
-                due_at=schedule.next_occurrence_at,
-                next_attempt_at=schedule.next_occurrence_at,
-            )
-            for schedule in due
-            for account_id, priority in targets_by_post.get(schedule.post_id, ())
-        ]
-        PublishJob.objects.bulk_create(jobs, ignore_conflicts=True)
+        # One pending job per target of each due schedule, made by the database from
+        # the rows it holds. Deleted posts get none; a job already made is skipped.
+        quote = connection.ops.quote_name
+        placeholders = ", ".join(["%s"] * len(due))
+        rows_insert_from_select(
+            model=PublishJob,
+            select={
+                "post": "s.post_id",
+                "account": "t.account_id",
+                "occurrence_at": "s.next_occurrence_at",
+                "occurrence_number": "s.occurrence_count + 1",
+                "priority": "p.priority",
+                "due_at": "s.next_occurrence_at",
+                "next_attempt_at": "s.next_occurrence_at",
+            },
+            source=f"FROM {quote(Schedule._meta.db_table)} s "
+            f"JOIN {quote(Target._meta.db_table)} t ON t.post_id = s.post_id "
+            f"JOIN {quote(Post._meta.db_table)} p ON p.id = s.post_id "
+            f"WHERE s.id IN ({placeholders}) AND p.deleted_at IS NULL",
+            params=[schedule.pk for schedule in due],
+            now=now,
+        )
         # Their posts are publishing from now on, also while the jobs wait their turn.
-        posts_status_rollup(post_ids=targets_by_post)
+        posts_status_rollup(post_ids=[schedule.post_id for schedule in due])
         following: dict[datetime | None, list[int]] = {}
         for schedule in due:
             schedule.last_occurrence_at = schedule.next_occurrence_at

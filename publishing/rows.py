@@ -1,15 +1,21 @@
-"""Updating many rows, each with values of its own, in one round trip.
+"""Writing many rows in one round trip, where Django's bulk methods cost more in
+Python than the statements take to run.
 
-Django's `bulk_update` builds one `CASE WHEN pk = … THEN …` per field and row, and
-building those expressions costs more than the whole statement takes to run: about
-5 ms a row on the machine the benchmarks ran on (bench/README.md). Here every row is
-the same short parametrised UPDATE, sent with `executemany`: psycopg 3 pipelines the
-statements into one round trip to PostgreSQL, and SQLite runs them in-process.
+* `rows_update`: Django's `bulk_update` builds one `CASE WHEN pk = … THEN …` per
+  field and row, about 5 ms a row on the machine the benchmarks ran on
+  (bench/README.md). Here every row is the same short parametrised UPDATE, sent with
+  `executemany`: psycopg 3 pipelines the statements into one round trip to
+  PostgreSQL, and SQLite runs them in-process.
+* `rows_insert_from_select`: rows whose values the database already holds are
+  made by one `INSERT … SELECT`, with no Python per row at all, instead of being
+  read, built as model instances and written back by `bulk_create` (which prepares
+  every field of every row in Python).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
@@ -41,4 +47,48 @@ def rows_update(
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+        return cursor.rowcount
+
+
+def rows_insert_from_select(
+    *,
+    model: type[models.Model],
+    select: Mapping[str, str],
+    source: str,
+    params: Sequence[Any],
+    now: datetime,
+    constants: Mapping[str, Any] | None = None,
+) -> int:
+    """`INSERT INTO model (…) SELECT … source ON CONFLICT DO NOTHING`; return the rows made.
+
+    `select` gives the SQL expression of each field that comes from `source` (a FROM
+    clause with its WHERE, using `params`); `constants` the value of fields that are
+    the same on every row; every other field takes its default, as a new instance
+    would (timestamps that default to creation take `now`). A row that would break a
+    unique constraint is skipped: inserting twice makes nothing twice.
+    """
+    constants = constants or {}
+    quote = connection.ops.quote_name
+    columns, expressions, values = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.name in select:
+            expressions.append(select[field.name])
+            continue
+        if field.name in constants:
+            value = constants[field.name]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        else:
+            value = field.get_default()
+        expressions.append("%s")
+        values.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(expressions)} {source} ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params])
         return cursor.rowcount

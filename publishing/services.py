@@ -19,18 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import AuditEvent, SocialAccount
-from accounts.services import audit_event_build, audit_record
+from accounts.services import audit_record
 from analytics.services import metrics_first_due_at
 from posts.models import Post, PostPart, Target
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for
 from publishing.networks.base import MediaUpload, PartContent, PublishError, PublishRequest
+from publishing.rows import rows_insert_from_select
 from publishing.states import ACTIVE, job_transition
 from scheduling.models import Schedule
 from scheduling.timezones import utc_to_wall, zone_get
@@ -212,21 +214,22 @@ def post_status_rollup(*, post_id: int) -> str:
 def posts_status_rollup(*, post_ids: Iterable[int]) -> dict[int, str]:
     """Set each post's status from the jobs of its latest occurrence; return them by post.
 
-    Set-based (a handful of queries however many posts), for workers settling a batch.
-    Posts are locked in id order, so two roll-ups of overlapping posts queue behind
-    each other instead of deadlocking.
+    Set-based (a handful of statements however many posts), for ticks and workers
+    settling many jobs at once. Posts are locked in id order, so two roll-ups of
+    overlapping posts queue behind each other instead of deadlocking.
     """
     post_ids = sorted(set(post_ids))
     if not post_ids:
         return {}
+    now = timezone.now()
     # Inside a caller's transaction (a worker's claim, a tick) no savepoint is needed:
     # a failure here fails the caller's transaction whole.
     with transaction.atomic(savepoint=False):
-        posts = list(
+        rolled_up = dict(
             Post.objects.select_for_update(of=("self",))
             .filter(pk__in=post_ids)
             .order_by("pk")
-            .only("id", "status", "workspace_id")
+            .values_list("pk", "status")
         )
         latest = (
             PublishJob.objects.filter(post_id=OuterRef("post_id"))
@@ -241,31 +244,40 @@ def posts_status_rollup(*, post_ids: Iterable[int]) -> dict[int, str]:
             .distinct()
         ):
             statuses[post_id].add(status)
-        rolled_up = {post.pk: post.status for post in posts}
         changed: dict[str, list[int]] = defaultdict(list)
-        events = []
-        for post in posts:
-            if not statuses[post.pk]:
-                continue
-            new_status = rolled_up[post.pk] = _rolled_up(statuses[post.pk])
-            if new_status == post.status:
-                continue
-            changed[new_status].append(post.pk)
-            events.append(
-                audit_event_build(
-                    workspace_id=post.workspace_id,
-                    actor=None,
-                    action="post.status_changed",
-                    subject=post,
-                    from_status=post.status,
-                    to_status=new_status,
-                )
-            )
-        now = timezone.now()
+        for post_id, job_statuses in statuses.items():
+            new_status = _rolled_up(job_statuses)
+            if new_status != rolled_up[post_id]:
+                changed[new_status].append(post_id)
+                rolled_up[post_id] = new_status
         for new_status, changed_ids in changed.items():
+            _posts_status_change_audit(post_ids=changed_ids, to_status=new_status, now=now)
             Post.objects.filter(pk__in=changed_ids).update(status=new_status, updated_at=now)
-        AuditEvent.objects.bulk_create(events)
     return rolled_up
+
+
+def _posts_status_change_audit(*, post_ids: Sequence[int], to_status: str, now: datetime) -> None:
+    """One `post.status_changed` event per post (as `audit_record` makes them), from
+    the status each has now: made by the database from the post rows, read before
+    their UPDATE, with nothing built in Python per post."""
+    quote = connection.ops.quote_name
+    rows_insert_from_select(
+        model=AuditEvent,
+        select={
+            "workspace": "p.workspace_id",
+            "subject_id": "CAST(p.id AS TEXT)",
+            "from_status": "p.status",
+        },
+        constants={
+            "action": "post.status_changed",
+            "subject_type": ContentType.objects.get_for_model(Post).pk,
+            "to_status": to_status,
+        },
+        source=f"FROM {quote(Post._meta.db_table)} p "
+        f"WHERE p.id IN ({', '.join(['%s'] * len(post_ids))})",
+        params=post_ids,
+        now=now,
+    )
 
 
 # --- Staff actions --------------------------------------------------------------------

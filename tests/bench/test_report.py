@@ -133,10 +133,16 @@ def test_write_puts_json_and_markdown_side_by_side(tmp_path):
     assert (tmp_path / "results" / "20260101T000000Z.md").read_text().startswith("# Kairos")
 
 
-def test_cpu_usage_is_percent_of_one_core_with_the_rest_as_other():
-    start = CpuSnapshot(at=10.0, seconds={"worker": 1.0}, machine_busy=100.0, machine_total=0)
-    end = CpuSnapshot(at=12.0, seconds={"worker": 2.5}, machine_busy=103.0, machine_total=0)
-    assert cpu_usage(start, end) == pytest.approx({"worker": 75.0, "other": 75.0, "machine": 150.0})
+def test_cpu_usage_is_percent_of_one_core_with_the_rest_as_other_and_steal_apart():
+    start = CpuSnapshot(
+        at=10.0, seconds={"worker": 1.0}, machine_busy=100.0, machine_stolen=5.0, machine_total=0
+    )
+    end = CpuSnapshot(
+        at=12.0, seconds={"worker": 2.5}, machine_busy=103.0, machine_stolen=5.8, machine_total=0
+    )
+    assert cpu_usage(start, end) == pytest.approx(
+        {"worker": 75.0, "other": 75.0, "machine": 150.0, "stolen": 40.0}
+    )
 
 
 def test_profile_summary_counts_each_function_once_per_stack():

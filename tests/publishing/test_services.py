@@ -66,10 +66,13 @@ def test_a_roll_up_of_many_posts_settles_each_from_its_own_jobs():
         post.refresh_from_db()
         assert post.status == rolled_up[post.pk]
     changes = AuditEvent.objects.filter(action="post.status_changed")
-    assert sorted(changes.values_list("subject_id", "to_status")) == sorted(
-        [(str(done.pk), "published"), (str(half.pk), "partially_published"),
-         (str(waiting.pk), "publishing")]
+    before = untouched.status  # all four were made alike
+    assert sorted(changes.values_list("subject_id", "from_status", "to_status")) == sorted(
+        [(str(done.pk), before, "published"), (str(half.pk), before, "partially_published"),
+         (str(waiting.pk), before, "publishing")]
     )  # fmt: skip
+    assert {event.subject for event in changes} == {done, half, waiting}
+    assert {event.workspace_id for event in changes} == {account.workspace_id}
     # Rolling up again changes nothing and records nothing.
     services.posts_status_rollup(post_ids=[done.pk, half.pk, waiting.pk])
     assert changes.count() == 3
