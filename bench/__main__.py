@@ -23,9 +23,9 @@ from bench.sizes import SIZES
 
 FIGURES = ("P1", "P2", "P3", "P4")
 # Publish workers for P2 and P3 on this 2-core machine; bench/README.md says why.
-DEFAULT_POOL = "threads"
-DEFAULT_CONCURRENCY = 8
-DEFAULT_WORKERS = 2
+DEFAULT_POOL = "prefork"
+DEFAULT_CONCURRENCY = 2
+DEFAULT_WORKERS = 1
 DEFAULT_TICK_SECONDS = 0.25
 RESULTS = ROOT / "bench" / "results"
 

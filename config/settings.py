@@ -195,6 +195,9 @@ KAIROS_MAX_IN_FLIGHT = env.int("KAIROS_MAX_IN_FLIGHT", default=1000)
 # the outcomes of, a whole batch in one transaction each: larger batches cost less
 # per post; smaller ones spread a few due posts over more workers.
 KAIROS_PUBLISH_BATCH_SIZE = env.int("KAIROS_PUBLISH_BATCH_SIZE", default=20)
+# How many of a batch's calls to a remote network a worker process makes at once
+# (by default a whole batch's): a batch then waits about one answer's time.
+KAIROS_PUBLISH_THREADS = env.int("KAIROS_PUBLISH_THREADS", default=KAIROS_PUBLISH_BATCH_SIZE)
 # Hard limit for one publish task (a batch); a job running past its lease is
 # recovered. A batch starts no attempt after half of it: the jobs it did not try
 # go back to wait, and are sent again at once.

@@ -348,9 +348,9 @@ _network_threads: ThreadPoolExecutor | None = None
 
 
 def _side_by_side(attempt: Callable[[Run], Finished], runs: Sequence[Run]) -> list[Finished]:
-    """Each run's attempt on a thread of its own (one pool per process, as many threads
-    as a batch has jobs), so a batch waits on the network about as long as its slowest
-    answer, not the sum of them. Returns in the runs' order; nothing for no runs.
+    """The runs' attempts side by side on a pool of KAIROS_PUBLISH_THREADS threads (one
+    pool per process), so a batch waits on the network about as long as its slowest
+    answers, not the sum of them. Returns in the runs' order; nothing for no runs.
 
     Threads get copies of this context: rate-limit readings still collect in the
     batch's deferred block. An attempt that needs the database on its thread (a token
@@ -361,7 +361,7 @@ def _side_by_side(attempt: Callable[[Run], Finished], runs: Sequence[Run]) -> li
         return []
     if _network_threads is None:
         _network_threads = ThreadPoolExecutor(
-            max_workers=settings.KAIROS_PUBLISH_BATCH_SIZE, thread_name_prefix="kairos-publish"
+            max_workers=settings.KAIROS_PUBLISH_THREADS, thread_name_prefix="kairos-publish"
         )
 
     def on_its_thread(run: Run) -> Finished:
