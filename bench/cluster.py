@@ -3,7 +3,7 @@
 Beat (django-celery-beat's DatabaseScheduler) sends the dispatch tick every
 `tick_seconds` to the `dispatch` queue; one worker with the solo pool runs
 ticks, so a tick never waits behind publishing; publish workers run
-`publish_job` against the fake X. Import after `django.setup()`.
+`publish_jobs` batches against the fake X. Import after `django.setup()`.
 """
 
 from __future__ import annotations
