@@ -136,7 +136,8 @@ class AuditEvent(models.Model):
         help_text="Empty when Kairos itself made the change.",
     )
     action = models.CharField(max_length=64)
-    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # No index of its own: audit_subject_idx (subject_type, subject_id) leads with it.
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     subject_id = models.CharField(max_length=64)
     subject = GenericForeignKey("subject_type", "subject_id")
     from_status = models.CharField(max_length=32, blank=True)

@@ -135,7 +135,8 @@ class Post(models.Model):
 class PostPart(models.Model):
     """One segment of a post: a plain post has one, a thread has several, in order."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="parts")
+    # No index of its own: the unique (post, position) index leads with it.
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="parts", db_index=False)
     position = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
     media = models.ManyToManyField(MediaAsset, through="PartMedia", blank=True)
@@ -168,7 +169,8 @@ class PartMedia(models.Model):
 class Target(models.Model):
     """A post going to one account, optionally with text of its own."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
+    # No index of its own: the unique (post, account) index leads with it.
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets", db_index=False)
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="targets")
     text_override = models.TextField(
         blank=True, help_text="Replaces the first part's text for this account only."

@@ -46,7 +46,7 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -63,7 +63,7 @@ from publishing.networks.base import (
     PublishResult,
 )
 from publishing.ratelimits import rate_limited_until_by_account, rate_limits_deferred
-from publishing.rows import rows_update
+from publishing.rows import rows_insert_from_select, rows_update
 from publishing.services import (
     post_status_rollup,
     posts_status_rollup,
@@ -269,15 +269,26 @@ def _jobs_claim(*, jobs: Sequence[PublishJob], now: datetime) -> list[Run]:
         job.claim_token += 1
         job.reconcile_count = 0
         job.lease_expires_at = lease_expires_at
-    attempts = PublishAttempt.objects.bulk_create(
-        [
-            PublishAttempt(job=job, number=job.attempt_count, started_at=now, worker=WORKER_NAME)
-            for job in jobs
-        ]
+    # Each attempt numbered as its job's new attempt count, made by the database.
+    quote = connection.ops.quote_name
+    rows_insert_from_select(
+        model=PublishAttempt,
+        select={"job": "j.id", "number": "j.attempt_count"},
+        constants={"started_at": now, "worker": WORKER_NAME},
+        source=f"FROM {quote(PublishJob._meta.db_table)} j "
+        f"WHERE j.id IN ({', '.join(['%s'] * len(jobs))})",
+        params=[job.pk for job in jobs],
+        now=now,
     )
     return [
-        Run(job=job, token=job.claim_token, attempt=attempt)
-        for job, attempt in zip(jobs, attempts, strict=True)
+        Run(
+            job=job,
+            token=job.claim_token,
+            attempt=PublishAttempt(
+                job=job, number=job.attempt_count, started_at=now, worker=WORKER_NAME
+            ),
+        )
+        for job in jobs
     ]
 
 
@@ -534,7 +545,7 @@ def _attempts_finish(finished: Sequence[Finished]) -> None:
             attempt.http_status = item.error.http_status
             attempt.request_id = item.error.request_id
         values = {name: getattr(attempt, name) for name in ATTEMPT_OUTCOME_FIELDS}
-        rows.append((values, {"id": attempt.pk}))
+        rows.append((values, {"job": attempt.job_id, "number": attempt.number}))
     rows_update(model=PublishAttempt, rows=rows)
 
 

@@ -23,7 +23,8 @@ class PublishJob(models.Model):
     compare-and-set UPDATE, never by saving a loaded instance.
     """
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="jobs")
+    # No index of its own: the unique (post, account, occurrence_at) index leads with it.
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="jobs", db_index=False)
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="jobs")
     occurrence_at = models.DateTimeField(help_text="The instant this occurrence was due.")
     occurrence_number = models.PositiveIntegerField(
@@ -112,7 +113,10 @@ class PublishAttempt(models.Model):
         FAILED = "failed", "Failed"
         UNCERTAIN = "uncertain", "Outcome unknown"
 
-    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="attempts")
+    # No index of its own: the unique (job, number) index leads with it.
+    job = models.ForeignKey(
+        PublishJob, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     number = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

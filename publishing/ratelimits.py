@@ -20,6 +20,7 @@ from datetime import datetime
 from django.db.models import Max, Q
 
 from publishing.models import RateLimitWindow
+from publishing.rows import rows_upsert
 
 APP_KEY = "app"
 
@@ -84,31 +85,29 @@ def _identity(reading: WindowReading) -> tuple[str, str, str]:
 
 
 def _upsert(readings: list[tuple[str, WindowReading, datetime]]) -> None:
-    """One INSERT … ON CONFLICT UPDATE. Every writer locks the rows in the same order
-    (by window identity): workers publishing at once all write the app's window, and
-    rows taken in different orders by two statements could deadlock."""
-    if not readings:
-        return
-    readings = sorted(
-        readings, key=lambda item: (item[0], item[1].key, item[1].endpoint, item[1].window)
-    )
-    RateLimitWindow.objects.bulk_create(
-        [
-            RateLimitWindow(
-                network=network,
-                key=reading.key,
-                endpoint=reading.endpoint,
-                window=reading.window,
-                limit=reading.limit,
-                remaining=reading.remaining,
-                resets_at=reading.resets_at,
-                updated_at=now,
+    """One INSERT … ON CONFLICT UPDATE a row, all in one round trip. Every writer
+    writes the rows in the same order (by window identity): workers publishing at
+    once all write the app's window, and rows taken in different orders by two
+    transactions could deadlock."""
+    rows_upsert(
+        model=RateLimitWindow,
+        rows=[
+            {
+                "network": network,
+                "key": reading.key,
+                "endpoint": reading.endpoint,
+                "window": reading.window,
+                "limit": reading.limit,
+                "remaining": reading.remaining,
+                "resets_at": reading.resets_at,
+                "updated_at": now,
+            }
+            for network, reading, now in sorted(
+                readings, key=lambda item: (item[0], *_identity(item[1]))
             )
-            for network, reading, now in readings
         ],
-        update_conflicts=True,
-        unique_fields=["network", "key", "endpoint", "window"],
-        update_fields=["limit", "remaining", "resets_at", "updated_at"],
+        unique=["network", "key", "endpoint", "window"],
+        update=["limit", "remaining", "resets_at", "updated_at"],
     )
 
 

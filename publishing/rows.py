@@ -6,6 +6,9 @@ Python than the statements take to run.
   (bench/README.md). Here every row is the same short parametrised UPDATE, sent with
   `executemany`: psycopg 3 pipelines the statements into one round trip to
   PostgreSQL, and SQLite runs them in-process.
+* `rows_upsert`: `bulk_create(update_conflicts=True)` prepares every field of
+  every row through the query compiler; here each row is one parametrised
+  `INSERT … ON CONFLICT … DO UPDATE`, sent with `executemany` like `rows_update`.
 * `rows_insert_from_select`: rows whose values the database already holds are
   made by one `INSERT … SELECT`, with no Python per row at all, instead of being
   read, built as model instances and written back by `bulk_create` (which prepares
@@ -48,6 +51,36 @@ def rows_update(
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
         return cursor.rowcount
+
+
+def rows_upsert(
+    *,
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    unique: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert each row (every field named, in the same order), or where one with the
+    same `unique` fields exists, set its `update` fields from the new row."""
+    if not rows:
+        return
+    field = model._meta.get_field
+    quote = connection.ops.quote_name
+    names = list(rows[0])
+    columns = ", ".join(quote(field(name).column) for name in names)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(names))}) "
+        f"ON CONFLICT ({', '.join(quote(field(name).column) for name in unique)}) DO UPDATE SET "
+        + ", ".join(
+            f"{quote(field(name).column)} = excluded.{quote(field(name).column)}" for name in update
+        )
+    )
+    params = [
+        [field(name).get_db_prep_save(row[name], connection) for name in names] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def rows_insert_from_select(
