@@ -63,6 +63,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help=f"KAIROS_TICK_SECONDS for P2 and P3 (default {DEFAULT_TICK_SECONDS:g})",
     )
     parser.add_argument(
+        "--tickers",
+        type=int,
+        default=1,
+        help="P1: dispatch processes ticking at once, as several beats would (default 1)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="sample Kairos's processes with py-spy during each measured window "
@@ -129,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             concurrency=arguments.concurrency,
             workers=arguments.workers,
             tick_seconds=arguments.tick,
+            tickers=arguments.tickers,
             report=report,
             log=_progress,
         )

@@ -23,6 +23,7 @@ def run_all(
     concurrency: int,
     workers: int,
     tick_seconds: float,
+    tickers: int,
     report: Report,
     log: Callable[[str], None],
 ) -> None:
@@ -41,6 +42,7 @@ def run_all(
                 baseline_timebox=sizes.baseline_timebox_s,
                 timeout=max(120.0, sizes.p1_jobs / 100),
                 profile=profile,
+                tickers=tickers,
             )
         )
     if "P2" in only or "P3" in only:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 
 import redis
@@ -44,8 +45,18 @@ TICK = "dispatch (tick process)"
 POSTGRES = "postgres"
 
 
+def _tick_name(number: int, tickers: int) -> str:
+    return TICK if tickers == 1 else f"{TICK} {number}"
+
+
 def kairos_dispatch(
-    env: BenchEnv, *, accounts: list[SocialAccount], count: int, timeout: float, profile: bool
+    env: BenchEnv,
+    *,
+    accounts: list[SocialAccount],
+    count: int,
+    timeout: float,
+    profile: bool,
+    tickers: int = 1,
 ) -> dict:
     database_reset()
     client = redis.Redis.from_url(env.kairos_env()["CELERY_BROKER_URL"])
@@ -54,24 +65,31 @@ def kairos_dispatch(
         accounts=accounts, count=count, label="P1", due=timezone.now() - timedelta(seconds=1)
     )
     tables_analyze()
-    go, result = env.folder / "p1.go", env.folder / "p1-ticks.json"
+    go = env.folder / "p1.go"
+    results = [env.folder / f"p1-ticks-{number}.json" for number in range(1, tickers + 1)]
     assert env.postgres and env.redis
     # Nothing consumes the messages here, so the cap on jobs waiting in the broker
     # (back-pressure, default 1,000) is lifted to let the tick queue all N.
-    ticker = env.python(
-        "ticker", "bench.ticker", str(go), str(result), KAIROS_MAX_IN_FLIGHT=str(count)
-    )
-    with ticker:
-        ticker.wait_for_log("ticker ready", timeout=60)
+    processes = [
+        env.python(
+            f"ticker{number}", "bench.ticker", str(go), str(result), KAIROS_MAX_IN_FLIGHT=str(count)
+        )
+        for number, result in enumerate(results, start=1)
+    ]
+    with ExitStack() as stack:
+        for process in processes:
+            stack.enter_context(process)
+        for process in processes:
+            process.wait_for_log("ticker ready", timeout=60)
         meter = CpuMeter(
             [
-                Tracked(TICK, ticker.pid),
+                *(Tracked(_tick_name(n, tickers), p.pid) for n, p in enumerate(processes, 1)),
                 Tracked(POSTGRES, env.postgres.pid),
                 Tracked("redis", env.redis.pid),
             ]
         )
         stacks = env.folder / "p1-ticker.txt"
-        with sampled(ticker.pid, stacks, enabled=profile):
+        with sampled(processes[0].pid, stacks, enabled=profile):
             before = meter.snapshot()
             started = time.time()
             go.touch()
@@ -79,8 +97,9 @@ def kairos_dispatch(
                 client, QUEUE, count=count, timeout=timeout, jobs_per_message=publish_jobs_in
             )
             after = meter.snapshot()
-        ticker.wait_for_exit(timeout=timeout)
-    ticks = json.loads(result.read_text())["ticks"]
+        for process in processes:
+            process.wait_for_exit(timeout=timeout)
+    ticks = [tick for result in results for tick in json.loads(result.read_text())["ticks"]]
     queue_clear(client, QUEUE)
     seconds = (fill.last_at or time.time()) - started
     return {
@@ -93,6 +112,7 @@ def kairos_dispatch(
         "tick_seconds": [round(tick["seconds"], 3) for tick in ticks],
         "jobs": jobs_by_status(),
         "batch_size": settings.KAIROS_DISPATCH_BATCH_SIZE,
+        "tickers": tickers,
         "cpu": cpu_usage(before, after),
         "cpu_us_per_job": {
             name: 1e6 * used / count for name, used in cpu_seconds(before, after).items()
@@ -110,8 +130,12 @@ def run(
     baseline_timebox: float,
     timeout: float,
     profile: bool = False,
+    tickers: int = 1,
 ) -> Figure:
-    kairos = kairos_dispatch(env, accounts=accounts, count=count, timeout=timeout, profile=profile)
+    kairos = kairos_dispatch(
+        env, accounts=accounts, count=count, timeout=timeout, profile=profile, tickers=tickers
+    )
+    tick_us = sum(us for name, us in kairos["cpu_us_per_job"].items() if name.startswith(TICK))
     baseline = baseline_run(env, count=baseline_count, timebox=baseline_timebox)
     times = ratio(kairos["per_s"], baseline.per_s)
     baseline_note = (
@@ -130,8 +154,9 @@ def run(
             ("Kairos: jobs per second", number(kairos["per_s"], 0)),
             (
                 "Kairos: CPU per job, µs (tick process / PostgreSQL)",
-                f"{kairos['cpu_us_per_job'][TICK]:.0f} / {kairos['cpu_us_per_job'][POSTGRES]:.0f}",
+                f"{tick_us:.0f} / {kairos['cpu_us_per_job'][POSTGRES]:.0f}",
             ),
+            ("Kairos: dispatch processes ticking at once", str(tickers)),
             ("Kairos: ticks (batch size)", f"{kairos['ticks']} ({kairos['batch_size']})"),
             ("Kairos: job statuses after", str(kairos["jobs"])),
             ("baseline: due one-off PeriodicTasks", str(baseline.due)),
