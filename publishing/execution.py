@@ -107,14 +107,11 @@ def _running(job: PublishJob, token: int) -> Q:
 def _held_job_move(*, job: PublishJob, token: int, to_status: str, now: datetime, **fields) -> bool:
     """running → `to_status`, ending the lease, if the job is still held with `token`."""
     return bool(
-        job_transition(
-            job_ids=[job.pk],
-            from_statuses=[S.RUNNING],
+        jobs_transition_held(
+            held=[(job.pk, token, {"lease_expires_at": None, **fields})],
+            from_status=S.RUNNING,
             to_status=to_status,
             now=now,
-            extra=Q(claim_token=token),
-            lease_expires_at=None,
-            **fields,
         )
     )
 

@@ -148,8 +148,8 @@ class Lookup:
 class NetworkAdapter(ABC):
     network: str
     # Whether publishing waits on a remote network. A worker then sends the jobs of a
-    # batch side by side, each on a thread of its own; an adapter that writes into
-    # Kairos's own database (the sandbox) publishes in the worker's own thread.
+    # batch side by side, on a pool of KAIROS_PUBLISH_THREADS threads; an adapter that
+    # writes into Kairos's own database (the sandbox) publishes in the worker's thread.
     remote: bool = True
 
     @abstractmethod
