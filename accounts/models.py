@@ -5,7 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from scheduling.timezones import zone_get
+from accounts.timezones import zone_get
 
 
 def validate_timezone_name(value: str) -> None:

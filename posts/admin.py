@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from accounts.admin import WorkspaceScopedAdmin
 from accounts.models import SocialAccount
 from accounts.selectors import workspaces_for_user
+from accounts.timezones import zone_choices
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets, post_soft_delete
 from publishing.models import PublishJob
@@ -20,7 +21,6 @@ from scheduling.campaigns import campaign_distribute
 from scheduling.models import Schedule
 from scheduling.services import schedule_set
 from scheduling.slots import post_add_to_queue
-from scheduling.timezones import zone_choices
 
 
 class PostPartInline(admin.TabularInline):

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import audit_record
+from accounts.timezones import utc_to_wall, zone_get
 from analytics.services import metrics_first_due_at
 from posts.models import Post, PostPart, Target
 from publishing.models import JobStatus, PublishJob
@@ -35,7 +36,6 @@ from publishing.networks.base import MediaUpload, PartContent, PublishError, Pub
 from publishing.rows import rows_insert_from_select
 from publishing.states import ACTIVE, job_transition
 from scheduling.models import Schedule
-from scheduling.timezones import utc_to_wall, zone_get
 
 S = JobStatus
 

@@ -4,7 +4,7 @@ Each post is scheduled once through `schedule_once`, so every rule of scheduling
 applies (the post must be publishable, the time still ahead, running jobs are not
 taken back), and the days are wall dates: `time_of_day` on the campaign's zone's
 clock, with the one rule for wall times a zone skips or repeats
-(scheduling/timezones.py).
+(accounts/timezones.py).
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from accounts.models import SocialAccount
+from accounts.timezones import utc_to_wall, zone_get
 from publishing.models import JobStatus, PublishJob
 from scheduling.models import PostingLimit, Schedule
-from scheduling.timezones import utc_to_wall, zone_get
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

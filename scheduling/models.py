@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import SocialAccount, validate_timezone_name
+from accounts.timezones import wall_to_utc, zone_get
 from posts.models import Post
 from scheduling.recurrence import Rule, rule_from_fields
-from scheduling.timezones import wall_to_utc, zone_get
 
 
 class Schedule(models.Model):

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
+from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
 from posts.models import Post
 from publishing.models import JobStatus, PublishJob
 from publishing.networks.x.validation import x_identical_text_conflicts
@@ -32,7 +33,6 @@ from scheduling.selectors import (
     schedule_occurrence_after,
     schedule_rule_occurs_at,
 )
-from scheduling.timezones import utc_to_wall, wall_to_utc, zone_get
 
 WAITING = (JobStatus.PENDING, JobStatus.QUEUED)
 
@@ -54,7 +54,7 @@ def schedule_set(
 ) -> Schedule:
     """Schedule (or reschedule) a post: once, or by an interval, cron or RRULE rule.
 
-    The rule is read in `timezone_name` on the wall clock (scheduling/timezones.py
+    The rule is read in `timezone_name` on the wall clock (accounts/timezones.py
     says what happens to wall times a zone skips or repeats). Rescheduling
     cancels jobs of earlier occurrences that have not started; while one is
     running, it is refused.

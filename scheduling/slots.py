@@ -2,7 +2,7 @@
 
 A slot is a weekday and a wall time on the clock of the account's workspace zone.
 Each week it becomes an instant by the one rule for wall times
-(scheduling/timezones.py): a slot in a spring-forward gap moves forward by the gap
+(accounts/timezones.py): a slot in a spring-forward gap moves forward by the gap
 (Sunday 02:30 on the New York spring day is 03:30 EDT), one in a fall-back overlap
 takes the first instant.
 
@@ -25,11 +25,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import SocialAccount
+from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
 from posts.models import Post
 from publishing.models import JobStatus, PublishJob
 from scheduling.models import QueueSlot, Schedule
 from scheduling.services import schedule_once
-from scheduling.timezones import utc_to_wall, wall_to_utc, zone_get
 
 QUEUE_HORIZON_DAYS = 28
 HOLDING_JOB_STATUSES = (

@@ -2,7 +2,7 @@
 
 A rule (once, interval, cron, RRULE) is written in local wall time and evaluated in
 the IANA zone the person chose; each wall time becomes an instant by the one rule in
-scheduling/timezones.py (a gap moves forward by the gap, an overlap takes its first
+accounts/timezones.py (a gap moves forward by the gap, an overlap takes its first
 instant). See occurrences.py for what that means for each kind of rule.
 """
 

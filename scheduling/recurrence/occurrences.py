@@ -25,9 +25,9 @@ from itertools import count, groupby, islice, takewhile
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from accounts.timezones import utc_to_wall, wall_to_utc
 from scheduling.recurrence.cron import cron_walls
 from scheduling.recurrence.rules import CronRule, IntervalRule, OnceRule, RRuleRule, Rule
-from scheduling.timezones import utc_to_wall, wall_to_utc
 
 # The finest step of a datetime: "at or after t" is "after t minus one microsecond".
 _TICK = timedelta(microseconds=1)

@@ -4,7 +4,7 @@ dateutil is handed the start as a naive wall time, so it expands the rule on the
 local calendar and knows nothing of DST; each instance becomes an instant afterwards
 through `wall_to_utc`. That is where Kairos departs from RFC 5545 on purpose: the
 RFC ignores an instance that falls in a spring-forward gap, Kairos moves it forward
-by the gap (see scheduling/timezones.py). A consequence worth knowing: FREQ=HOURLY
+by the gap (see accounts/timezones.py). A consequence worth knowing: FREQ=HOURLY
 follows the wall clock too, so the hour the clock skips collapses onto the next one
 and the hour it repeats fires once.
 """
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
-from scheduling.timezones import utc_to_wall
+from accounts.timezones import utc_to_wall
 
 RRULE_EXAMPLE = "FREQ=WEEKLY;BYDAY=MO,WE"
 

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 
+from accounts.timezones import zone_get
 from scheduling.recurrence.cron import cron_first_wall, cron_problems
 from scheduling.recurrence.rrules import Recurrence, RRuleProblem, rrule_parse
-from scheduling.timezones import zone_get
 
 IntervalUnit = Literal["minutes", "hours", "days", "weeks"]
 INTERVAL_UNITS: tuple[IntervalUnit, ...] = get_args(IntervalUnit)

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.timezones import utc_to_wall, zone_get
 from publishing.beat import beat_entries_ensure
 from publishing.models import JobStatus, PublishJob, SandboxPost
 from scheduling.services import schedule_once
-from scheduling.timezones import utc_to_wall, zone_get
 from tests.factories import PostFactory, SandboxAccountFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from scheduling.timezones import utc_to_wall, wall_to_utc, zone_get
+from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
 
 
 @pytest.mark.parametrize(
