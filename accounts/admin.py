@@ -8,7 +8,6 @@ from kombu.exceptions import OperationalError
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
 from accounts.selectors import (
     social_account_connection,
-    social_account_health,
     social_account_profile_is_stale,
     workspaces_for_user,
 )
@@ -22,6 +21,7 @@ from accounts.services import (
     workspace_publishing_resume,
 )
 from accounts.tasks import x_profiles_refresh
+from publishing.selectors import social_account_health
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from accounts.models import Workspace
 from accounts.selectors import workspaces_for_user
-from publishing.networks.x.oauth import XConnectError, x_connect_start
+from publishing.connect import social_account_connect_start
+from publishing.networks.base import ConnectError
 
 
 class XConnectRequestSerializer(serializers.Serializer):
@@ -43,7 +44,9 @@ class XConnectView(APIView):
         given = XConnectRequestSerializer(data=request.data, context={"request": request})
         given.is_valid(raise_exception=True)
         try:
-            url = x_connect_start(user=request.user, workspace=given.validated_data["workspace"])
-        except XConnectError as problem:
+            url = social_account_connect_start(
+                user=request.user, workspace=given.validated_data["workspace"], network="x"
+            )
+        except ConnectError as problem:
             return Response({"detail": str(problem)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(XConnectAnswerSerializer({"authorize_url": url}).data)

@@ -3,7 +3,6 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 
 from accounts.models import SocialAccount, Workspace
-from publishing.ratelimits import rate_limited_until
 
 # How long the network's profile of an account (name, avatar, followers) is trusted.
 PROFILE_MAX_AGE = timedelta(hours=24)
@@ -44,23 +43,6 @@ def social_account_connection(*, account: SocialAccount, now: datetime) -> str:
     if left > timedelta(0):
         return f"connected, expires in {duration_words(left)}"
     return f"connected, token expired {duration_words(-left)} ago (renewed at its next use)"
-
-
-def social_account_health(*, account: SocialAccount, now: datetime) -> list[str]:
-    """What stands between the account and its next post, most pressing first."""
-    problems = []
-    if account.status == SocialAccount.Status.NEEDS_REAUTH:
-        problems.append("needs reconnecting: the network refused its sign-in; connect it again")
-    elif account.status != SocialAccount.Status.ACTIVE:
-        problems.append(account.get_status_display().lower())
-    if account.billing_problem:
-        problems.append(f"billing problem: {account.billing_problem}")
-    limited_until = rate_limited_until(
-        network=account.network, account_id=account.pk, endpoint="post", now=now
-    )
-    if limited_until is not None:
-        problems.append(f"rate-limited until {limited_until:%Y-%m-%d %H:%M} UTC")
-    return problems or ["active"]
 
 
 def duration_words(delta: timedelta) -> str:

@@ -142,7 +142,7 @@ def social_account_credentials_save(
     """Store new credentials, encrypted, with when the access token stops working.
 
     A caller replacing a rotating pair holds the account's row lock (see
-    publishing/networks/x/oauth.py), so two writers never lose each other's tokens.
+    publishing/stores.py), so two writers never lose each other's tokens.
     """
     encrypted = credentials_encrypt(credentials)
     SocialAccount.objects.filter(pk=account.pk).update(
@@ -182,13 +182,13 @@ def social_accounts_credentials_rotate(*, batch_size: int = 200) -> Iterator[tup
 
 
 @transaction.atomic
-def social_account_connect_x(
+def social_account_connect(
     *,
     workspace: Workspace,
+    network: str,
     external_id: str,
     handle: str,
-    access_token: str,
-    refresh_token: str = "",
+    credentials: dict,
     expires_at: datetime | None = None,
     display_name: str = "",
     avatar_url: str = "",
@@ -196,7 +196,8 @@ def social_account_connect_x(
     subscription_type: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> SocialAccount:
-    """Store an X account with its tokens and profile, or bring a known one up to date.
+    """Store a network account with its credentials and profile, or bring a known one up
+    to date.
 
     Reconnecting an account that was waiting to be reconnected makes it active, so
     the jobs it held go out; a paused or disabled account stays as staff left it.
@@ -205,20 +206,16 @@ def social_account_connect_x(
     # finishes first (and its pair is replaced here) or waits and then sees these tokens.
     account = (
         SocialAccount.objects.select_for_update()
-        .filter(workspace=workspace, network=SocialAccount.Network.X, external_id=external_id)
+        .filter(workspace=workspace, network=network, external_id=external_id)
         .first()
     )
     created = account is None
     if created:
-        account = SocialAccount(
-            workspace=workspace, network=SocialAccount.Network.X, external_id=external_id
-        )
+        account = SocialAccount(workspace=workspace, network=network, external_id=external_id)
     from_status = "" if created else account.status
     if created or account.status == SocialAccount.Status.NEEDS_REAUTH:
         account.status = SocialAccount.Status.ACTIVE
-    account.credentials = credentials_encrypt(
-        {"access_token": access_token, "refresh_token": refresh_token}
-    )
+    account.credentials = credentials_encrypt(credentials)
     account.token_expires_at = expires_at
     for name, value in _profile_fields(
         handle=handle,

@@ -1,7 +1,7 @@
 """Connecting network accounts: the page that starts a sign-in, the callback that ends it.
 
-The rules (who may connect what, the sign-in's state, the exchange with X) live in
-accounts.services and publishing.networks.x.oauth; these views only speak HTTP.
+The rules (who may connect what, the sign-in's state) live in publishing/connect.py,
+the exchange with the network in its adapter; these views only speak HTTP.
 """
 
 from django import forms
@@ -14,7 +14,8 @@ from django.urls import reverse_lazy
 
 from accounts.selectors import workspaces_for_user
 from accounts.services import OAuthStateRefused
-from publishing.networks.x.oauth import XConnectError, x_connect_finish, x_connect_start
+from publishing.connect import social_account_connect_finish, social_account_connect_start
+from publishing.networks.base import ConnectError
 
 
 class WorkspaceChoiceForm(forms.Form):
@@ -34,9 +35,11 @@ def x_connect(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             return redirect(
-                x_connect_start(user=request.user, workspace=form.cleaned_data["workspace"])
+                social_account_connect_start(
+                    user=request.user, workspace=form.cleaned_data["workspace"], network="x"
+                )
             )
-        except XConnectError as problem:
+        except ConnectError as problem:
             messages.error(request, str(problem))
     return render(
         request,
@@ -49,13 +52,14 @@ def x_connect(request: HttpRequest) -> HttpResponse:
 def x_callback(request: HttpRequest) -> HttpResponse:
     """Where X sends the person back, with a code to exchange or the error they met."""
     try:
-        account = x_connect_finish(
+        account = social_account_connect_finish(
             user=request.user,
+            network="x",
             state=request.GET.get("state", ""),
             code=request.GET.get("code", ""),
             error=request.GET.get("error", ""),
         )
-    except (OAuthStateRefused, XConnectError) as refusal:
+    except (OAuthStateRefused, ConnectError) as refusal:
         return render(
             request,
             "admin/accounts/socialaccount/x_connect_failed.html",

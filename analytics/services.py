@@ -31,25 +31,15 @@ from django.db import transaction
 
 from accounts.models import SocialAccount
 from analytics.models import MetricsSnapshot
+from publishing.metrics_plan import METRICS_PLAN
 from publishing.models import JobStatus, PublishJob
-from publishing.networks.base import MetricsReading, PostMetrics, PublishError
-from publishing.networks.x.metrics import x_metrics_fetch
+from publishing.networks import adapter_for, adapters
+from publishing.networks.base import PostMetrics, PublishError
 from publishing.ratelimits import rate_limited_until
+from publishing.stores import DatabaseStore, account_snapshot
 
 logger = logging.getLogger(__name__)
 
-# When after publishing a post's numbers are read: early, while they move fast, then
-# daily. It stops at 30 days, when X stops giving the private numbers and each read
-# still costs money.
-METRICS_PLAN: tuple[timedelta, ...] = (
-    timedelta(hours=1),
-    timedelta(hours=6),
-    timedelta(hours=24),
-    timedelta(days=7),
-    *(timedelta(days=day) for day in range(8, 31)),
-)
-# Networks Kairos reads metrics from; posts elsewhere (the sandbox) get none.
-FETCHERS: dict[str, Callable[..., MetricsReading]] = {SocialAccount.Network.X: x_metrics_fetch}
 CLAIM_LEASE = timedelta(minutes=10)
 BATCH_SIZE = 200
 # A run keeps taking batches while they come back full, but stops after this long,
@@ -59,11 +49,6 @@ RUN_BUDGET_SECONDS = 60.0
 # and how long after the plan's last moment it is still worth asking.
 RETRY_AFTER = timedelta(minutes=15)
 GIVE_UP_AFTER = METRICS_PLAN[-1] + timedelta(days=1)
-
-
-def metrics_first_due_at(*, network: str, published_at: datetime) -> datetime | None:
-    """When a post just published is first read, or None for a network without metrics."""
-    return published_at + METRICS_PLAN[0] if network in FETCHERS else None
 
 
 def _moment_due(*, published_at: datetime, now: datetime) -> datetime:
@@ -106,7 +91,7 @@ def _due_claim(*, now: datetime, limit: int) -> tuple[list[PublishJob], datetime
             .filter(
                 status=JobStatus.PUBLISHED,
                 metrics_due_at__lte=now,
-                account__network__in=list(FETCHERS),
+                account__network__in=[a.network for a in adapters() if a.has_metrics],
             )
             .select_related("account")
             .order_by("metrics_due_at")[:limit]
@@ -127,8 +112,10 @@ def _account_collect(
         _due_set(jobs, claimed_until=claimed_until, due_at=lambda job: limited_until)
         return 0
     try:
-        reading = FETCHERS[account.network](
-            account=account, external_ids=[job.external_id for job in jobs]
+        reading = adapter_for(account.network).metrics_fetch(
+            account=account_snapshot(account),
+            external_ids=[job.external_id for job in jobs],
+            store=DatabaseStore(network=account.network),
         )
     except PublishError as error:
         logger.warning("metrics of %r not read: %s", account, error)

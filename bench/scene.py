@@ -19,7 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import SocialAccount
-from accounts.services import social_account_connect_x, workspace_create
+from accounts.services import social_account_connect, workspace_create
 from fakex.control import FakeXControl
 from posts.models import Post, PostPart, Target
 from publishing.models import PublishJob, RateLimitWindow
@@ -58,12 +58,15 @@ def accounts_connect(control: FakeXControl, *, count: int) -> list[SocialAccount
     for number in range(1, count + 1):
         user = control.create_connected_user(username=f"bench{number:04d}")
         accounts.append(
-            social_account_connect_x(
+            social_account_connect(
+                network="x",
                 workspace=workspace,
                 external_id=user.id,
                 handle=user.username,
-                access_token=user.access_token,
-                refresh_token=user.refresh_token,
+                credentials={
+                    "access_token": user.access_token,
+                    "refresh_token": user.refresh_token,
+                },
             )
         )
     return accounts

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import SocialAccount, Workspace
-from accounts.services import social_account_connect_x, workspace_create
+from accounts.services import social_account_connect, workspace_create
 from chaos.report import ScheduledPost
 from fakex.control import FakeXControl
 from posts.models import Post, PostPart, Target
@@ -54,12 +54,12 @@ def accounts_connect(control: FakeXControl, *, count: int = ACCOUNTS) -> list[So
 
 def _account_connect(control: FakeXControl, *, workspace: Workspace, number: int) -> SocialAccount:
     user = control.create_connected_user(username=f"chaos{number:03d}")
-    return social_account_connect_x(
+    return social_account_connect(
+        network="x",
         workspace=workspace,
         external_id=user.id,
         handle=user.username,
-        access_token=user.access_token,
-        refresh_token=user.refresh_token,
+        credentials={"access_token": user.access_token, "refresh_token": user.refresh_token},
     )
 
 

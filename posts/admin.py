@@ -13,14 +13,14 @@ from accounts.models import SocialAccount
 from accounts.selectors import workspaces_for_user
 from accounts.timezones import zone_choices
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
-from posts.services import post_restore, post_set_targets, post_soft_delete
+from posts.services import post_restore, post_set_targets
+from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
+from publishing.plans import post_soft_delete, schedule_set
 from publishing.services import post_cancel, post_publish_now, post_repeats_identical_text
+from publishing.slots import post_add_to_queue
 from scheduling.admin import schedule_summary_html
-from scheduling.campaigns import campaign_distribute
 from scheduling.models import Schedule
-from scheduling.services import schedule_set
-from scheduling.slots import post_add_to_queue
 
 
 class PostPartInline(admin.TabularInline):

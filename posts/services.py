@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,7 +9,6 @@ from django.utils import timezone
 from accounts.models import SocialAccount, Workspace
 from accounts.services import audit_record
 from posts.models import Post, PostPart, Target
-from publishing.services import post_cancel
 
 
 @transaction.atomic
@@ -59,15 +57,6 @@ def post_set_targets(*, post: Post, accounts: Iterable[SocialAccount], actor) ->
         subject=post,
         data={"accounts": sorted(wanted)},
     )
-
-
-@transaction.atomic
-def post_soft_delete(*, post: Post, actor, now: datetime | None = None) -> None:
-    """Hide the post and stop whatever of it has not started; it can be restored."""
-    now = now or timezone.now()
-    post_cancel(post=post, actor=actor, now=now)
-    Post.objects.filter(pk=post.pk).update(deleted_at=now, updated_at=now)
-    audit_record(workspace=post.workspace, actor=actor, action="post.deleted", subject=post)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -35,11 +36,11 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from posts.models import Post, Target
 from publishing.execution import job_is_missed, jobs_miss
+from publishing.limits import posting_allowed_at
 from publishing.models import JobStatus, PublishJob
 from publishing.rows import rows_insert_from_select
 from publishing.services import posts_status_rollup
 from publishing.states import job_transition
-from scheduling.limits import posting_allowed_at
 from scheduling.models import Schedule
 from scheduling.selectors import schedule_occurrence_after
 
@@ -315,22 +316,23 @@ def jobs_recover(*, now: datetime, limit: int) -> int:
 RECONCILE_PRIORITY = 0
 
 
-def reconciliations_send(claims: Sequence[tuple[int, int]]) -> None:
-    from publishing.tasks import reconcile_job
+# The tasks are named, not imported: publishing/tasks.py is a face over this module.
+PUBLISH_JOBS_TASK = "publishing.tasks.publish_jobs"
+RECONCILE_JOB_TASK = "publishing.tasks.reconcile_job"
 
-    _send(reconcile_job, [((job_id, token), RECONCILE_PRIORITY) for job_id, token in claims])
+
+def reconciliations_send(claims: Sequence[tuple[int, int]]) -> None:
+    _send(RECONCILE_JOB_TASK, [((job_id, token), RECONCILE_PRIORITY) for job_id, token in claims])
 
 
 def jobs_send(jobs: Sequence[tuple[int, int]]) -> None:
     """Ring the doorbell for the (job id, priority) pairs, most urgent first: one message
     per batch of jobs of one priority, all over one broker connection."""
-    from publishing.tasks import publish_jobs
-
     by_priority: dict[int, list[int]] = {}
     for job_id, priority in jobs:
         by_priority.setdefault(priority, []).append(job_id)
     _send(
-        publish_jobs,
+        PUBLISH_JOBS_TASK,
         [
             ((batch,), priority)
             for priority, job_ids in sorted(by_priority.items())
@@ -349,16 +351,17 @@ def batches_split(items: Sequence[int], *, size: int) -> list[list[int]]:
     ]
 
 
-def _send(task, messages: Sequence[tuple[tuple, int | None]]) -> None:
+def _send(task_name: str, messages: Sequence[tuple[tuple, int | None]]) -> None:
     """Send messages after commit. A failure loses nothing: the rows stay queued or
     running, and are sent again when their lease runs out."""
     if not messages:
         return
+    app = current_app
     try:
         # One pipelined round trip to Redis per batch, not one per message (kombu 5.7).
         # Should it fail, what was not flushed is dropped, and sent again with the lease.
-        with task.app.producer_or_acquire() as producer, producer.batch():
+        with app.producer_or_acquire() as producer, producer.batch():
             for args, priority in messages:
-                task.apply_async(args=args, producer=producer, priority=priority)
+                app.send_task(task_name, args=args, producer=producer, priority=priority)
     except Exception:
-        logger.exception("could not send %d %s message(s)", len(messages), task.name)
+        logger.exception("could not send %d %s message(s)", len(messages), task_name)

@@ -50,8 +50,8 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from analytics.services import metrics_first_due_at
 from publishing.backoff import BackoffSchedule
+from publishing.metrics_plan import metrics_first_due_at
 from publishing.models import JobStatus, PublishAttempt, PublishJob
 from publishing.networks import adapter_for
 from publishing.networks.base import (
@@ -71,6 +71,7 @@ from publishing.services import (
     publish_requests_build,
 )
 from publishing.states import job_transition, jobs_transition_held
+from publishing.stores import DatabaseStore
 
 logger = logging.getLogger(__name__)
 
@@ -416,12 +417,13 @@ def _attempt(run: Run, request: PublishRequest) -> Finished:
             # The last part's id is written with the outcome, in the batch's one write.
             job.part_external_ids = [*job.part_external_ids[:index], external_id]
 
-    problems = adapter.validate(account=job.account, parts=request.parts)
+    problems = adapter.validate(account=request.account, parts=request.parts)
     if problems:
         return finish(error=PublishError(kind=ErrorKind.VALIDATION, message=" ".join(problems)))
     try:
         result = adapter.publish(
             request,
+            store=DatabaseStore(network=adapter.network),
             on_part_published=part_published,
             on_media_uploaded=lambda asset_id, media_id, expires_at: job_record_media(
                 job=job, token=token, asset_id=asset_id, media_id=media_id, expires_at=expires_at
@@ -670,14 +672,19 @@ def job_reconcile(*, job_id: int, token: int) -> str:
     request = publish_request_build(job=job)
     index = len(job.part_external_ids)
     if index < len(request.parts):
-        lookup = adapter.find_part(request, index=index, since=attempt.started_at - CLOCK_SKEW)
+        lookup = adapter.find_part(
+            request,
+            index=index,
+            since=attempt.started_at - CLOCK_SKEW,
+            store=DatabaseStore(network=adapter.network),
+        )
     else:
         lookup = None  # Every part was posted and saved; only the outcome went unrecorded.
     try:
         if lookup is not None and lookup.presence == Presence.FOUND:
             job_record_part(job=job, token=token, index=index, external_id=lookup.external_id)
         if lookup is None or lookup.presence == Presence.FOUND:
-            return _reconciled_found(job=job, token=token, attempt=attempt, parts=request.parts)
+            return _reconciled_found(job=job, token=token, attempt=attempt, request=request)
     except LeaseLost:
         return "claim-lost"
     if lookup.presence == Presence.ABSENT:
@@ -685,9 +692,11 @@ def job_reconcile(*, job_id: int, token: int) -> str:
     return _reconciled_unknown(job=job, token=token, reason=lookup.reason, now=now)
 
 
-def _reconciled_found(*, job: PublishJob, token: int, attempt: PublishAttempt, parts) -> str:
+def _reconciled_found(
+    *, job: PublishJob, token: int, attempt: PublishAttempt, request: PublishRequest
+) -> str:
     now = timezone.now()
-    if len(job.part_external_ids) < len(parts):
+    if len(job.part_external_ids) < len(request.parts):
         # A thread cut short: the next attempt resumes after the last part posted.
         return _held_job_settle(
             job=job, token=token, to_status=S.PENDING, now=now, next_attempt_at=now
@@ -696,7 +705,7 @@ def _reconciled_found(*, job: PublishJob, token: int, attempt: PublishAttempt, p
     first = job.part_external_ids[0]
     result = PublishResult(
         external_id=first,
-        url=adapter.post_url(account=job.account, external_id=first),
+        url=adapter.post_url(account=request.account, external_id=first),
         part_ids=tuple(job.part_external_ids),
     )
     # The attempt did publish; its record keeps why it had to be looked for.

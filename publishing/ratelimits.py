@@ -14,30 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Max, Q
 
 from publishing.models import RateLimitWindow
+from publishing.networks.base import APP_KEY, WindowReading, account_key
 from publishing.rows import rows_upsert
 
-APP_KEY = "app"
-
-
-def account_key(account_id: int) -> str:
-    return f"account:{account_id}"
-
-
-@dataclass(frozen=True)
-class WindowReading:
-    key: str
-    endpoint: str
-    window: str
-    limit: int
-    remaining: int
-    resets_at: datetime
-
+__all__ = ["APP_KEY", "WindowReading", "account_key"]
 
 # Readings waiting to be written, while a `rate_limits_deferred` block runs.
 _deferred: ContextVar[list[tuple[str, WindowReading, datetime]] | None] = ContextVar(

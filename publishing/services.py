@@ -28,13 +28,14 @@ from django.utils import timezone
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import audit_record
 from accounts.timezones import utc_to_wall, zone_get
-from analytics.services import metrics_first_due_at
 from posts.models import Post, PostPart, Target
+from publishing.metrics_plan import metrics_first_due_at
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for
 from publishing.networks.base import MediaUpload, PartContent, PublishError, PublishRequest
 from publishing.rows import rows_insert_from_select
 from publishing.states import ACTIVE, job_transition
+from publishing.stores import DatabaseStore, account_snapshot, media_file
 from scheduling.models import Schedule
 
 S = JobStatus
@@ -92,7 +93,10 @@ def _content_render(
         variants = [texts[0], *post.text_variants]
         texts[0] = target.text_override or variants[(occurrence.number - 1) % len(variants)]
     return tuple(
-        PartContent(text=text_render(text, occurrence=occurrence), media=tuple(part.media.all()))
+        PartContent(
+            text=text_render(text, occurrence=occurrence),
+            media=tuple(media_file(asset) for asset in part.media.all()),
+        )
         for text, part in zip(texts, parts, strict=True)
     )
 
@@ -140,7 +144,8 @@ def post_problems(*, post: Post) -> list[str]:
             problems.append(f"{account} is disabled; enable it or choose another account.")
         adapter = adapter_for(account.network)
         content = post_content_for(post=post, target=target)
-        problems += [f"{account}: {p}" for p in adapter.validate(account=account, parts=content)]
+        found = adapter.validate(account=account_snapshot(account), parts=content)
+        problems += [f"{account}: {problem}" for problem in found]
     return problems
 
 
@@ -164,7 +169,7 @@ def publish_requests_build(*, jobs: Sequence[PublishJob]) -> dict[int, PublishRe
     zones = posts_zones(posts={job.post_id: job.post for job in jobs}.values())
     return {
         job.pk: PublishRequest(
-            account=job.account,
+            account=account_snapshot(job.account),
             parts=_content_render(
                 post=job.post,
                 parts=parts[job.post_id],
@@ -490,12 +495,13 @@ def job_delete_published(*, job: PublishJob, actor, now: datetime | None = None)
         )
     account = job.account
     adapter = adapter_for(account.network)
+    snapshot, store = account_snapshot(account), DatabaseStore(network=account.network)
     part_ids = list(job.part_external_ids) or [job.external_id]
     deleted = []
     # One call per part, outside any transaction: no row stays locked while the network answers.
     for external_id in reversed(part_ids):
         try:
-            adapter.delete(account=account, external_id=external_id)
+            adapter.delete(account=snapshot, external_id=external_id, store=store)
         except PublishError as error:
             message = (
                 f"{account.get_network_display()} did not delete the post ({error.message}). "

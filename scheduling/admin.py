@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from accounts.admin import WorkspaceScopedAdmin
 from accounts.models import SocialAccount
 from accounts.selectors import workspaces_for_user
-from scheduling.limits import duration_words
+from publishing.limits import duration_words
 from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
 from scheduling.selectors import schedule_summary
 from scheduling.services import (

@@ -8,9 +8,9 @@ from rest_framework import generics, serializers, viewsets
 
 from accounts.models import SocialAccount
 from accounts.selectors import workspaces_for_user
+from publishing.slots import slots_for_account
 from scheduling.models import Schedule
 from scheduling.selectors import schedule_summary
-from scheduling.slots import slots_for_account
 
 
 class OccurrenceSerializer(serializers.Serializer):

@@ -1,4 +1,8 @@
-"""Schedules: set, change, pause, end, and skip or move one occurrence.
+"""Schedules: pause, resume, end, and skip or move one occurrence.
+
+Setting a post's schedule weighs it against jobs and other plans (posting limits,
+the same text elsewhere, jobs to replace), so it is publishing's: see
+publishing/plans.py.
 
 Locking rules: every change here locks the schedule row (`SELECT … FOR UPDATE`)
 first. The dispatch tick claims due schedules with `FOR UPDATE SKIP LOCKED`, so a
@@ -11,7 +15,6 @@ told so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
@@ -19,183 +22,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
-from posts.models import Post
-from publishing.models import JobStatus, PublishJob
-from publishing.networks.x.validation import x_identical_text_conflicts
-from publishing.services import post_problems
-from publishing.states import job_transition
-from scheduling.limits import posting_limit_conflicts, posting_limit_next_fits
+from accounts.timezones import wall_to_utc, zone_get
 from scheduling.models import OccurrenceChange, Schedule
-from scheduling.recurrence import rule_from_fields
 from scheduling.selectors import (
     schedule_first_from,
     schedule_occurrence_after,
     schedule_rule_occurs_at,
 )
-
-WAITING = (JobStatus.PENDING, JobStatus.QUEUED)
-
-
-def schedule_set(
-    *,
-    post: Post,
-    kind: str,
-    local_date: date,
-    local_time: time,
-    timezone_name: str,
-    actor,
-    every: int | None = None,
-    unit: str = "",
-    cron: str = "",
-    rrule: str = "",
-    exdates: Sequence[datetime] = (),
-    now: datetime | None = None,
-) -> Schedule:
-    """Schedule (or reschedule) a post: once, or by an interval, cron or RRULE rule.
-
-    The rule is read in `timezone_name` on the wall clock (accounts/timezones.py
-    says what happens to wall times a zone skips or repeats). Rescheduling
-    cancels jobs of earlier occurrences that have not started; while one is
-    running, it is refused.
-    """
-    now = now or timezone.now()
-    start = datetime.combine(local_date, local_time)
-    _, zone = rule_from_fields(
-        kind=kind,
-        start=start,
-        timezone=timezone_name,
-        every=every,
-        unit=unit,
-        cron=cron,
-        rrule=rrule,
-        exdates=exdates,
-    )
-    problems = post_problems(post=post)
-    if problems:
-        raise ValidationError(problems)
-    fields = {
-        "kind": kind,
-        "local_date": local_date,
-        "local_time": local_time,
-        "timezone": timezone_name,
-        "every": every if kind == Schedule.Kind.INTERVAL else None,
-        "unit": unit if kind == Schedule.Kind.INTERVAL else "",
-        "cron": cron if kind == Schedule.Kind.CRON else "",
-        "rrule": rrule if kind == Schedule.Kind.RRULE else "",
-        "exdates": [d.isoformat() for d in exdates] if kind == Schedule.Kind.RRULE else [],
-        "status": Schedule.Status.ACTIVE,
-    }
-    with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post.pk)
-        _jobs_not_started_cancel(post=post, now=now, reason="Replaced by a new schedule.")
-        schedule = Schedule.objects.select_for_update().filter(post=post).first()
-        if schedule is None:
-            schedule = Schedule(post=post)
-        else:
-            schedule.changes.all().delete()
-        for name, value in fields.items():
-            setattr(schedule, name, value)
-        first = schedule_first_from(schedule=schedule, now=now.replace(microsecond=0))
-        if first is None:
-            raise ValidationError({"local_time": _never_again(start, zone, kind, now)})
-        _posting_limits_check(post=post, at=first, zone=zone)
-        identical = x_identical_text_conflicts(post=post, at=first)
-        if identical:
-            raise ValidationError({"local_time": identical})
-        schedule.next_occurrence_at = first
-        schedule.save()
-        from_status = post.status
-        Post.objects.filter(pk=post.pk).update(status=Post.Status.SCHEDULED, updated_at=now)
-        audit_record(
-            workspace=post.workspace,
-            actor=actor,
-            action="post.scheduled",
-            subject=post,
-            from_status=from_status,
-            to_status=Post.Status.SCHEDULED,
-            data={
-                "kind": kind,
-                "local": f"{local_date:%Y-%m-%d} {local_time:%H:%M:%S}",
-                "timezone": timezone_name,
-                "utc": first.isoformat(),
-                **{key: fields[key] for key in ("every", "unit", "cron", "rrule") if fields[key]},
-            },
-        )
-    return schedule
-
-
-def schedule_once(
-    *,
-    post: Post,
-    local_date: date,
-    local_time: time,
-    timezone_name: str,
-    actor,
-    now: datetime | None = None,
-) -> Schedule:
-    """Schedule a post to go out once, at a wall time in a zone."""
-    return schedule_set(
-        post=post,
-        kind=Schedule.Kind.ONCE,
-        local_date=local_date,
-        local_time=local_time,
-        timezone_name=timezone_name,
-        actor=actor,
-        now=now,
-    )
-
-
-def _never_again(start: datetime, zone, kind: str, now: datetime) -> str:
-    local_now = utc_to_wall(now, zone)
-    if kind == Schedule.Kind.ONCE:
-        return (
-            f"{start:%Y-%m-%d %H:%M} in {zone.key} has already passed (it is now "
-            f"{local_now:%Y-%m-%d %H:%M} there). Choose a later time, or use “Publish now”."
-        )
-    return (
-        f"This rule has no occurrence after now ({local_now:%Y-%m-%d %H:%M} in {zone.key}); "
-        "move its start, COUNT or UNTIL."
-    )
-
-
-def _posting_limits_check(*, post: Post, at: datetime, zone) -> None:
-    """Refuse a time that would break an account's posting limits, saying what fits."""
-    problems = []
-    for target in post.targets.select_related("account__posting_limit"):
-        account = target.account
-        conflicts = posting_limit_conflicts(account=account, at=at, exclude_post_id=post.pk)
-        if not conflicts:
-            continue
-        fits = posting_limit_next_fits(account=account, at=at, count=3, exclude_post_id=post.pk)
-        local = ", ".join(f"{utc_to_wall(fit, zone):%a %d %b %H:%M}" for fit in fits)
-        problems += [*conflicts, f"{account} could post at {local} ({zone.key})."]
-    if problems:
-        raise ValidationError({"local_time": problems})
-
-
-def _jobs_not_started_cancel(*, post: Post, now: datetime, reason: str) -> int:
-    if PublishJob.objects.filter(post=post, status=JobStatus.RUNNING).exists():
-        raise ValidationError(
-            "The post is being published right now; wait for its outcome, then try again."
-        )
-    waiting = list(
-        PublishJob.objects.filter(post=post, status__in=WAITING).values_list("pk", flat=True)
-    )
-    cancelled = job_transition(
-        job_ids=waiting,
-        from_statuses=WAITING,
-        to_status=JobStatus.CANCELLED,
-        now=now,
-        lease_expires_at=None,
-        error_message=reason,
-    )
-    if cancelled < len(waiting):
-        # A worker claimed one of them between our read and our update.
-        raise ValidationError(
-            "The post started publishing just now; wait for its outcome, then try again."
-        )
-    return cancelled
 
 
 def _locked(schedule: Schedule) -> Schedule:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SocialAccount, Workspace
-from accounts.services import social_account_connect_x
+from accounts.services import social_account_connect
 from fakex.control import RunningFakeX
 
 CLIENT_ID = "kairos-app"
@@ -62,11 +62,14 @@ def x_account_with_fresh_tokens(fx: RunningFakeX, *, workspace: Workspace, usern
     """An account whose tokens the fake issued to Kairos's app just now (valid 2 hours)."""
     user = fx.control.create_user(username=username)
     tokens = fx.control.issue_tokens(user["id"], client_id=CLIENT_ID)
-    return social_account_connect_x(
+    return social_account_connect(
+        network="x",
         workspace=workspace,
         external_id=user["id"],
         handle=username,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
+        credentials={
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+        },
         expires_at=timezone.now() + timedelta(seconds=tokens["expires_in"]),
     )

@@ -1,3 +1,5 @@
+"""The registry: which adapter speaks to which network. A new network is one line here."""
+
 from publishing.networks.base import NetworkAdapter
 from publishing.networks.sandbox import SandboxAdapter
 from publishing.networks.x import XAdapter
@@ -16,3 +18,8 @@ def adapter_for(network: str) -> NetworkAdapter:
         return _ADAPTERS[network]
     except KeyError:
         raise NetworkNotSupported(f"Kairos cannot publish to “{network}” yet.") from None
+
+
+def adapters() -> list[NetworkAdapter]:
+    """Every network Kairos speaks to."""
+    return list(_ADAPTERS.values())

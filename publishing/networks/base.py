@@ -1,20 +1,32 @@
-"""The one interface every network adapter implements, and the words they share.
+"""The one interface every network adapter implements, and the plain data it speaks in.
 
-Adapters alone speak to networks. They turn every answer into either a
-`PublishResult` or a `PublishError` whose `ErrorKind` decides what happens next;
-nothing outside an adapter looks at HTTP status codes.
+An adapter knows its network and nothing of Kairos's database: it imports no
+model and no service. It takes plain data in (an `Account` snapshot with its
+credentials, the parts to post with their media files, the ids of parts already
+posted, an idempotency key) and gives plain data out (a `PublishResult`, a
+`Lookup`, `MetricsReading`, a `Profile`), or raises a `PublishError` whose
+`ErrorKind` decides what happens next; nothing outside an adapter looks at HTTP
+status codes.
+
+What must be saved while an adapter works goes through the `AccountStore` its
+caller hands it (publishing/stores.py is the database's): rate-limit readings,
+credentials renewed under the account's row lock, a billing problem, and, for the
+sandbox, the posts themselves. A thread part's id and an uploaded file's id go to
+the callbacks of `publish`, as soon as each exists.
+
+A new network is one folder under `publishing/networks/`, one line in the
+registry (`publishing/networks/__init__.py`) and a fake of it for the tests.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-
-from accounts.models import SocialAccount
-from posts.models import MediaAsset
+from typing import IO, Any, Protocol
 
 
 class ErrorKind(StrEnum):
@@ -42,10 +54,69 @@ _RETRYABLE = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.NETWORK, ErrorKind.SER
 ACCOUNT_NEEDS_REAUTH = "account_needs_reauth"
 
 
+# --- What goes in ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A social account as an adapter sees it: who it is on the network, and its keys.
+
+    `credentials` are decrypted; they never reach a repr, a log or a message.
+    `credentials_problem` says why they could not be read, when they could not.
+    """
+
+    id: int
+    network: str
+    handle: str
+    external_id: str = ""
+    # How Kairos names the account to people: "@handle (X)".
+    name: str = ""
+    subscription_type: str = ""
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    credentials_problem: str = ""
+    token_expires_at: datetime | None = None
+    needs_reauth: bool = False
+
+    def __str__(self) -> str:
+        return self.name or f"@{self.handle}"
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    GIF = "gif"
+    VIDEO = "video"
+
+    @property
+    def label(self) -> str:
+        return "GIF" if self is MediaKind.GIF else self.value.capitalize()
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """One file attached to a part: what it is, and how to read its bytes."""
+
+    asset_id: int
+    kind: MediaKind
+    mime_type: str
+    size_bytes: int
+    name: str = ""
+    alt_text: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    # Opens the file for binary reading, as a context manager.
+    open: Callable[[], AbstractContextManager[IO[bytes]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def __str__(self) -> str:
+        return self.name or f"file {self.asset_id}"
+
+
 @dataclass(frozen=True)
 class PartContent:
     text: str
-    media: tuple[MediaAsset, ...] = ()
+    media: tuple[MediaFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,15 +131,18 @@ class MediaUpload:
 class PublishRequest:
     """Everything an adapter needs to publish one job, and nothing it may change."""
 
-    account: SocialAccount
+    account: Account
     parts: tuple[PartContent, ...]
     # Stable for the job across attempts: a network that honours idempotency keys
     # answers a repeat with the post it already made.
     idempotency_key: str
     # Thread segments already on the network from earlier attempts, in order.
     published_part_ids: tuple[str, ...] = ()
-    # Media uploaded by earlier attempts, by MediaAsset id, so a retry reuses them.
+    # Media uploaded by earlier attempts, by MediaFile.asset_id, so a retry reuses them.
     media_uploads: Mapping[int, MediaUpload] = field(default_factory=dict)
+
+
+# --- What comes out -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -100,7 +174,7 @@ class PublishError(Exception):
 
 
 PartPublished = Callable[[int, str], None]
-# (MediaAsset id, the network's media id, when the network forgets it)
+# (MediaFile.asset_id, the network's media id, when the network forgets it)
 MediaUploaded = Callable[[int, str, datetime], None]
 
 
@@ -145,22 +219,122 @@ class Lookup:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What the network says about an account: kept as the account's cached profile."""
+
+    external_id: str
+    handle: str
+    display_name: str = ""
+    avatar_url: str = ""
+    followers_count: int | None = None
+    subscription_type: str = ""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A sign-in to keep for an account, and when its access stops working."""
+
+    values: Mapping[str, str] = field(repr=False)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a finished connect flow gives: the account's sign-in and who it is."""
+
+    credentials: Credentials
+    profile: Profile
+
+
+class ConnectError(Exception):
+    """Connecting an account did not work; the message says why and what to do."""
+
+
+class CredentialsRefused(Exception):
+    """The network will not renew the account's sign-in: only reconnecting helps."""
+
+
+# --- Rate limits ----------------------------------------------------------------------
+
+APP_KEY = "app"
+
+
+def account_key(account_id: int) -> str:
+    return f"account:{account_id}"
+
+
+@dataclass(frozen=True)
+class WindowReading:
+    """One rate-limit window as a response's headers described it."""
+
+    key: str  # account_key(id) or APP_KEY
+    endpoint: str
+    window: str
+    limit: int
+    remaining: int
+    resets_at: datetime
+
+
+# --- What the caller provides ---------------------------------------------------------
+
+
+class AccountStore(Protocol):
+    """Where an adapter saves what must outlive the call, for one account."""
+
+    def rate_limits_record(self, readings: Iterable[WindowReading]) -> None:
+        """Keep what a response said of the network's rate-limit windows."""
+
+    def credentials_renew(
+        self, *, account: Account, renew: Callable[[Account], Credentials | None]
+    ) -> Account:
+        """Renew the account's credentials at most once however many callers ask.
+
+        Holding the account's row lock, with the account read again, calls
+        `renew(current)`: new credentials are saved at once (committed, whatever
+        the caller does next), None keeps what is stored. `CredentialsRefused` from
+        `renew` marks the account for reconnecting, committed, and is raised again.
+        Returns the account as it is after.
+        """
+
+    def billing_problem(self, *, account: Account, message: str) -> None:
+        """Note for staff that the network refused the account for billing."""
+
+    @property
+    def sandbox_posts(self) -> Any:
+        """The sandbox network's posts (publishing.networks.sandbox.SandboxPosts)."""
+
+
 class NetworkAdapter(ABC):
     network: str
+    label: str
     # Whether publishing waits on a remote network. A worker then sends the jobs of a
     # batch side by side, on a pool of KAIROS_PUBLISH_THREADS threads; an adapter that
     # writes into Kairos's own database (the sandbox) publishes in the worker's thread.
     remote: bool = True
+    # Whether the network gives a post's numbers (metrics_fetch) and a profile.
+    has_metrics: bool = False
+    has_profile: bool = False
+    # Whether accounts are connected through the network's sign-in (connect_start).
+    connects: bool = False
+    # How long before its access expires an account's sign-in is renewed; None for a
+    # network whose sign-in does not expire.
+    refresh_before: timedelta | None = None
+    # A network that forbids the same words from several accounts at once names how
+    # near in time counts as "at once" (publishing/crosspost.py applies it).
+    identical_text_window: timedelta | None = None
 
     @abstractmethod
-    def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
-        """What is wrong with this content for this account, as sentences; empty when fine."""
+    def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
+        """What the network would refuse in this content for this account, as sentences
+        saying what to change; empty when fine. Pure: no call, no store."""
 
     @abstractmethod
     def publish(
         self,
         request: PublishRequest,
         *,
+        store: AccountStore,
         on_part_published: PartPublished,
         on_media_uploaded: MediaUploaded | None = None,
     ) -> PublishResult:
@@ -173,14 +347,16 @@ class NetworkAdapter(ABC):
         """
 
     @abstractmethod
-    def delete(self, *, account: SocialAccount, external_id: str) -> None:
+    def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
         """Take one post off the network. A post that is already gone counts as deleted.
 
         Raises `PublishError` when the network refuses or cannot be reached.
         """
 
     @abstractmethod
-    def find_part(self, request: PublishRequest, *, index: int, since: datetime) -> Lookup:
+    def find_part(
+        self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore
+    ) -> Lookup:
         """Whether part `index` of the request is on the network, posted at `since` or later.
 
         Asked when an attempt was interrupted after its request may have been
@@ -189,5 +365,41 @@ class NetworkAdapter(ABC):
         """
 
     @abstractmethod
-    def post_url(self, *, account: SocialAccount, external_id: str) -> str:
+    def post_url(self, *, account: Account, external_id: str) -> str:
         """The address where a person can see a published post."""
+
+    def comparable_texts(self, parts: tuple[PartContent, ...]) -> frozenset[str]:
+        """The texts of `parts` as the network compares them for sameness."""
+        return frozenset(part.text for part in parts if part.text.strip())
+
+    def credentials_fresh(self, *, account: Account, store: AccountStore) -> None:
+        """Renew the account's credentials if they expire within `refresh_before`.
+
+        Nothing to do for a network whose sign-in does not expire. Raises `PublishError`.
+        """
+        return None
+
+    def metrics_fetch(
+        self, *, account: Account, external_ids: list[str], store: AccountStore
+    ) -> MetricsReading:
+        """The numbers of the account's posts `external_ids`. Raises `PublishError`."""
+        raise NotImplementedError(f"{self.label} gives no metrics (has_metrics is false)")
+
+    def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
+        """The account's profile as the network has it now. Raises `PublishError`."""
+        raise NotImplementedError(f"{self.label} gives no profile (has_profile is false)")
+
+    def connect_start(self, *, state_for: Callable[[str], str]) -> str:
+        """The network's address where a person signs in and allows Kairos.
+
+        `state_for(verifier)` remembers the flow's secret (a PKCE verifier) and
+        returns the `state` naming it. Raises `ConnectError`.
+        """
+        raise NotImplementedError(f"{self.label} accounts are not connected by signing in")
+
+    def connect_finish(self, *, code: str, verifier: str) -> Connection:
+        """Trade the code the network sent back for the account's sign-in and profile.
+
+        Raises `ConnectError`.
+        """
+        raise NotImplementedError(f"{self.label} accounts are not connected by signing in")

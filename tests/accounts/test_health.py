@@ -8,14 +8,16 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import AuditEvent, SocialAccount
-from accounts.selectors import duration_words, social_account_connection, social_account_health
-from accounts.services import social_account_connect_x
+from accounts.selectors import duration_words, social_account_connection
+from accounts.services import social_account_connect
 from accounts.tasks import x_profiles_refresh
 from publishing.beat import X_PROFILES_REFRESH, X_TOKENS_REFRESH
 from publishing.models import RateLimitWindow
 from publishing.networks.base import ErrorKind, PartContent, PublishError, PublishRequest
 from publishing.networks.x import XAdapter
+from publishing.selectors import social_account_health
 from tests.factories import SandboxAccountFactory, WorkspaceFactory
+from tests.networks import adapter_args
 from tests.x_oauth import x_account_with_fresh_tokens, x_app_configure
 
 pytestmark = pytest.mark.django_db
@@ -28,12 +30,12 @@ def x(fake_x, settings, monkeypatch):
 
 
 def x_account(*, expires_in: timedelta | None = timedelta(hours=2), **fields) -> SocialAccount:
-    account = social_account_connect_x(
+    account = social_account_connect(
+        network="x",
         workspace=WorkspaceFactory(),
         external_id="42",
         handle="kairos_brand",
-        access_token="access-token-value",
-        refresh_token="refresh-token-value",
+        credentials={"access_token": "access-token-value", "refresh_token": "refresh-token-value"},
         expires_at=timezone.now() + expires_in if expires_in else None,
     )
     if fields:
@@ -122,8 +124,10 @@ def test_a_billing_refusal_flags_the_account_for_staff(x, admin_client):
     x.control.set_credits_depleted(True)
 
     with pytest.raises(PublishError) as caught:
+        snapshot, store = adapter_args(account)
         XAdapter().publish(
-            PublishRequest(account=account, parts=(PartContent(text="Hi"),), idempotency_key="k"),
+            PublishRequest(account=snapshot, parts=(PartContent(text="Hi"),), idempotency_key="k"),
+            store=store,
             on_part_published=lambda index, external_id: None,
         )
 

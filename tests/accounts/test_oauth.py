@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import oauth_state_redeem, social_account_credentials
-from publishing.networks.x.oauth import SCOPES, XConnectError, x_code_exchange
+from publishing.networks.base import ConnectError
+from publishing.networks.x.oauth import SCOPES, x_code_exchange
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.x_oauth import CLIENT_ID, REDIRECT_URI, x_app_configure, x_connect, x_sign_in
 
@@ -151,7 +152,7 @@ def test_x_takes_each_code_once(x, client, staff, workspace):
     verifier = oauth_state_redeem(state=query["state"], network="x", user=staff).code_verifier
     x_code_exchange(code=query["code"], code_verifier=verifier)
 
-    with pytest.raises(XConnectError, match="work once and for 30 seconds"):
+    with pytest.raises(ConnectError, match="work once and for 30 seconds"):
         x_code_exchange(code=query["code"], code_verifier=verifier)
 
 

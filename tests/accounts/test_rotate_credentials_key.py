@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from accounts.crypto import CredentialsUnreadable
 from accounts.models import SocialAccount
-from accounts.services import social_account_connect_x, social_account_credentials
+from accounts.services import social_account_connect, social_account_credentials
 from tests.factories import SandboxAccountFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +21,12 @@ OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 def x_accounts(count: int) -> list[SocialAccount]:
     workspace = WorkspaceFactory()
     return [
-        social_account_connect_x(
+        social_account_connect(
+            network="x",
             workspace=workspace,
             external_id=str(1000 + n),
             handle=f"brand{n}",
-            access_token=f"access-{n}",
-            refresh_token=f"refresh-{n}",
+            credentials={"access_token": f"access-{n}", "refresh_token": f"refresh-{n}"},
         )
         for n in range(count)
     ]

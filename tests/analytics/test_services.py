@@ -8,12 +8,13 @@ import time_machine
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts.services import social_account_connect_x
+from accounts.services import social_account_connect
 from analytics.models import MetricsSnapshot
-from analytics.services import METRICS_PLAN, RETRY_AFTER, metrics_collect_due
+from analytics.services import RETRY_AFTER, metrics_collect_due
 from analytics.tasks import metrics_collect
 from publishing.beat import METRICS_COLLECT
 from publishing.execution import job_execute
+from publishing.metrics_plan import METRICS_PLAN
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
 from publishing.services import job_mark_published
@@ -44,21 +45,23 @@ def brand(x):
 
 @pytest.fixture
 def account(brand):
-    return social_account_connect_x(
+    return social_account_connect(
+        network="x",
         workspace=WorkspaceFactory(),
         external_id=brand.id,
         handle="kairos_brand",
-        access_token=brand.access_token,
+        credentials={"access_token": brand.access_token},
     )
 
 
 def reconnect(x, account):
     """A fresh token after the clock moved past the last one's two hours."""
-    return social_account_connect_x(
+    return social_account_connect(
+        network="x",
         workspace=account.workspace,
         external_id=account.external_id,
         handle=account.handle,
-        access_token=x.control.issue_tokens(account.external_id)["access_token"],
+        credentials={"access_token": x.control.issue_tokens(account.external_id)["access_token"]},
     )
 
 
@@ -126,11 +129,12 @@ def test_collecting_twice_stores_once(x, account, clock):
 
 def test_ids_are_read_in_one_call_per_account(x, account, clock):
     other_user = x.control.create_connected_user(username="sister_brand")
-    sister = social_account_connect_x(
+    sister = social_account_connect(
+        network="x",
         workspace=account.workspace,
         external_id=other_user.id,
         handle="sister_brand",
-        access_token=other_user.access_token,
+        credentials={"access_token": other_user.access_token},
     )
     jobs = [published(account, "One"), published(account, "Two"), published(sister, "Three")]
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.timezones import utc_to_wall, zone_get
 from publishing.beat import beat_entries_ensure
 from publishing.models import JobStatus, PublishJob, SandboxPost
-from scheduling.services import schedule_once
+from publishing.plans import schedule_once
 from tests.factories import PostFactory, SandboxAccountFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from accounts.services import social_account_connect_x
+from accounts.services import social_account_connect
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import SandboxPost
@@ -26,11 +26,12 @@ def member(client):
 @pytest.fixture
 def x_account(x, member):
     user = x.control.create_connected_user(username="kairos_brand")
-    return social_account_connect_x(
+    return social_account_connect(
+        network="x",
         workspace=member.workspace,
         external_id=user.id,
         handle="kairos_brand",
-        access_token=user.access_token,
+        credentials={"access_token": user.access_token},
     )
 
 

@@ -9,8 +9,8 @@ from publishing import dispatch
 from publishing.dispatch import batches_split
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
+from publishing.plans import schedule_once
 from scheduling.models import Schedule
-from scheduling.services import schedule_once
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db

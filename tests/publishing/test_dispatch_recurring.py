@@ -12,6 +12,7 @@ from publishing import dispatch
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob, SandboxPost
+from publishing.plans import schedule_set
 from publishing.services import post_repeats_identical_text
 from scheduling.models import PostingLimit, Schedule
 from scheduling.services import (
@@ -20,7 +21,6 @@ from scheduling.services import (
     schedule_occurrence_skip,
     schedule_pause,
     schedule_resume,
-    schedule_set,
 )
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 

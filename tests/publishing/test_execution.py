@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditEvent, SocialAccount
-from accounts.services import social_account_connect_x
+from accounts.services import social_account_connect
 from posts.models import Post
 from publishing import execution, networks
 from publishing.execution import job_execute, job_reconcile, jobs_execute
@@ -26,6 +26,7 @@ from publishing.ratelimits import (
     rate_limits_record,
 )
 from publishing.services import publish_request_build
+from publishing.stores import DatabaseStore
 from tests.factories import (
     PostFactory,
     PublishJobFactory,
@@ -50,10 +51,10 @@ class ScriptedNetwork(SandboxAdapter):
         self.fail_after_parts: int | None = None
         self.lookup: Lookup | None = None
 
-    def find_part(self, request, *, index, since):
-        return self.lookup or super().find_part(request, index=index, since=since)
+    def find_part(self, request, *, index, since, store):
+        return self.lookup or super().find_part(request, index=index, since=since, store=store)
 
-    def publish(self, request, *, on_part_published, on_media_uploaded=None):
+    def publish(self, request, *, store, on_part_published, on_media_uploaded=None):
         if self.failures:
             raise self.failures.pop(0)
         if self.fail_after_parts is not None:
@@ -63,8 +64,8 @@ class ScriptedNetwork(SandboxAdapter):
                 if index + 1 >= self.fail_after_parts:
                     raise PublishError(kind=ErrorKind.NETWORK, message="Connection reset.")
 
-            return super().publish(request, on_part_published=stop_after)
-        return super().publish(request, on_part_published=on_part_published)
+            return super().publish(request, store=store, on_part_published=stop_after)
+        return super().publish(request, store=store, on_part_published=on_part_published)
 
 
 @pytest.fixture
@@ -239,10 +240,10 @@ def test_a_worker_whose_lease_was_taken_stops_and_records_nothing(scripted, monk
     job = scripted_job(texts=["one", "two"])
     original = scripted.publish
 
-    def recovered_mid_call(request, *, on_part_published, on_media_uploaded=None):
+    def recovered_mid_call(request, *, store, on_part_published, on_media_uploaded=None):
         # The sweeper took the job over (as after a lease timeout): a new claim.
         PublishJob.objects.filter(pk=job.pk).update(claim_token=F("claim_token") + 1)
-        return original(request, on_part_published=on_part_published)
+        return original(request, store=store, on_part_published=on_part_published)
 
     monkeypatch.setattr(scripted, "publish", recovered_mid_call)
     assert job_execute(job_id=job.pk) == "claim-lost"
@@ -343,7 +344,11 @@ def cut_short(job: PublishJob) -> int:
 
 def test_reconcile_finds_the_post_that_went_out_and_publishes_the_job():
     job = queued_job()
-    SandboxAdapter().publish(publish_request_build(job=job), on_part_published=lambda *a: None)
+    SandboxAdapter().publish(
+        publish_request_build(job=job),
+        store=DatabaseStore(network="sandbox"),
+        on_part_published=lambda *a: None,
+    )
     token = cut_short(job)
     assert job_reconcile(job_id=job.pk, token=token) == S.PUBLISHED
     job.refresh_from_db()
@@ -403,11 +408,17 @@ def test_reconcile_resumes_a_thread_after_the_part_found():
     post = PostFactory(texts=["one", "two", "three"])
     job = queued_job(post=post, account=SandboxAccountFactory(workspace=post.workspace))
     request = publish_request_build(job=job)
-    adapter = SandboxAdapter()
+    sandbox = DatabaseStore(network="sandbox").sandbox_posts
     # The worker posted part 1 (and saved it), posted part 2, and died before saving it.
-    first = adapter._create(request, index=0, text="one", reply_to_id=None)
-    adapter._create(request, index=1, text="two", reply_to_id=first.pk)
-    PublishJob.objects.filter(pk=job.pk).update(part_external_ids=[str(first.pk)])
+    made = {
+        "account_id": job.account_id,
+        "idempotency_key": f"{request.idempotency_key}:0",
+        "text": "one",
+        "reply_to_id": None,
+    }
+    first = sandbox.create(**made)
+    sandbox.create(**{**made, "idempotency_key": f"{request.idempotency_key}:1", "text": "two"})
+    PublishJob.objects.filter(pk=job.pk).update(part_external_ids=[first])
     token = cut_short(job)
     assert job_reconcile(job_id=job.pk, token=token) == S.PENDING
     job.refresh_from_db()
@@ -606,11 +617,12 @@ def test_a_batch_for_a_remote_network_goes_out_side_by_side(x):
     jobs = []
     for number in range(3):
         user = x.control.create_connected_user(username=f"brand{number}")
-        account = social_account_connect_x(
+        account = social_account_connect(
+            network="x",
             workspace=workspace,
             external_id=user.id,
             handle=user.username,
-            access_token=user.access_token,
+            credentials={"access_token": user.access_token},
         )
         post = PostFactory(workspace=workspace, texts=[f"Side by side {number}"])
         jobs.append(queued_job(post=post, account=account))

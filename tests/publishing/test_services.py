@@ -94,7 +94,7 @@ def test_cancel_stops_waiting_jobs_and_says_which_it_could_not():
 
 
 def test_cancel_before_anything_was_materialised_cancels_the_schedule():
-    from scheduling.services import schedule_once
+    from publishing.plans import schedule_once
 
     account = SandboxAccountFactory()
     post = PostFactory(workspace=account.workspace, accounts=[account])

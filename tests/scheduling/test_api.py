@@ -3,8 +3,8 @@ from datetime import UTC, date, datetime, time
 import pytest
 import time_machine
 
+from publishing.plans import schedule_set
 from scheduling.models import Schedule
-from scheduling.services import schedule_set
 from tests.factories import MembershipFactory, PostFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from accounts.models import AuditEvent
 from posts.models import Post
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
+from publishing.plans import schedule_once
 from scheduling.models import Schedule
-from scheduling.services import schedule_once
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,34 +2,53 @@
 again for reconciliation.
 
 What X's answers mean is decided in client.py; what X accepts, in validation.py;
-how files get there, in media.py. This module says what to ask.
+how files get there, in media.py; connecting and keeping tokens fresh, in
+oauth.py; a post's numbers, in metrics.py. This module says what to ask.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 
-from accounts.models import SocialAccount
 from publishing.networks.base import (
+    Account,
+    AccountStore,
+    Connection,
     ErrorKind,
     Lookup,
     MediaUploaded,
+    MetricsReading,
     NetworkAdapter,
     PartContent,
     PartPublished,
     Presence,
+    Profile,
     PublishError,
     PublishRequest,
     PublishResult,
 )
 from publishing.networks.x.client import XClient
 from publishing.networks.x.media import MediaUploader
-from publishing.networks.x.validation import x_content_problems
+from publishing.networks.x.metrics import x_metrics_fetch
+from publishing.networks.x.oauth import (
+    PROFILE_FIELDS,
+    REFRESH_BEFORE,
+    x_access_token,
+    x_connect_finish,
+    x_connect_start,
+    x_profile_from_answer,
+)
+from publishing.networks.x.validation import (
+    IDENTICAL_TEXT_WINDOW,
+    x_comparable_texts,
+    x_content_problems,
+)
 
 # How far back a reconciliation reads the account's timeline, at 100 posts a page.
 LOOKUP_PAGES = 5
@@ -37,28 +56,41 @@ URL_PATTERN = re.compile(r"https?://\S+")
 
 
 class XAdapter(NetworkAdapter):
-    network = SocialAccount.Network.X
+    network = "x"
+    label = "X"
+    has_metrics = True
+    has_profile = True
+    connects = True
+    refresh_before = REFRESH_BEFORE
+    # X forbids the same words from several accounts within this much of each other
+    # (publishing/crosspost.py looks across posts and accounts).
+    identical_text_window = IDENTICAL_TEXT_WINDOW
 
     def __init__(self) -> None:
         self.client = XClient()
 
     # --- The interface ------------------------------------------------------------
 
-    def validate(self, *, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
+    def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return x_content_problems(account=account, parts=parts)
+
+    def comparable_texts(self, parts: tuple[PartContent, ...]) -> frozenset[str]:
+        return x_comparable_texts(parts)
 
     def publish(
         self,
         request: PublishRequest,
         *,
+        store: AccountStore,
         on_part_published: PartPublished,
         on_media_uploaded: MediaUploaded | None = None,
     ) -> PublishResult:
-        token = self.client.token(request.account)
+        token = self.client.token(request.account, store)
         part_ids = list(request.published_part_ids)
         uploader = MediaUploader(
             client=self.client,
             account=request.account,
+            store=store,
             token=token,
             kept=request.media_uploads,
             on_uploaded=on_media_uploaded,
@@ -76,7 +108,7 @@ class XAdapter(NetworkAdapter):
             if part_ids:
                 body["reply"] = {"in_reply_to_tweet_id": part_ids[-1]}
             answer = self.client.call(
-                "POST", "/2/tweets", token=token, account=request.account, json=body
+                "POST", "/2/tweets", token=token, account=request.account, store=store, json=body
             )
             part_ids.append(answer["data"]["id"])
             on_part_published(index, part_ids[-1])
@@ -86,14 +118,15 @@ class XAdapter(NetworkAdapter):
             part_ids=tuple(part_ids),
         )
 
-    def delete(self, *, account: SocialAccount, external_id: str) -> None:
-        token = self.client.token(account)
+    def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
+        token = self.client.token(account, store)
         try:
             answer = self.client.call(
                 "DELETE",
                 f"/2/tweets/{external_id}",
                 token=token,
                 account=account,
+                store=store,
                 endpoint="delete",
             )
         except PublishError as error:
@@ -107,7 +140,9 @@ class XAdapter(NetworkAdapter):
                 "and try again.",
             )
 
-    def find_part(self, request: PublishRequest, *, index: int, since: datetime) -> Lookup:
+    def find_part(
+        self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore
+    ) -> Lookup:
         """Read the account's posts since `since` and look for the part's text.
 
         X has no idempotency key, so text is what we match on (with links
@@ -123,13 +158,14 @@ class XAdapter(NetworkAdapter):
             "tweet.fields": "created_at,referenced_tweets",
         }
         try:
-            token = self.client.token(account)
+            token = self.client.token(account, store)
             for _ in range(LOOKUP_PAGES):
                 page = self.client.call(
                     "GET",
                     f"/2/users/{account.external_id}/tweets",
                     token=token,
                     account=account,
+                    store=store,
                     params=params,
                     endpoint="timeline",
                 )
@@ -147,8 +183,36 @@ class XAdapter(NetworkAdapter):
             reason=f"the account posted more than {LOOKUP_PAGES * 100} times since the attempt",
         )
 
-    def post_url(self, *, account: SocialAccount, external_id: str) -> str:
+    def post_url(self, *, account: Account, external_id: str) -> str:
         return f"{settings.X_WEB_URL}/{account.handle}/status/{external_id}"
+
+    def credentials_fresh(self, *, account: Account, store: AccountStore) -> None:
+        x_access_token(account=account, store=store)
+
+    def metrics_fetch(
+        self, *, account: Account, external_ids: Sequence[str], store: AccountStore
+    ) -> MetricsReading:
+        return x_metrics_fetch(
+            client=self.client, account=account, store=store, external_ids=external_ids
+        )
+
+    def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
+        answer = self.client.call(
+            "GET",
+            "/2/users/me",
+            token=self.client.token(account, store),
+            account=account,
+            store=store,
+            params={"user.fields": PROFILE_FIELDS},
+            endpoint="me",
+        )
+        return x_profile_from_answer(answer)
+
+    def connect_start(self, *, state_for: Callable[[str], str]) -> str:
+        return x_connect_start(state_for=state_for)
+
+    def connect_finish(self, *, code: str, verifier: str) -> Connection:
+        return x_connect_finish(code=code, verifier=verifier)
 
 
 def _comparable(text: str) -> str:

@@ -25,19 +25,21 @@ from urllib.request import getproxies, proxy_bypass
 
 import urllib3
 from django.conf import settings
-from django.utils import timezone
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
-from accounts.models import SocialAccount
-from accounts.services import social_account_billing_flag
-from publishing.networks.base import ErrorKind, PublishError
+from publishing.networks.base import (
+    APP_KEY,
+    Account,
+    AccountStore,
+    ErrorKind,
+    PublishError,
+    WindowReading,
+    account_key,
+)
 from publishing.networks.x.oauth import x_access_token, x_token_refresh
-from publishing.ratelimits import APP_KEY, WindowReading, account_key, rate_limits_record
 
 
 class XClient:
-    network = SocialAccount.Network.X
-
     def __init__(self) -> None:
         self._pool: urllib3.PoolManager | None = None
 
@@ -53,9 +55,9 @@ class XClient:
         return self._pool
 
     @staticmethod
-    def token(account: SocialAccount) -> str:
+    def token(account: Account, store: AccountStore) -> str:
         """The account's access token, refreshed first when it is about to expire."""
-        return x_access_token(account=account)
+        return x_access_token(account=account, store=store)
 
     def call(
         self,
@@ -63,28 +65,26 @@ class XClient:
         path: str,
         *,
         token: str,
-        account: SocialAccount,
+        account: Account,
+        store: AccountStore,
         endpoint: str = "post",
         **kwargs,
     ) -> dict:
         """X's JSON answer to one call. `json=` sends a JSON body, `fields=` a multipart
         form (urllib3's form: a value or a (filename, data, mime type) tuple), and
         `params=` a query string."""
-        response = self._send(
-            method, path, token=token, account=account, endpoint=endpoint, **kwargs
-        )
+        send = {"account": account, "store": store, "endpoint": endpoint, **kwargs}
+        response = self._send(method, path, token=token, **send)
         if response.status == 401:
             # X refused the token without acting on the request: refresh it once (or
             # take the one another worker just got) and ask once more.
-            fresh = x_token_refresh(account=account, refused=token)
-            response = self._send(
-                method, path, token=fresh, account=account, endpoint=endpoint, **kwargs
-            )
+            fresh = x_token_refresh(account=account, store=store, refused=token)
+            response = self._send(method, path, token=fresh, **send)
         if response.status < 300:
             return response.json()
         error = _answer_error(response, writes=method != "GET")
         if error.kind == ErrorKind.BILLING:
-            social_account_billing_flag(account=account, message=error.message)
+            store.billing_problem(account=account, message=error.message)
         raise error
 
     def _send(
@@ -93,7 +93,8 @@ class XClient:
         path: str,
         *,
         token: str,
-        account: SocialAccount,
+        account: Account,
+        store: AccountStore,
         endpoint: str,
         params: dict | None = None,
         **payload,
@@ -117,11 +118,7 @@ class XClient:
             )
         except HTTPError as exc:
             raise _transport_error(exc, writes=method != "GET") from None
-        rate_limits_record(
-            network=self.network,
-            readings=_readings(response, account_id=account.pk, endpoint=endpoint),
-            now=timezone.now(),
-        )
+        store.rate_limits_record(_readings(response, account_id=account.id, endpoint=endpoint))
         return response
 
 

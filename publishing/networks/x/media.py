@@ -8,24 +8,30 @@ lifetime polls the same id instead of sending the bytes again.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from time import sleep
 from typing import Any
 
-from django.utils import timezone
-
-from accounts.models import SocialAccount
-from posts.models import MediaAsset
-from publishing.networks.base import ErrorKind, MediaUpload, MediaUploaded, PublishError
+from publishing.networks.base import (
+    Account,
+    AccountStore,
+    ErrorKind,
+    MediaFile,
+    MediaKind,
+    MediaUpload,
+    MediaUploaded,
+    PublishError,
+)
 from publishing.networks.x.client import XClient
 
 CHUNK_BYTES = 4 * 1024 * 1024  # as xurl sends them
 CATEGORIES = {
-    MediaAsset.Kind.IMAGE: "tweet_image",
-    MediaAsset.Kind.GIF: "tweet_gif",
-    MediaAsset.Kind.VIDEO: "tweet_video",
+    MediaKind.IMAGE: "tweet_image",
+    MediaKind.GIF: "tweet_gif",
+    MediaKind.VIDEO: "tweet_video",
 }
 # Waiting for X's processing, over one attempt. The attempt must end well inside the
 # task's 120-second limit; a video still processing then is waited for again by the
@@ -43,26 +49,28 @@ class MediaUploader:
         self,
         *,
         client: XClient,
-        account: SocialAccount,
+        account: Account,
+        store: AccountStore,
         token: str,
         kept: Mapping[int, MediaUpload],
         on_uploaded: MediaUploaded | None,
     ) -> None:
         self.client = client
         self.account = account
+        self.store = store
         self.token = token
         self.kept = kept
         self.on_uploaded = on_uploaded
         self.waited = 0.0
 
-    def media_ids(self, assets: Iterable[MediaAsset]) -> list[str]:
+    def media_ids(self, assets: Iterable[MediaFile]) -> list[str]:
         return [self._ready(asset) for asset in assets]
 
-    def _ready(self, asset: MediaAsset) -> str:
+    def _ready(self, asset: MediaFile) -> str:
         """The id of `asset` on X, processed and with its alt text."""
-        kept = self.kept.get(asset.pk)
+        kept = self.kept.get(asset.asset_id)
         data = None
-        if kept is not None and kept.expires_at > timezone.now() + REUSE_MARGIN:
+        if kept is not None and kept.expires_at > datetime.now(UTC) + REUSE_MARGIN:
             try:
                 data = self._status(kept.media_id)
             except PublishError as error:
@@ -83,20 +91,24 @@ class MediaUploader:
             )
         return media_id
 
-    def _upload(self, asset: MediaAsset) -> dict[str, Any]:
-        initialized = self._call(
-            "POST",
-            "/2/media/upload/initialize",
-            endpoint="media_initialize",
-            json={
-                "media_type": asset.mime_type,
-                "total_bytes": asset.file.size,
-                "media_category": CATEGORIES[MediaAsset.Kind(asset.kind)],
-            },
-        )
-        media_id = initialized["data"]["id"]
-        with asset.file.open("rb") as file:
-            for index, chunk in enumerate(file.chunks(CHUNK_BYTES)):
+    def _upload(self, asset: MediaFile) -> dict[str, Any]:
+        with asset.open() as file:
+            # X must be told the exact byte count first: the file's own, not what was
+            # recorded of it.
+            total_bytes = file.seek(0, os.SEEK_END)
+            file.seek(0)
+            initialized = self._call(
+                "POST",
+                "/2/media/upload/initialize",
+                endpoint="media_initialize",
+                json={
+                    "media_type": asset.mime_type,
+                    "total_bytes": total_bytes,
+                    "media_category": CATEGORIES[MediaKind(asset.kind)],
+                },
+            )
+            media_id = initialized["data"]["id"]
+            for index, chunk in enumerate(iter(lambda: file.read(CHUNK_BYTES), b"")):
                 self._call(
                     "POST",
                     f"/2/media/upload/{media_id}/append",
@@ -110,8 +122,8 @@ class MediaUploader:
             "POST", f"/2/media/upload/{media_id}/finalize", endpoint="media_finalize"
         )["data"]
         if self.on_uploaded is not None:
-            expires_at = timezone.now() + timedelta(seconds=data["expires_after_secs"])
-            self.on_uploaded(asset.pk, media_id, expires_at)
+            expires_at = datetime.now(UTC) + timedelta(seconds=data["expires_after_secs"])
+            self.on_uploaded(asset.asset_id, media_id, expires_at)
         return data
 
     def _status(self, media_id: str) -> dict[str, Any]:
@@ -123,7 +135,7 @@ class MediaUploader:
         )["data"]
 
     def _await_processing(
-        self, asset: MediaAsset, media_id: str, info: dict[str, Any] | None
+        self, asset: MediaFile, media_id: str, info: dict[str, Any] | None
     ) -> None:
         """Poll until X has processed the file, at the pace X asks, within the wait budget."""
         while info is not None and info.get("state") in STILL_PROCESSING:
@@ -149,7 +161,13 @@ class MediaUploader:
     def _call(self, method: str, path: str, *, endpoint: str, **kwargs) -> dict[str, Any]:
         try:
             return self.client.call(
-                method, path, token=self.token, account=self.account, endpoint=endpoint, **kwargs
+                method,
+                path,
+                token=self.token,
+                account=self.account,
+                store=self.store,
+                endpoint=endpoint,
+                **kwargs,
             )
         except PublishError as error:
             # No post exists before POST /2/tweets, so a media call cut short cannot

@@ -13,29 +13,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from accounts.models import SocialAccount
-from publishing.networks.base import MetricsReading, PostMetrics
+from publishing.networks.base import Account, AccountStore, MetricsReading, PostMetrics
 from publishing.networks.x.client import XClient
 
 MAX_IDS_PER_CALL = 100
 PUBLIC_FIELDS = "public_metrics"
 ALL_FIELDS = "public_metrics,non_public_metrics,organic_metrics"
 
-_client = XClient()
 
-
-def x_metrics_fetch(*, account: SocialAccount, external_ids: Sequence[str]) -> MetricsReading:
+def x_metrics_fetch(
+    *, client: XClient, account: Account, store: AccountStore, external_ids: Sequence[str]
+) -> MetricsReading:
     """The numbers of the account's posts `external_ids`. Raises `PublishError`."""
-    token = _client.token(account)
+    calls = {"client": client, "account": account, "store": store}
+    token = client.token(account, store)
     metrics: dict[str, PostMetrics] = {}
     gone: set[str] = set()
     for start in range(0, len(external_ids), MAX_IDS_PER_CALL):
         ids = external_ids[start : start + MAX_IDS_PER_CALL]
-        posts, refused, missing = _lookup(account=account, token=token, ids=ids, fields=ALL_FIELDS)
+        posts, refused, missing = _lookup(**calls, token=token, ids=ids, fields=ALL_FIELDS)
         left_out = [post_id for post_id in refused if post_id not in posts]
         if left_out:
             again, _, also_missing = _lookup(
-                account=account, token=token, ids=left_out, fields=PUBLIC_FIELDS
+                **calls, token=token, ids=left_out, fields=PUBLIC_FIELDS
             )
             posts.update(again)
             missing |= also_missing
@@ -45,14 +45,21 @@ def x_metrics_fetch(*, account: SocialAccount, external_ids: Sequence[str]) -> M
 
 
 def _lookup(
-    *, account: SocialAccount, token: str, ids: Sequence[str], fields: str
+    *,
+    client: XClient,
+    account: Account,
+    store: AccountStore,
+    token: str,
+    ids: Sequence[str],
+    fields: str,
 ) -> tuple[dict[str, dict], set[str], set[str]]:
     """(posts by id, ids with a field refused, ids X does not have)."""
-    answer = _client.call(
+    answer = client.call(
         "GET",
         "/2/tweets",
         token=token,
         account=account,
+        store=store,
         endpoint="lookup",
         params={"ids": ",".join(ids), "tweet.fields": fields},
     )

@@ -13,38 +13,37 @@ What X does (platforms.md §3.1):
   say `invalid_grant`).
 
 So one refresh at a time per account, and its new pair saved at once: see
-`x_token_refresh`. requests-oauthlib refuses plain HTTP unless
-OAUTHLIB_INSECURE_TRANSPORT is set, which only the tests do, for the fake X.
+`x_token_refresh`. Who may connect an account, and where it is kept, is the
+caller's business (publishing/connect.py); this module only speaks to X.
+
+requests-oauthlib refuses plain HTTP unless OAUTHLIB_INSECURE_TRANSPORT is set,
+which only the tests do, for the fake X.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import requests
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.utils import timezone
 from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from accounts.crypto import CredentialsUnreadable
-from accounts.models import SocialAccount, Workspace
-from accounts.selectors import workspaces_for_user
-from accounts.services import (
-    oauth_state_issue,
-    oauth_state_redeem,
-    social_account_connect_x,
-    social_account_credentials,
-    social_account_credentials_save,
-    social_account_needs_reauth,
+from publishing.networks.base import (
+    ACCOUNT_NEEDS_REAUTH,
+    Account,
+    AccountStore,
+    ConnectError,
+    Connection,
+    Credentials,
+    CredentialsRefused,
+    ErrorKind,
+    Profile,
+    PublishError,
 )
-from publishing.networks.base import ACCOUNT_NEEDS_REAUTH, ErrorKind, PublishError
 
 logger = logging.getLogger(__name__)
 
@@ -58,92 +57,37 @@ PROFILE_FIELDS = "profile_image_url,public_metrics,subscription_type"
 REFRESH_TOKEN_REFUSED = frozenset({"invalid_request", "invalid_grant"})
 
 
-class XConnectError(Exception):
-    """Connecting an account did not work; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class XTokens:
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class XProfile:
-    id: str
-    username: str
-    name: str
-    avatar_url: str
-    followers_count: int | None
-    subscription_type: str
-
-
 # --- Connecting an account ------------------------------------------------------------
 
 
-def x_connect_start(*, user: AbstractBaseUser, workspace: Workspace) -> str:
-    """The X address where the person signs in and allows Kairos; the sign-in is
-    remembered for 10 minutes, for this person only (accounts.services)."""
+def x_connect_start(*, state_for: Callable[[str], str]) -> str:
+    """The X address where the person signs in and allows Kairos (PKCE, S256)."""
     if not settings.X_CLIENT_ID:
-        raise XConnectError(
+        raise ConnectError(
             "Connecting X accounts is off: set X_CLIENT_ID (and X_CLIENT_SECRET for a "
             "confidential app) to the keys of the app in X's developer portal."
         )
-    if not (
-        user.has_perm("accounts.add_socialaccount")
-        and workspaces_for_user(user=user).filter(pk=workspace.pk).exists()
-    ):
-        raise PermissionDenied(f"You may not add social accounts to {workspace}.")
     client = WebApplicationClient(settings.X_CLIENT_ID)
     verifier = client.create_code_verifier(VERIFIER_LENGTH)
-    state = oauth_state_issue(
-        network=SocialAccount.Network.X, user=user, workspace=workspace, code_verifier=verifier
-    )
     url, _ = _session(client=client, scope=SCOPES).authorization_url(
         settings.X_AUTHORIZE_URL,
-        state=state,
+        state=state_for(verifier),
         code_challenge=client.create_code_challenge(verifier, "S256"),
         code_challenge_method="S256",
     )
     return url
 
 
-def x_connect_finish(
-    *, user: AbstractBaseUser, state: str, code: str, error: str = ""
-) -> SocialAccount:
-    """Finish a sign-in X sent back to the callback: the account, stored or updated.
-
-    Raises OAuthStateRefused for a state that is not this person's live sign-in, and
-    XConnectError when X refused or failed.
-    """
-    sign_in = oauth_state_redeem(state=state, network=SocialAccount.Network.X, user=user)
-    if error:
-        raise XConnectError(
-            f"X did not let Kairos in ({error}), so nothing was connected. Connect the "
-            "account again and choose “Authorize app” on X."
-        )
-    workspace = workspaces_for_user(user=user).filter(pk=sign_in.workspace_id).first()
-    if workspace is None:
-        raise XConnectError("The workspace this sign-in was for is no longer yours to change.")
-    tokens = x_code_exchange(code=code, code_verifier=sign_in.code_verifier)
-    profile = x_profile_fetch(access_token=tokens.access_token)
-    return social_account_connect_x(
-        workspace=workspace,
-        external_id=profile.id,
-        handle=profile.username,
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_at=tokens.expires_at,
-        display_name=profile.name,
-        avatar_url=profile.avatar_url,
-        followers_count=profile.followers_count,
-        subscription_type=profile.subscription_type,
-        actor=user,
+def x_connect_finish(*, code: str, verifier: str) -> Connection:
+    """Trade the code X sent back for the account's tokens, and ask X who signed in."""
+    credentials = x_code_exchange(code=code, code_verifier=verifier)
+    return Connection(
+        credentials=credentials,
+        profile=x_profile_fetch(access_token=credentials.values["access_token"]),
     )
 
 
-def x_code_exchange(*, code: str, code_verifier: str) -> XTokens:
+def x_code_exchange(*, code: str, code_verifier: str) -> Credentials:
     """Trade the authorization code X sent back for the account's tokens."""
     try:
         token = _session().fetch_token(
@@ -155,25 +99,25 @@ def x_code_exchange(*, code: str, code_verifier: str) -> XTokens:
             timeout=_timeout(),
         )
     except OAuth2Error as refusal:
-        raise XConnectError(
+        raise ConnectError(
             f"X refused to finish the sign-in ({refusal.error}: {refusal.description}). "
             "Its codes work once and for 30 seconds; connect the account again."
         ) from None
     except _TokenEndpointUnavailable as exc:
-        raise XConnectError(f"{exc}; connect the account again in a moment.") from None
+        raise ConnectError(f"{exc}; connect the account again in a moment.") from None
     except requests.RequestException as exc:
-        raise XConnectError(
+        raise ConnectError(
             f"X did not answer ({type(exc).__name__}); connect the account again in a moment."
         ) from None
     if not token.get("refresh_token"):
-        raise XConnectError(
+        raise ConnectError(
             "X gave no refresh token, so Kairos could not keep the account connected past "
             "two hours. Connect again and allow offline access."
         )
-    return _tokens(token)
+    return _credentials_from(token)
 
 
-def x_profile_fetch(*, access_token: str) -> XProfile:
+def x_profile_fetch(*, access_token: str) -> Profile:
     """Who signed in, from X, with the token just granted."""
     try:
         response = requests.get(
@@ -183,24 +127,24 @@ def x_profile_fetch(*, access_token: str) -> XProfile:
             timeout=_timeout(),
         )
     except requests.RequestException as exc:
-        raise XConnectError(
+        raise ConnectError(
             f"X did not say which account signed in ({type(exc).__name__}); connect again."
         ) from None
     if response.status_code != 200:
-        raise XConnectError(
+        raise ConnectError(
             f"X did not say which account signed in (it answered {response.status_code}); "
             "connect again."
         )
     return x_profile_from_answer(response.json())
 
 
-def x_profile_from_answer(answer: dict) -> XProfile:
-    """An XProfile from the answer to GET /2/users/me with PROFILE_FIELDS."""
+def x_profile_from_answer(answer: dict) -> Profile:
+    """A Profile from the answer to GET /2/users/me with PROFILE_FIELDS."""
     data = answer["data"]
-    return XProfile(
-        id=data["id"],
-        username=data["username"],
-        name=data.get("name", ""),
+    return Profile(
+        external_id=data["id"],
+        handle=data["username"],
+        display_name=data.get("name", ""),
         avatar_url=data.get("profile_image_url", ""),
         followers_count=data.get("public_metrics", {}).get("followers_count"),
         subscription_type=data.get("subscription_type", ""),
@@ -210,22 +154,26 @@ def x_profile_from_answer(answer: dict) -> XProfile:
 # --- Keeping the tokens fresh ---------------------------------------------------------
 
 
-def x_access_token(*, account: SocialAccount) -> str:
+def x_access_token(*, account: Account, store: AccountStore) -> str:
     """The account's access token, refreshed first when it expires within REFRESH_BEFORE.
 
     An account connected without a known expiry is refreshed only when X refuses it.
     """
-    access_token = _credentials(account).get("access_token")
+    if account.credentials_problem:
+        raise PublishError(
+            kind=ErrorKind.AUTH_EXPIRED, message=f"{account}: {account.credentials_problem}"
+        )
+    access_token = account.credentials.get("access_token")
     if not access_token:
         raise PublishError(
             kind=ErrorKind.AUTH_EXPIRED, message=f"{account} has no X token; connect it again."
         )
     if not _expiring(account):
         return access_token
-    return x_token_refresh(account=account)
+    return x_token_refresh(account=account, store=store)
 
 
-def x_token_refresh(*, account: SocialAccount, refused: str = "") -> str:
+def x_token_refresh(*, account: Account, store: AccountStore, refused: str = "") -> str:
     """A fresh access token for the account, for which X is asked at most once however
     many workers need one at the same moment.
 
@@ -233,88 +181,42 @@ def x_token_refresh(*, account: SocialAccount, refused: str = "") -> str:
     Without it, the stored token is replaced only if it still expires within
     REFRESH_BEFORE.
 
-    Locking rule: the exchange happens inside a transaction that holds the account's
-    row (SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions hold the
-    database's write lock instead), and the credentials are read again once it is
-    held. Refresh tokens work once, so a second worker exchanging the token the first
-    had just spent would be refused and wrongly send the account to reconnecting;
-    instead it waits for the lock, finds the new pair, and uses it. The transaction
-    is durable, so the new pair is committed the moment X has issued it, never rolled
-    back with some outer work. The lock is held for one call to X, bounded by the X
-    timeouts, and only callers needing this account's token wait on it.
+    The store runs `renew` holding the account's row lock, on the credentials read
+    again once the lock is held (AccountStore.credentials_renew). Refresh tokens work
+    once, so a second worker exchanging the token the first had just spent would be
+    refused and wrongly send the account to reconnecting; instead it waits for the
+    lock, finds the new pair, and uses it. The new pair is committed the moment X
+    has issued it. The lock is held for one call to X, bounded by the X timeouts.
 
     If that call times out after X acted on it, the new pair is lost with the answer
     and the old refresh token is spent: the account then needs reconnecting. Nothing
     on X's side allows better.
     """
-    error: PublishError | None = None
-    with transaction.atomic(durable=True):
-        locked = (
-            SocialAccount.objects.select_for_update(of=("self",))
-            .select_related("workspace")
-            .get(pk=account.pk)
-        )
-        credentials = _credentials(locked)
-        access_token = credentials.get("access_token", "")
+
+    def renew(current: Account) -> Credentials | None:
+        if current.needs_reauth:
+            raise _needs_reauth_error(current)
+        if current.credentials_problem:
+            raise PublishError(
+                kind=ErrorKind.AUTH_EXPIRED, message=f"{current}: {current.credentials_problem}"
+            )
+        access_token = current.credentials.get("access_token", "")
         if refused:
             # Any other token was stored by a refresh that ran while we waited.
             usable = bool(access_token) and access_token != refused
         else:
-            usable = bool(access_token) and not _expiring(locked)
-        if locked.status == SocialAccount.Status.NEEDS_REAUTH:
-            error = _needs_reauth_error(locked)
-        elif not usable:
-            try:
-                tokens = _refresh_exchange(refresh_token=credentials.get("refresh_token", ""))
-            except _RefreshTokenRefused as refusal:
-                social_account_needs_reauth(account=locked, reason=str(refusal))
-                error = _needs_reauth_error(locked)
-            else:
-                social_account_credentials_save(
-                    account=locked,
-                    credentials={
-                        "access_token": tokens.access_token,
-                        "refresh_token": tokens.refresh_token,
-                    },
-                    expires_at=tokens.expires_at,
-                )
-                access_token = tokens.access_token
-                logger.info("refreshed the X token of account %s", locked.pk)
-    # Later calls in this job see what the lock holder saw.
-    account.credentials = locked.credentials
-    account.token_expires_at = locked.token_expires_at
-    account.status = locked.status
-    if error is not None:
-        # Raised after the commit: marking the account for reconnecting must stick.
-        raise error
-    return access_token
+            usable = bool(access_token) and not _expiring(current)
+        if usable:
+            return None
+        credentials = _refresh_exchange(refresh_token=current.credentials.get("refresh_token", ""))
+        logger.info("refreshed the X token of account %s", current.id)
+        return credentials
 
-
-def x_tokens_refresh_expiring() -> int:
-    """Refresh every token expiring within REFRESH_BEFORE, so posts rarely wait on X's
-    token endpoint. Returns how many were refreshed (by this call or a worker)."""
-    expiring = (
-        SocialAccount.objects.filter(
-            network=SocialAccount.Network.X,
-            status__in=[SocialAccount.Status.ACTIVE, SocialAccount.Status.PAUSED],
-            token_expires_at__lte=timezone.now() + REFRESH_BEFORE,
-        )
-        .exclude(credentials="")
-        .order_by("token_expires_at")
-    )
-    refreshed = 0
-    for account in expiring:
-        try:
-            x_token_refresh(account=account)
-        except PublishError as error:
-            logger.warning("X account %s: token not refreshed: %s", account.pk, error.message)
-        else:
-            refreshed += 1
-    return refreshed
-
-
-class _RefreshTokenRefused(Exception):
-    pass
+    try:
+        fresh = store.credentials_renew(account=account, renew=renew)
+    except CredentialsRefused:
+        raise _needs_reauth_error(account) from None
+    return fresh.credentials["access_token"]
 
 
 class _TokenEndpointUnavailable(Exception):
@@ -323,7 +225,7 @@ class _TokenEndpointUnavailable(Exception):
         self.status = status
 
 
-def _refresh_exchange(*, refresh_token: str) -> XTokens:
+def _refresh_exchange(*, refresh_token: str) -> Credentials:
     if not settings.X_CLIENT_ID:
         raise PublishError(
             kind=ErrorKind.AUTH_EXPIRED,
@@ -331,7 +233,7 @@ def _refresh_exchange(*, refresh_token: str) -> XTokens:
             "account was connected with, or reconnect the account once it is set.",
         )
     if not refresh_token:
-        raise _RefreshTokenRefused("Kairos holds no refresh token for the account.")
+        raise CredentialsRefused("Kairos holds no refresh token for the account.")
     try:
         token = _session().refresh_token(
             settings.X_TOKEN_URL,
@@ -342,7 +244,7 @@ def _refresh_exchange(*, refresh_token: str) -> XTokens:
         )
     except OAuth2Error as refusal:
         if refusal.error in REFRESH_TOKEN_REFUSED:
-            raise _RefreshTokenRefused(
+            raise CredentialsRefused(
                 f"X refused the refresh token ({refusal.error}: {refusal.description})"
             ) from None
         raise PublishError(
@@ -361,10 +263,10 @@ def _refresh_exchange(*, refresh_token: str) -> XTokens:
             kind=ErrorKind.NETWORK,
             message=f"Could not refresh the X token: no answer from X ({type(exc).__name__}).",
         ) from None
-    return _tokens(token)
+    return _credentials_from(token)
 
 
-def _needs_reauth_error(account: SocialAccount) -> PublishError:
+def _needs_reauth_error(account: Account) -> PublishError:
     return PublishError(
         kind=ErrorKind.AUTH_EXPIRED,
         message=f"X no longer accepts the sign-in of {account}. The post waits: reconnect "
@@ -373,16 +275,9 @@ def _needs_reauth_error(account: SocialAccount) -> PublishError:
     )
 
 
-def _expiring(account: SocialAccount) -> bool:
+def _expiring(account: Account) -> bool:
     expires_at = account.token_expires_at
-    return expires_at is not None and expires_at - timezone.now() <= REFRESH_BEFORE
-
-
-def _credentials(account: SocialAccount) -> dict:
-    try:
-        return social_account_credentials(account=account)
-    except CredentialsUnreadable as exc:
-        raise PublishError(kind=ErrorKind.AUTH_EXPIRED, message=f"{account}: {exc}") from None
+    return expires_at is not None and expires_at - datetime.now(UTC) <= REFRESH_BEFORE
 
 
 def _session(
@@ -417,9 +312,11 @@ def _timeout() -> tuple[float, float]:
     return (settings.X_CONNECT_TIMEOUT, settings.X_READ_TIMEOUT)
 
 
-def _tokens(token: dict) -> XTokens:
-    return XTokens(
-        access_token=token["access_token"],
-        refresh_token=token.get("refresh_token", ""),
-        expires_at=timezone.now() + timedelta(seconds=int(token["expires_in"])),
+def _credentials_from(token: dict) -> Credentials:
+    return Credentials(
+        values={
+            "access_token": token["access_token"],
+            "refresh_token": token.get("refresh_token", ""),
+        },
+        expires_at=datetime.now(UTC) + timedelta(seconds=int(token["expires_in"])),
     )

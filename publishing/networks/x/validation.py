@@ -1,27 +1,25 @@
-"""What X accepts: weighted length, media per post, and the same words on two accounts.
+"""What X accepts: weighted length and media per post, as pure functions of the content.
 
 Length follows twitter-text config v3 (platforms.md §4) through `parse_tweet`,
 which NFC-normalizes first, counts each URL as 23 and each emoji sequence and
 CJK character as 2. Media rules are platforms.md §3.2. Sizes are in binary
 megabytes, as X's own refusal counts them ("File size exceeds 5242880 bytes").
+
+X also forbids the same words from several accounts at once; which texts count
+as the same is `x_comparable_texts`, and the look across posts and accounts is
+Kairos's (publishing/crosspost.py), since it needs every plan and job.
 """
 
 from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.db.models import Q
 from twitter_text import parse_tweet
 from twitter_text.has_invalid_characters import has_invalid_characters
 
-from accounts.models import SocialAccount
-from posts.models import MediaAsset, Post
-from publishing.models import JobStatus, PublishJob
-from publishing.networks.base import PartContent
-from scheduling.models import Schedule
+from publishing.networks.base import Account, MediaFile, MediaKind, PartContent
 
 STANDARD_MAX_WEIGHTED_LENGTH = 280
 # Posts up to 25,000 characters can be made through the API by subscribers
@@ -32,14 +30,14 @@ LONG_POST_SUBSCRIPTIONS = frozenset({"Premium", "PremiumPlus"})
 MB = 1024 * 1024
 MAX_IMAGES = 4
 MAX_BYTES = {
-    MediaAsset.Kind.IMAGE: 5 * MB,
-    MediaAsset.Kind.GIF: 15 * MB,
-    MediaAsset.Kind.VIDEO: 512 * MB,
+    MediaKind.IMAGE: 5 * MB,
+    MediaKind.GIF: 15 * MB,
+    MediaKind.VIDEO: 512 * MB,
 }
 MEDIA_TYPES = {
-    MediaAsset.Kind.IMAGE: frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
-    MediaAsset.Kind.GIF: frozenset({"image/gif"}),
-    MediaAsset.Kind.VIDEO: frozenset({"video/mp4", "video/quicktime"}),
+    MediaKind.IMAGE: frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    MediaKind.GIF: frozenset({"image/gif"}),
+    MediaKind.VIDEO: frozenset({"video/mp4", "video/quicktime"}),
 }
 ALT_TEXT_MAX_LENGTH = 1000
 
@@ -48,23 +46,15 @@ ALT_TEXT_MAX_LENGTH = 1000
 # minutes either side covers dispatch lag and a job's first two retries (1 and 2
 # minutes of backoff), while the same announcement an hour apart stays allowed.
 IDENTICAL_TEXT_WINDOW = timedelta(minutes=5)
-# When a job's post goes (or went) out: a queued or running job is going out now,
-# which is when it was last moved.
-_JOB_INSTANTS = {
-    JobStatus.PENDING: "next_attempt_at",
-    JobStatus.QUEUED: "updated_at",
-    JobStatus.RUNNING: "updated_at",
-    JobStatus.PUBLISHED: "published_at",
-}
 
 
-def max_weighted_length(account: SocialAccount) -> int:
+def max_weighted_length(account: Account) -> int:
     if account.subscription_type in LONG_POST_SUBSCRIPTIONS:
         return LONG_POST_MAX_WEIGHTED_LENGTH
     return STANDARD_MAX_WEIGHTED_LENGTH
 
 
-def x_content_problems(*, account: SocialAccount, parts: tuple[PartContent, ...]) -> list[str]:
+def x_content_problems(*, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
     """What X would refuse in these parts for this account, as sentences saying what to change."""
     limit = max_weighted_length(account)
     problems = []
@@ -94,13 +84,13 @@ def _text_problems(number: int, text: str, *, limit: int) -> list[str]:
     return problems
 
 
-def _media_problems(number: int, media: tuple[MediaAsset, ...]) -> list[str]:
+def _media_problems(number: int, media: tuple[MediaFile, ...]) -> list[str]:
     problems = []
     kinds = [asset.kind for asset in media]
-    singles = [kind for kind in kinds if kind != MediaAsset.Kind.IMAGE]
+    singles = [kind for kind in kinds if kind != MediaKind.IMAGE]
     if singles and len(media) > 1:
         problems.append(
-            f"Part {number} has a {MediaAsset.Kind(singles[0]).label.lower()} and "
+            f"Part {number} has a {MediaKind(singles[0]).label.lower()} and "
             f"{len(media) - 1} other file(s); X takes one GIF alone, one video alone, or up to "
             f"{MAX_IMAGES} images. Move the others to another part."
         )
@@ -110,7 +100,7 @@ def _media_problems(number: int, media: tuple[MediaAsset, ...]) -> list[str]:
             f"{len(media) - MAX_IMAGES} to another part."
         )
     for asset in media:
-        kind = MediaAsset.Kind(asset.kind)
+        kind = MediaKind(asset.kind)
         name = f"Part {number}'s {kind.label.lower()} {asset}"
         if asset.size_bytes > MAX_BYTES[kind]:
             problems.append(
@@ -136,99 +126,10 @@ def _megabytes(size: int) -> str:
     return f"{math.ceil(size * 10 / MB) / 10:.1f}"
 
 
-# --- The same words from two X accounts ------------------------------------------------
-
-
-def x_identical_text_conflicts(*, post: Post, at: datetime) -> list[str]:
-    """Other X accounts set to publish any of this post's texts within minutes of `at`.
-
-    Looks at every workspace of this Kairos, because X judges the accounts, not our
-    workspaces: other posts' schedules and jobs waiting or published near `at`, and
-    this post's own X accounts among themselves. One account repeating itself is X's
-    duplicate rule, checked elsewhere. Accounts of other workspaces are not named.
-    """
-    ours = dict(_rendered_for_x(post=post, at=at))
-    problems = []
-    accounts = list(ours)
-    for position, account in enumerate(accounts):
-        for other in accounts[position + 1 :]:
-            if ours[account] & ours[other]:
-                problems.append(
-                    f"{account} and {other} would publish the same text at the same time; X "
-                    "forbids identical posts from several accounts. Give one of them its own "
-                    "text."
-                )
-    for other_post, other_account, when, texts in _x_planned_near(post=post, at=at):
-        for account, our_texts in ours.items():
-            if account.pk == other_account.pk or not our_texts & texts:
-                continue
-            if other_account.workspace_id == post.workspace_id:
-                whom = f"{other_account} (post #{other_post.pk} at {when:%H:%M} UTC)"
-            else:
-                whom = "an X account of another workspace"
-            problems.append(
-                f"{account} would publish the same text as {whom}, less than "
-                f"{IDENTICAL_TEXT_WINDOW.seconds // 60} minutes apart; X forbids identical "
-                "posts from several accounts. Change the text or move the time."
-            )
-    return problems
-
-
-def _comparable(parts: tuple[PartContent, ...]) -> frozenset[str]:
+def x_comparable_texts(parts: tuple[PartContent, ...]) -> frozenset[str]:
+    """The texts X would take as the same words: NFC-normalized, spaces collapsed."""
     return frozenset(
         " ".join(unicodedata.normalize("NFC", part.text).split())
         for part in parts
         if part.text.strip()
     )
-
-
-def _rendered_for_x(
-    *, post: Post, at: datetime, number: int | None = None
-) -> Iterator[tuple[SocialAccount, frozenset[str]]]:
-    # publishing.services imports the adapters, and through them this module.
-    from publishing.services import Occurrence, post_content_for, post_zone
-
-    if number is None:
-        schedule = Schedule.objects.filter(post=post).only("occurrence_count").first()
-        number = schedule.occurrence_count + 1 if schedule else 1
-    occurrence = Occurrence(at=at, number=number, zone=post_zone(post=post))
-    for target in post.targets.filter(account__network=SocialAccount.Network.X).select_related(
-        "account"
-    ):
-        content = post_content_for(post=post, target=target, occurrence=occurrence)
-        yield target.account, _comparable(content)
-
-
-def _x_planned_near(
-    *, post: Post, at: datetime
-) -> Iterator[tuple[Post, SocialAccount, datetime, frozenset[str]]]:
-    """Other posts going to (or just gone to) X accounts within the window of `at`."""
-    around = (at - IDENTICAL_TEXT_WINDOW, at + IDENTICAL_TEXT_WINDOW)
-    schedules = Schedule.objects.filter(
-        status=Schedule.Status.ACTIVE,
-        next_occurrence_at__range=around,
-        post__deleted_at__isnull=True,
-        post__targets__account__network=SocialAccount.Network.X,
-    ).exclude(post=post)
-    for schedule in schedules.select_related("post").distinct():
-        when = schedule.next_occurrence_at
-        for account, texts in _rendered_for_x(
-            post=schedule.post, at=when, number=schedule.occurrence_count + 1
-        ):
-            yield schedule.post, account, when, texts
-
-    timed = Q()
-    for status, field in _JOB_INSTANTS.items():
-        timed |= Q(status=status, **{f"{field}__range": around})
-    jobs = (
-        PublishJob.objects.filter(timed, account__network=SocialAccount.Network.X)
-        .exclude(post=post)
-        .select_related("post", "account")
-    )
-    for job in jobs:
-        rendered = dict(
-            _rendered_for_x(post=job.post, at=job.occurrence_at, number=job.occurrence_number)
-        )
-        if job.account in rendered:
-            when = getattr(job, _JOB_INSTANTS[job.status])
-            yield job.post, job.account, when, rendered[job.account]

@@ -1,19 +1,42 @@
-"""The X adapter over real HTTP, against the fake X server (fakex)."""
+"""The X adapter over real HTTP, against the fake X server (fakex), with no database:
+the account is plain data and what X reports is kept by an in-memory store."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from publishing.execution import job_execute, job_reconcile
-from publishing.models import JobStatus as S
-from publishing.models import PublishAttempt, PublishJob, RateLimitWindow
-from publishing.networks.base import ErrorKind, PartContent, Presence, PublishError, PublishRequest
+from publishing.networks.base import (
+    APP_KEY,
+    Account,
+    ErrorKind,
+    PartContent,
+    Presence,
+    PublishError,
+    PublishRequest,
+    account_key,
+)
 from publishing.networks.x import XAdapter
-from publishing.ratelimits import rate_limited_until
-from tests.factories import PostFactory, PublishJobFactory
+from tests.networks import MemoryStore
 
-pytestmark = pytest.mark.django_db
+
+@pytest.fixture
+def account(x):
+    """An X account of a user of the fake X, with a token that works."""
+    user = x.control.create_connected_user(username="kairos_brand")
+    return Account(
+        id=1,
+        network="x",
+        handle="kairos_brand",
+        external_id=user.id,
+        name="@kairos_brand (X)",
+        credentials={"access_token": user.access_token},
+    )
+
+
+@pytest.fixture
+def store(account):
+    return MemoryStore(account)
 
 
 def request_for(account, *texts, published=()):
@@ -25,19 +48,29 @@ def request_for(account, *texts, published=()):
     )
 
 
-def publish(account, *texts, published=()):
+def publish(account, *texts, published=(), store=None):
     saved = []
     result = XAdapter().publish(
         request_for(account, *texts, published=published),
+        store=store or MemoryStore(account),
         on_part_published=lambda index, external_id: saved.append((index, external_id)),
     )
     return result, saved
 
 
-def failure(account, text="Hello"):
+def failure(account, text="Hello", store=None):
     with pytest.raises(PublishError) as caught:
-        publish(account, text)
+        publish(account, text, store=store)
     return caught.value
+
+
+def find(account, *texts, index=0, published=()):
+    return XAdapter().find_part(
+        request_for(account, *texts, published=published),
+        index=index,
+        since=timezone.now() - timedelta(minutes=1),
+        store=MemoryStore(account),
+    )
 
 
 def test_a_post_goes_out_with_its_id_and_link(x, account):
@@ -64,27 +97,23 @@ def test_a_thread_resumes_after_the_parts_already_posted(x, account):
     assert result.external_id == first.external_id
 
 
-def test_rate_limit_headers_are_kept_for_every_worker(x, account):
-    publish(account, "Counting")
-    windows = {
-        (w.key, w.window): (w.limit, w.remaining)
-        for w in RateLimitWindow.objects.filter(network="x")
-    }
-    assert windows[(f"account:{account.pk}", "15m")] == (100, 99)
-    assert (f"account:{account.pk}", "24h") in windows
-    assert ("app", "24h") in windows
+def test_rate_limit_headers_are_reported_to_the_store(x, account, store):
+    publish(account, "Counting", store=store)
+    windows = {(r.key, r.window): (r.limit, r.remaining) for r in store.readings}
+    assert windows[(account_key(account.id), "15m")] == (100, 99)
+    assert (account_key(account.id), "24h") in windows
+    assert (APP_KEY, "24h") in windows
+    assert {r.endpoint for r in store.readings} == {"post"}
 
 
-def test_a_spent_24_hour_window_waits_for_its_reset(x, account):
+def test_a_spent_24_hour_window_waits_for_its_reset(x, account, store):
     x.control.set_rate_limit("create_post_per_user_24h", limit=1)
-    publish(account, "one")
-    error = failure(account, "two")
+    publish(account, "one", store=store)
+    error = failure(account, "two", store=store)
     assert (error.kind, error.http_status) == (ErrorKind.RATE_LIMITED, 429)
     assert error.retry_at > timezone.now() + timedelta(hours=23)
-    assert (
-        rate_limited_until(network="x", account_id=account.pk, endpoint="post", now=timezone.now())
-        == error.retry_at
-    )
+    spent = store.window(account_key(account.id), "24h")
+    assert (spent.remaining, spent.resets_at) == (0, error.retry_at)
 
 
 @pytest.mark.parametrize(
@@ -95,12 +124,14 @@ def test_a_spent_24_hour_window_waits_for_its_reset(x, account):
         (lambda c, a: c.set_usage_capped(True), ErrorKind.BILLING, "usage cap"),
     ],
 )
-def test_refusals_map_to_their_kind(x, account, setup, kind, words):
+def test_refusals_map_to_their_kind(x, account, store, setup, kind, words):
     setup(x.control, account)
-    error = failure(account)
+    error = failure(account, store=store)
     assert error.kind == kind
     assert words in error.message
     assert not error.maybe_accepted
+    # A billing refusal is noted for staff; nothing else is.
+    assert store.billing == ({account.id: error.message} if kind == ErrorKind.BILLING else {})
 
 
 def test_duplicate_content_is_its_own_kind(x, account):
@@ -149,48 +180,25 @@ def test_validation_counts_weighted_length_before_sending(account):
 def test_find_part_finds_our_post_even_with_its_link_rewritten(x, account):
     text = "Read https://example.com/launch & more"
     result, _ = publish(account, text)
-    lookup = XAdapter().find_part(
-        request_for(account, text), index=0, since=timezone.now() - timedelta(minutes=1)
-    )
+    lookup = find(account, text)
     assert (lookup.presence, lookup.external_id) == (Presence.FOUND, result.external_id)
 
 
 def test_find_part_says_absent_when_the_text_is_not_there(x, account):
     publish(account, "Something else")
-    lookup = XAdapter().find_part(
-        request_for(account, "Ours"), index=0, since=timezone.now() - timedelta(minutes=1)
-    )
+    lookup = find(account, "Ours")
     assert lookup.presence == Presence.ABSENT
 
 
 def test_find_part_matches_a_reply_only_under_the_part_before_it(x, account):
     first, _ = publish(account, "1/2")
     publish(account, "2/2")  # the same text, but not a reply to our first part
-    lookup = XAdapter().find_part(
-        request_for(account, "1/2", "2/2", published=[first.external_id]),
-        index=1,
-        since=timezone.now() - timedelta(minutes=1),
-    )
+    lookup = find(account, "1/2", "2/2", index=1, published=[first.external_id])
     assert lookup.presence == Presence.ABSENT
 
 
 def test_find_part_is_unknown_when_x_cannot_answer(x, account):
     x.control.add_fault("status", status=500, method="GET", count=1)
-    lookup = XAdapter().find_part(
-        request_for(account, "Ours"), index=0, since=timezone.now() - timedelta(minutes=1)
-    )
+    lookup = find(account, "Ours")
     assert lookup.presence == Presence.UNKNOWN
     assert "X answered" in lookup.reason
-
-
-def test_a_dropped_answer_is_reconciled_into_one_published_post(x, account):
-    post = PostFactory(workspace=account.workspace, texts=["Exactly once"])
-    job = PublishJobFactory(post=post, account=account, status=S.QUEUED)
-    x.control.add_fault("accept_then_drop", method="POST", path_prefix="/2/tweets")
-    assert job_execute(job_id=job.pk) == S.RUNNING
-    PublishJob.objects.filter(pk=job.pk).update(claim_token=job.claim_token + 2)
-    assert job_reconcile(job_id=job.pk, token=job.claim_token + 2) == S.PUBLISHED
-    job.refresh_from_db()
-    assert job.status == S.PUBLISHED
-    assert x.control.posts_created(account.external_id, "Exactly once") == 1
-    assert job.attempts.get().outcome == PublishAttempt.Outcome.SUCCESS

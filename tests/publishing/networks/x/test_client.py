@@ -9,6 +9,7 @@ import urllib3
 
 from publishing.networks.base import ErrorKind, PublishError
 from publishing.networks.x.client import XClient, _answer_error, pool_for
+from tests.networks import adapter_args
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +23,26 @@ def closed_port():
 
 
 def post(client, account, text="Hello"):
+    snapshot, store = adapter_args(account)
     return client.call(
-        "POST", "/2/tweets", token=XClient.token(account), account=account, json={"text": text}
+        "POST",
+        "/2/tweets",
+        token=XClient.token(snapshot, store),
+        account=snapshot,
+        store=store,
+        json={"text": text},
     )
 
 
 def who_am_i(client, account):
+    snapshot, store = adapter_args(account)
     return client.call(
-        "GET", "/2/users/me", token=XClient.token(account), account=account, endpoint="me"
+        "GET",
+        "/2/users/me",
+        token=XClient.token(snapshot, store),
+        account=snapshot,
+        store=store,
+        endpoint="me",
     )
 
 

@@ -15,7 +15,9 @@ from publishing.models import PublishJob
 from publishing.networks.base import ErrorKind, MediaUpload, PartContent, PublishRequest
 from publishing.networks.x import XAdapter
 from publishing.networks.x.media import PROCESSING_WAIT_SECONDS
+from publishing.stores import media_file
 from tests.factories import PostFactory, PublishJobFactory
+from tests.networks import adapter_args
 
 pytestmark = pytest.mark.django_db
 
@@ -73,13 +75,19 @@ def job_with(account, *parts: tuple[str, list[MediaAsset]]) -> PublishJob:
 
 def publish(account, *parts: PartContent, kept=None):
     uploads = []
+    snapshot, store = adapter_args(account)
     result = XAdapter().publish(
         PublishRequest(
-            account=account,
-            parts=parts,
+            account=snapshot,
+            # The files as adapters take them (these tests hand MediaAsset rows).
+            parts=tuple(
+                PartContent(text=part.text, media=tuple(media_file(a) for a in part.media))
+                for part in parts
+            ),
             idempotency_key="kairos-job-1",
             media_uploads=kept or {},
         ),
+        store=store,
         on_part_published=lambda index, external_id: None,
         on_media_uploaded=lambda *upload: uploads.append(upload),
     )

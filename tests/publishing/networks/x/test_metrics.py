@@ -6,11 +6,13 @@ import pytest
 import requests
 import time_machine
 
-from accounts.services import social_account_connect_x
+from accounts.services import social_account_connect
 from publishing.networks.base import PostMetrics
+from publishing.networks.x import XAdapter
 from publishing.networks.x import metrics as x_metrics
-from publishing.networks.x.metrics import x_metrics_fetch
+from publishing.networks.x.client import XClient
 from tests.factories import WorkspaceFactory
+from tests.networks import adapter_args
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +57,18 @@ def account(brand):
 
 
 def connect(user_id, access_token):
-    return social_account_connect_x(
+    return social_account_connect(
+        network="x",
         workspace=WorkspaceFactory(),
         external_id=user_id,
         handle="kairos_brand",
-        access_token=access_token,
+        credentials={"access_token": access_token},
     )
+
+
+def fetch(account, *, external_ids):
+    snapshot, store = adapter_args(account)
+    return XAdapter().metrics_fetch(account=snapshot, external_ids=external_ids, store=store)
 
 
 def post(x, user, text):
@@ -78,7 +86,7 @@ def test_own_recent_posts_come_with_their_private_numbers(x, brand, account):
     post_id = post(x, brand, "Launch")
     x.control.set_post_metrics(post_id, public_metrics=PUBLIC, non_public_metrics=PRIVATE)
 
-    reading = x_metrics_fetch(account=account, external_ids=[post_id])
+    reading = fetch(account, external_ids=[post_id])
 
     assert reading.gone == frozenset()
     metrics = reading.metrics[post_id]
@@ -101,7 +109,7 @@ def test_ids_go_100_to_a_call(x, brand, account):
     x.control.set_rate_limit("create_post_per_user_15min", limit=200)
     ids = [post(x, brand, f"Post {n}") for n in range(101)]
 
-    reading = x_metrics_fetch(account=account, external_ids=ids)
+    reading = fetch(account, external_ids=ids)
 
     assert set(reading.metrics) == set(ids)
     assert lookups(x) == 2
@@ -112,7 +120,7 @@ def test_private_numbers_refused_after_30_days_keep_the_public_ones(x, brand, ac
     clock.shift(timedelta(days=30, seconds=1))
     account = connect(brand.id, x.control.issue_tokens(brand.id)["access_token"])
 
-    metrics = x_metrics_fetch(account=account, external_ids=[post_id]).metrics[post_id]
+    metrics = fetch(account, external_ids=[post_id]).metrics[post_id]
 
     assert metrics.likes is not None and metrics.impressions is not None
     assert (metrics.link_clicks, metrics.profile_clicks, metrics.engagements) == (None, None, None)
@@ -124,7 +132,7 @@ def test_someone_elses_post_gives_only_public_numbers(x, account):
     other = x.control.create_connected_user(username="someone_else")
     post_id = post(x, other, "Not ours")
 
-    metrics = x_metrics_fetch(account=account, external_ids=[post_id]).metrics[post_id]
+    metrics = fetch(account, external_ids=[post_id]).metrics[post_id]
 
     assert metrics.likes is not None and metrics.link_clicks is None
 
@@ -135,19 +143,19 @@ def test_a_post_left_out_for_a_refused_field_is_asked_again_for_public_numbers(
     """X may also leave such a post out of `data` altogether; then it is asked again."""
     other = x.control.create_connected_user(username="someone_else")
     ours, theirs = post(x, brand, "Ours"), post(x, other, "Theirs")
-    call = x_metrics._client.call
+    call = XClient.call
     fields_asked = []
 
-    def leave_refused_posts_out(*args, **kwargs):
+    def leave_refused_posts_out(client, *args, **kwargs):
         fields_asked.append(kwargs["params"]["tweet.fields"])
-        answer = call(*args, **kwargs)
+        answer = call(client, *args, **kwargs)
         refused = {error["resource_id"] for error in answer.get("errors", [])}
         answer["data"] = [item for item in answer["data"] if item["id"] not in refused]
         return answer
 
-    monkeypatch.setattr(x_metrics._client, "call", leave_refused_posts_out)
+    monkeypatch.setattr(XClient, "call", leave_refused_posts_out)
 
-    reading = x_metrics_fetch(account=account, external_ids=[ours, theirs])
+    reading = fetch(account, external_ids=[ours, theirs])
 
     assert fields_asked == [x_metrics.ALL_FIELDS, x_metrics.PUBLIC_FIELDS]
     assert reading.metrics[ours].link_clicks is not None
@@ -159,7 +167,7 @@ def test_a_deleted_post_is_gone(x, brand, account):
     kept, deleted = post(x, brand, "Kept"), post(x, brand, "Deleted")
     requests.delete(f"{x.url}/2/tweets/{deleted}", headers=brand.headers, timeout=5)
 
-    reading = x_metrics_fetch(account=account, external_ids=[kept, deleted])
+    reading = fetch(account, external_ids=[kept, deleted])
 
     assert set(reading.metrics) == {kept}
     assert reading.gone == frozenset({deleted})

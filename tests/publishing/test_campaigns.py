@@ -6,8 +6,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from posts.models import Post
+from publishing.campaigns import campaign_day_offsets, campaign_distribute
 from publishing.models import JobStatus
-from scheduling.campaigns import campaign_day_offsets, campaign_distribute
 from scheduling.models import Schedule
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 from tests.scheduling.factories import CampaignFactory

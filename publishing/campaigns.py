@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from posts.models import Campaign
+from publishing.plans import schedule_once
 from scheduling.models import Schedule
-from scheduling.services import schedule_once
 
 
 def campaign_day_offsets(*, post_count: int, day_count: int) -> list[int]:

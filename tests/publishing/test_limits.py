@@ -5,12 +5,12 @@ import time_machine
 
 from accounts.models import SocialAccount
 from posts.models import Post
-from publishing.models import JobStatus
-from scheduling.limits import (
+from publishing.limits import (
     posting_allowed_at,
     posting_limit_conflicts,
     posting_limit_next_fits,
 )
+from publishing.models import JobStatus
 from scheduling.models import Schedule
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory, WorkspaceFactory
 from tests.scheduling.factories import PlannedScheduleFactory, PostingLimitFactory

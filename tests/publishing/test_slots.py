@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError
 
 from posts.models import Post
 from publishing.models import JobStatus
-from scheduling.models import QueueSlot, Schedule
-from scheduling.slots import (
+from publishing.slots import (
     SlotSummary,
     post_add_to_queue,
     slot_next_free,
     slots_for_account,
 )
+from scheduling.models import QueueSlot, Schedule
 from tests.factories import (
     PostFactory,
     PublishJobFactory,

@@ -28,8 +28,8 @@ from accounts.models import SocialAccount
 from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
 from posts.models import Post
 from publishing.models import JobStatus, PublishJob
+from publishing.plans import schedule_once
 from scheduling.models import QueueSlot, Schedule
-from scheduling.services import schedule_once
 
 QUEUE_HORIZON_DAYS = 28
 HOLDING_JOB_STATUSES = (

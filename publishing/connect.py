@@ -1,0 +1,71 @@
+"""Connecting a network account to a workspace: who may, the sign-in's state, and keeping it.
+
+The network's side of the flow (its sign-in address, the code exchange, who signed
+in) is its adapter's, reached through the registry; the rules Kairos adds (only
+staff who may add accounts to that workspace, a `state` that is this person's
+live sign-in, the account stored with its credentials encrypted) are here, for
+the admin's views and the API alike.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import SocialAccount, Workspace
+from accounts.selectors import workspaces_for_user
+from accounts.services import oauth_state_issue, oauth_state_redeem, social_account_connect
+from publishing.networks import adapter_for
+from publishing.networks.base import ConnectError
+
+
+def social_account_connect_start(
+    *, user: AbstractBaseUser, workspace: Workspace, network: str
+) -> str:
+    """The network's address where the person signs in and allows Kairos; the sign-in is
+    remembered for 10 minutes, for this person only (accounts.services)."""
+    if not (
+        user.has_perm("accounts.add_socialaccount")
+        and workspaces_for_user(user=user).filter(pk=workspace.pk).exists()
+    ):
+        raise PermissionDenied(f"You may not add social accounts to {workspace}.")
+    return adapter_for(network).connect_start(
+        state_for=lambda verifier: oauth_state_issue(
+            network=network, user=user, workspace=workspace, code_verifier=verifier
+        )
+    )
+
+
+def social_account_connect_finish(
+    *, user: AbstractBaseUser, network: str, state: str, code: str, error: str = ""
+) -> SocialAccount:
+    """Finish a sign-in the network sent back to the callback: the account, stored or updated.
+
+    Raises OAuthStateRefused for a state that is not this person's live sign-in, and
+    ConnectError when the network refused or failed.
+    """
+    adapter = adapter_for(network)
+    sign_in = oauth_state_redeem(state=state, network=network, user=user)
+    if error:
+        raise ConnectError(
+            f"{adapter.label} did not let Kairos in ({error}), so nothing was connected. "
+            f"Connect the account again and allow Kairos on {adapter.label}."
+        )
+    workspace = workspaces_for_user(user=user).filter(pk=sign_in.workspace_id).first()
+    if workspace is None:
+        raise ConnectError("The workspace this sign-in was for is no longer yours to change.")
+    connection = adapter.connect_finish(code=code, verifier=sign_in.code_verifier)
+    profile = connection.profile
+    return social_account_connect(
+        workspace=workspace,
+        network=network,
+        external_id=profile.external_id,
+        handle=profile.handle,
+        credentials=dict(connection.credentials.values),
+        expires_at=connection.credentials.expires_at,
+        display_name=profile.display_name,
+        avatar_url=profile.avatar_url,
+        followers_count=profile.followers_count,
+        subscription_type=profile.subscription_type,
+        actor=user,
+    )
