@@ -72,8 +72,14 @@ class SocialAccount(models.Model):
     """One account on one network that a workspace publishes to."""
 
     class Network(models.TextChoices):
+        # Each has its adapter in publishing/networks/<value>/ (docs/architecture.md).
         SANDBOX = "sandbox", "Sandbox"
         X = "x", "X"
+        LINKEDIN = "linkedin", "LinkedIn"
+        FACEBOOK = "facebook", "Facebook"
+        INSTAGRAM = "instagram", "Instagram"
+        MASTODON = "mastodon", "Mastodon"
+        BLUESKY = "bluesky", "Bluesky"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
