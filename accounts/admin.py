@@ -6,10 +6,19 @@ from django.utils.html import format_html
 from kombu.exceptions import OperationalError
 
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
+from accounts.permissions import (
+    ACCOUNT_MANAGE,
+    POST_COMPOSE,
+    POST_PUBLISH,
+    POST_SCHEDULE,
+    WORKSPACE_MANAGE,
+    WORKSPACE_VIEW,
+    member_may,
+    workspaces_where,
+)
 from accounts.selectors import (
     social_account_connection,
     social_account_profile_is_stale,
-    workspaces_for_user,
 )
 from accounts.services import (
     membership_ensure,
@@ -27,25 +36,154 @@ logger = logging.getLogger(__name__)
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
-    """Staff see and choose only the workspaces they are members of."""
+    """Rows of workspaces: staff see those of their workspaces, and do there what their
+    role allows (accounts/permissions.py), asked of one function for every view, action
+    and choice.
+
+    `workspace_path` leads from a row to its workspace. `change_action` is what adding,
+    changing and deleting a row takes; each admin action names its own in
+    `permissions` (Django then asks `has_<action>_permission`), and acts only on the
+    selected rows of workspaces where the role allows it (`permitted`). Every choice of
+    a row of another model that belongs to workspaces offers only rows of workspaces
+    where the person may make the change.
+    """
 
     workspace_path = "workspace"
+    change_action = POST_COMPOSE
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(
-            **{f"{self.workspace_path}__in": workspaces_for_user(user=request.user)}
+        visible = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
+        return queryset.filter(**{f"{self.workspace_path}__in": visible})
+
+    def workspace_id_of(self, obj) -> int:
+        if self.workspace_path == "pk":
+            return obj.pk
+        *path, last = self.workspace_path.split("__")
+        for name in path:
+            obj = getattr(obj, name)
+        return getattr(obj, f"{last}_id")
+
+    def may(self, request, action: str, obj=None) -> bool:
+        """Whether the person may do `action` to `obj`, or, without one, anywhere."""
+        if obj is None:
+            return workspaces_where(user=request.user, action=action).exists()
+        return member_may(user=request.user, workspace=self.workspace_id_of(obj), action=action)
+
+    def permitted(self, request, queryset, action: str):
+        """The rows of `queryset` in workspaces where the person may do `action`; the
+        person is told how many were left alone."""
+        allowed = queryset.filter(
+            **{f"{self.workspace_path}__in": workspaces_where(user=request.user, action=action)}
         )
+        skipped = queryset.count() - allowed.count()
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} selected item(s) left alone: your role in their workspace does "
+                "not allow this.",
+                messages.WARNING,
+            )
+        return allowed
+
+    def has_module_permission(self, request):
+        return self.may(request, WORKSPACE_VIEW)
+
+    def has_view_permission(self, request, obj=None):
+        return self.may(request, WORKSPACE_VIEW, obj)
+
+    def has_add_permission(self, request):
+        return self.may(request, self.change_action)
+
+    def has_change_permission(self, request, obj=None):
+        return self.may(request, self.change_action, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.may(request, self.change_action, obj)
+
+    # Named by admin actions' `permissions`.
+    def has_post_compose_permission(self, request):
+        return self.may(request, POST_COMPOSE)
+
+    def has_post_schedule_permission(self, request):
+        return self.may(request, POST_SCHEDULE)
+
+    def has_post_publish_permission(self, request):
+        return self.may(request, POST_PUBLISH)
+
+    def has_account_manage_permission(self, request):
+        return self.may(request, ACCOUNT_MANAGE)
+
+    def has_workspace_manage_permission(self, request):
+        return self.may(request, WORKSPACE_MANAGE)
+
+    def choices_scoped(self, request, model, queryset):
+        """`queryset` of `model` limited to workspaces where the person may make changes
+        here, if `model` belongs to workspaces."""
+        path = _workspace_path_of(self.admin_site, model)
+        if path is None:
+            return queryset
+        allowed = workspaces_where(user=request.user, action=self.change_action)
+        return queryset.filter(**{f"{path}__in": allowed})
+
+    def choices_scoped_for(self, request, db_field, kwargs: dict) -> dict:
+        """A related field's form field arguments, its choices scoped (`choices_scoped`)."""
+        related = db_field.remote_field.model
+        queryset = kwargs.get("queryset", related._default_manager.all())
+        return {**kwargs, "queryset": self.choices_scoped(request, related, queryset)}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "workspace":
-            kwargs["queryset"] = workspaces_for_user(user=request.user)
+        kwargs = self.choices_scoped_for(request, db_field, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = self.choices_scoped_for(request, db_field, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-class MembershipInline(admin.TabularInline):
+
+def _workspace_path_of(site: admin.AdminSite, model) -> str | None:
+    """How rows of `model` lead to their workspace, from the admin that shows them."""
+    if model is Workspace:
+        return "pk"
+    model_admin = site._registry.get(model)
+    if isinstance(model_admin, WorkspaceScopedAdmin):
+        return model_admin.workspace_path
+    return None
+
+
+class WorkspaceScopedInline:
+    """An inline's rows change with their parent: what the parent's admin allows."""
+
+    def _parent_admin(self) -> WorkspaceScopedAdmin:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request, obj=None):
+        return self._parent_admin().may(request, WORKSPACE_VIEW, obj)
+
+    def has_add_permission(self, request, obj=None):
+        parent = self._parent_admin()
+        return parent.may(request, parent.change_action, obj)
+
+    def has_change_permission(self, request, obj=None):
+        parent = self._parent_admin()
+        return parent.may(request, parent.change_action, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        parent = self._parent_admin()
+        return parent.may(request, parent.change_action, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = self._parent_admin().choices_scoped_for(request, db_field, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = self._parent_admin().choices_scoped_for(request, db_field, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class MembershipInline(WorkspaceScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -54,6 +192,8 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Workspace)
 class WorkspaceAdmin(WorkspaceScopedAdmin):
     workspace_path = "pk"
+    # Settings, members and roles, and pausing all publishing: owners.
+    change_action = WORKSPACE_MANAGE
     list_display = ["name", "slug", "default_timezone", "missed_post_window", "publishing"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -67,9 +207,9 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
             return f"PAUSED since {workspace.publishing_paused_at:%Y-%m-%d %H:%M} UTC"
         return "On"
 
-    @admin.action(description="Pause all publishing (crisis)")
+    @admin.action(description="Pause all publishing (crisis)", permissions=["workspace_manage"])
     def pause_publishing(self, request, queryset):
-        for workspace in queryset:
+        for workspace in self.permitted(request, queryset, WORKSPACE_MANAGE):
             workspace_publishing_pause(workspace=workspace, actor=request.user)
             self.message_user(
                 request,
@@ -77,15 +217,23 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Resume publishing")
+    @admin.action(description="Resume publishing", permissions=["workspace_manage"])
     def resume_publishing(self, request, queryset):
-        for workspace in queryset:
+        for workspace in self.permitted(request, queryset, WORKSPACE_MANAGE):
             if workspace_publishing_resume(workspace=workspace, actor=request.user):
                 self.message_user(
                     request,
                     f"{workspace}: publishing resumed. Posts held past the missed-post "
                     "window are marked missed.",
                 )
+
+    def has_add_permission(self, request):
+        # A workspace is made by the operator (a superuser), who names its first owner.
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting one takes every account, post and record of it along.
+        return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -95,8 +243,9 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
 
 @admin.register(SocialAccount)
 class SocialAccountAdmin(WorkspaceScopedAdmin):
+    change_action = ACCOUNT_MANAGE
     list_display = ["__str__", "display_name", "workspace", "network", "health", "connection"]
-    list_filter = ["network", "status", "workspace"]
+    list_filter = ["network", "status", ("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["handle", "display_name"]
     # Never the credentials: `connection` says how the sign-in stands instead.
     readonly_fields = [
@@ -128,21 +277,24 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
             return "—"
         return format_html('<img src="{}" alt="" width="48" height="48">', account.avatar_url)
 
-    @admin.action(description="Pause publishing to these accounts")
+    @admin.action(description="Pause publishing to these accounts", permissions=["account_manage"])
     def pause(self, request, queryset):
-        for account in queryset:
+        for account in self.permitted(request, queryset, ACCOUNT_MANAGE):
             if social_account_pause(account=account, actor=request.user):
                 self.message_user(request, f"{account}: paused; its due posts wait.")
 
-    @admin.action(description="Resume publishing to these accounts")
+    @admin.action(description="Resume publishing to these accounts", permissions=["account_manage"])
     def resume(self, request, queryset):
-        for account in queryset:
+        for account in self.permitted(request, queryset, ACCOUNT_MANAGE):
             if social_account_resume(account=account, actor=request.user):
                 self.message_user(request, f"{account}: resumed.")
 
-    @admin.action(description="Clear the billing problem (once settled on the network)")
+    @admin.action(
+        description="Clear the billing problem (once settled on the network)",
+        permissions=["account_manage"],
+    )
     def clear_billing_problem(self, request, queryset):
-        for account in queryset:
+        for account in self.permitted(request, queryset, ACCOUNT_MANAGE):
             if social_account_billing_clear(account=account, actor=request.user):
                 self.message_user(request, f"{account}: billing problem cleared.")
 
@@ -204,7 +356,7 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(WorkspaceScopedAdmin):
     list_display = ["created_at", "workspace", "actor", "action", "subject_label", "transition"]
-    list_filter = ["action", "workspace"]
+    list_filter = ["action", ("workspace", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Workspace
-from accounts.selectors import workspaces_for_user
+from accounts.permissions import WORKSPACE_VIEW, workspaces_where
 from publishing.connect import social_account_connect_start
 from publishing.networks.base import ConnectError
 
@@ -20,8 +20,8 @@ class XConnectRequestSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if "request" in self.context:
-            self.fields["workspace"].queryset = workspaces_for_user(
-                user=self.context["request"].user
+            self.fields["workspace"].queryset = workspaces_where(
+                user=self.context["request"].user, action=WORKSPACE_VIEW
             )
 
 

@@ -2,17 +2,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import SocialAccount, Workspace
+from accounts.models import SocialAccount
 
 # How long the network's profile of an account (name, avatar, followers) is trusted.
 PROFILE_MAX_AGE = timedelta(hours=24)
-
-
-def workspaces_for_user(*, user) -> QuerySet[Workspace]:
-    """The workspaces a user may see: all for a superuser, else those they belong to."""
-    if user.is_superuser:
-        return Workspace.objects.all()
-    return Workspace.objects.filter(memberships__user=user)
 
 
 def social_account_profile_is_stale(*, account: SocialAccount, now: datetime) -> bool:

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
-from accounts.selectors import workspaces_for_user
+from accounts.permissions import ACCOUNT_MANAGE, workspaces_where
 from accounts.services import OAuthStateRefused
 from publishing.connect import social_account_connect_finish, social_account_connect_start
 from publishing.networks.base import ConnectError
@@ -25,7 +25,7 @@ class WorkspaceChoiceForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["workspace"].queryset = workspaces_for_user(user=user)
+        self.fields["workspace"].queryset = workspaces_where(user=user, action=ACCOUNT_MANAGE)
 
 
 @staff_member_required

@@ -150,7 +150,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Staff only: members without staff access get nothing until API keys arrive.
+    # What each may do in a workspace is their role's (accounts/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kairos API",

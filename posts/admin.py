@@ -3,14 +3,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from accounts.admin import WorkspaceScopedAdmin
+from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
-from accounts.selectors import workspaces_for_user
+from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
 from accounts.timezones import zone_choices
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets
@@ -23,7 +24,7 @@ from scheduling.admin import schedule_summary_html
 from scheduling.models import Schedule
 
 
-class PostPartInline(admin.TabularInline):
+class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     model = PostPart
     fields = ["position", "text"]
     extra = 0
@@ -37,7 +38,7 @@ class PostPartInline(admin.TabularInline):
     }
 
 
-class PublishJobInline(admin.TabularInline):
+class PublishJobInline(WorkspaceScopedInline, admin.TabularInline):
     model = PublishJob
     fields = ["job_link", "account", "status", "occurrence_at", "attempt_count", "published_link"]
     readonly_fields = fields
@@ -47,6 +48,9 @@ class PublishJobInline(admin.TabularInline):
     verbose_name_plural = "Publish jobs (one per account and occurrence)"
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     @admin.display(description="Job")
@@ -118,14 +122,22 @@ class PostAdminForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        workspaces = workspaces_for_user(user=user)
-        self.fields["accounts"].queryset = SocialAccount.objects.filter(
-            workspace__in=workspaces, status=SocialAccount.Status.ACTIVE
-        ).select_related("workspace")
-        self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices()]
+        workspaces = workspaces_where(user=user, action=POST_COMPOSE)
         post = self.instance
+        targeted = list(post.targets.values_list("account", flat=True)) if post.pk else []
+        # Accounts that can take new posts, and those the post already targets whatever
+        # their state (paused, waiting to be reconnected): leaving one out here would
+        # drop it from the post on save. Each is shown with its state.
+        self.fields["accounts"].queryset = (
+            SocialAccount.objects.filter(workspace__in=workspaces)
+            .exclude(status=SocialAccount.Status.DISABLED)
+            .filter(Q(status=SocialAccount.Status.ACTIVE) | Q(pk__in=targeted))
+            .select_related("workspace")
+        )
+        self.fields["accounts"].label_from_instance = _account_label
+        self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices()]
         if post.pk:
-            self.fields["accounts"].initial = list(post.targets.values_list("account", flat=True))
+            self.fields["accounts"].initial = targeted
             self.fields["variants"].initial = f"\n{VARIANT_SEPARATOR}\n".join(post.text_variants)
             schedule = getattr(post, "schedule", None)
             if schedule is not None:
@@ -141,6 +153,18 @@ class PostAdminForm(forms.ModelForm):
             self.add_error(
                 "accounts",
                 f"{', '.join(foreign)} belong(s) to another workspace than {workspace}.",
+            )
+        campaign = cleaned.get("campaign")
+        if workspace and campaign and campaign.workspace_id != workspace.pk:
+            self.add_error("campaign", f"“{campaign}” is a campaign of another workspace.")
+        foreign_tags = (
+            [tag.name for tag in cleaned.get("tags") or [] if tag.workspace_id != workspace.pk]
+            if workspace
+            else []
+        )
+        if foreign_tags:
+            self.add_error(
+                "tags", f"{', '.join(foreign_tags)}: tag(s) of another workspace than {workspace}."
             )
         has_date = bool(cleaned.get("schedule_local_date"))
         has_time = bool(cleaned.get("schedule_local_time"))
@@ -177,6 +201,12 @@ class PostAdminForm(forms.ModelForm):
         }
 
 
+def _account_label(account: SocialAccount) -> str:
+    if account.status == SocialAccount.Status.ACTIVE:
+        return str(account)
+    return f"{account} — {account.get_status_display().lower()}: its posts wait"
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = "deleted"
     parameter_name = "deleted"
@@ -203,7 +233,7 @@ class PostAdmin(WorkspaceScopedAdmin):
     form = PostAdminForm
     inlines = [PostPartInline, PublishJobInline]
     list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
-    list_filter = ["status", DeletedFilter, "workspace"]
+    list_filter = ["status", DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["parts__text"]
     readonly_fields = ["status", "when", "published_links", "created_at", "updated_at"]
     actions = ["publish_now", "add_to_queue", "cancel", "restore"]
@@ -322,9 +352,9 @@ class PostAdmin(WorkspaceScopedAdmin):
         for post in queryset:
             post_soft_delete(post=post, actor=request.user)
 
-    @admin.action(description="Publish now")
+    @admin.action(description="Publish now", permissions=["post_publish"])
     def publish_now(self, request, queryset):
-        for post in queryset:
+        for post in self.permitted(request, queryset, POST_PUBLISH):
             try:
                 created = post_publish_now(post=post, actor=request.user, now=timezone.now())
             except ValidationError as exc:
@@ -336,9 +366,11 @@ class PostAdmin(WorkspaceScopedAdmin):
                     request, f"{post}: publishing to {created} account(s) now.", messages.SUCCESS
                 )
 
-    @admin.action(description="Add to queue (next free slot of its accounts)")
+    @admin.action(
+        description="Add to queue (next free slot of its accounts)", permissions=["post_schedule"]
+    )
     def add_to_queue(self, request, queryset):
-        for post in queryset:
+        for post in self.permitted(request, queryset, POST_SCHEDULE):
             try:
                 schedule = post_add_to_queue(post=post, actor=request.user)
             except ValidationError as exc:
@@ -350,16 +382,18 @@ class PostAdmin(WorkspaceScopedAdmin):
                 request, f"{post}: queued for {local:%a %d %b %H:%M} {schedule.timezone}."
             )
 
-    @admin.action(description="Cancel publishing")
+    @admin.action(description="Cancel publishing", permissions=["post_publish"])
     def cancel(self, request, queryset):
-        for post in queryset:
+        for post in self.permitted(request, queryset, POST_PUBLISH):
             outcome = post_cancel(post=post, actor=request.user)
             level = messages.WARNING if outcome.still_running else messages.SUCCESS
             self.message_user(request, f"{post}: {outcome.message()}", level)
 
-    @admin.action(description="Restore deleted posts")
+    @admin.action(description="Restore deleted posts", permissions=["post_compose"])
     def restore(self, request, queryset):
-        for post in queryset.filter(deleted_at__isnull=False):
+        for post in self.permitted(request, queryset, POST_COMPOSE).filter(
+            deleted_at__isnull=False
+        ):
             post_restore(post=post, actor=request.user)
             self.message_user(request, f"{post}: restored as a draft.", messages.SUCCESS)
 
@@ -375,9 +409,12 @@ class CampaignAdmin(WorkspaceScopedAdmin):
     list_display = ["name", "workspace", "starts_on", "ends_on", "timezone"]
     actions = ["distribute"]
 
-    @admin.action(description="Distribute its posts over its days (19:00 local)")
+    @admin.action(
+        description="Distribute its posts over its days (19:00 local)",
+        permissions=["post_schedule"],
+    )
     def distribute(self, request, queryset):
-        for campaign in queryset:
+        for campaign in self.permitted(request, queryset, POST_SCHEDULE):
             try:
                 schedules = campaign_distribute(campaign=campaign, actor=request.user)
             except ValidationError as exc:

@@ -6,7 +6,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.admin import WorkspaceScopedAdmin
+from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.permissions import POST_PUBLISH
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
 from publishing.services import (
     PostNotDeleted,
@@ -26,7 +27,7 @@ class MarkPublishedForm(forms.Form):
     )
 
 
-class PublishAttemptInline(admin.TabularInline):
+class PublishAttemptInline(WorkspaceScopedInline, admin.TabularInline):
     model = PublishAttempt
     fields = [
         "number",
@@ -47,10 +48,15 @@ class PublishAttemptInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(PublishJob)
 class PublishJobAdmin(WorkspaceScopedAdmin):
     workspace_path = "post__workspace"
+    # Jobs are settled (cancelled, retried, marked published) by those who publish.
+    change_action = POST_PUBLISH
     list_display = [
         "id",
         "post",
@@ -112,7 +118,7 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
 
     def mark_published_view(self, request, job_id: int):
         job = get_object_or_404(self.get_queryset(request), pk=job_id)
-        if not self.has_change_permission(request, job):
+        if not self.may(request, POST_PUBLISH, job):
             raise PermissionDenied
         change_url = reverse("admin:publishing_publishjob_change", args=[job.pk])
         form = MarkPublishedForm(request.POST or None)
@@ -148,9 +154,14 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
         extra_context = {**(extra_context or {}), "needs_review": JobStatus.NEEDS_REVIEW}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Cancel (jobs not yet running, or waiting for review)")
+    @admin.action(
+        description="Cancel (jobs not yet running, or waiting for review)",
+        permissions=["post_publish"],
+    )
     def cancel(self, request, queryset):
-        for job in queryset.select_related("post__workspace"):
+        for job in self.permitted(request, queryset, POST_PUBLISH).select_related(
+            "post__workspace"
+        ):
             if job_cancel(job=job, actor=request.user):
                 self.message_user(request, f"Job {job.pk} is cancelled.", messages.SUCCESS)
             else:
@@ -161,9 +172,13 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
                     messages.WARNING,
                 )
 
-    @admin.action(description="Delete the published post from the network")
+    @admin.action(
+        description="Delete the published post from the network", permissions=["post_publish"]
+    )
     def delete_from_network(self, request, queryset):
-        for job in queryset.select_related("account", "post__workspace"):
+        for job in self.permitted(request, queryset, POST_PUBLISH).select_related(
+            "account", "post__workspace"
+        ):
             try:
                 job_delete_published(job=job, actor=request.user)
             except ValidationError as exc:
@@ -177,9 +192,13 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="Retry (failed, missed or needs-review jobs only)")
+    @admin.action(
+        description="Retry (failed, missed or needs-review jobs only)", permissions=["post_publish"]
+    )
     def retry(self, request, queryset):
-        for job in queryset.select_related("post__workspace"):
+        for job in self.permitted(request, queryset, POST_PUBLISH).select_related(
+            "post__workspace"
+        ):
             if job_retry(job=job, actor=request.user):
                 self.message_user(request, f"Job {job.pk} will be sent again.", messages.SUCCESS)
             else:

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import SocialAccount, Workspace
-from accounts.selectors import workspaces_for_user
+from accounts.permissions import ACCOUNT_MANAGE, member_may, workspaces_where
 from accounts.services import oauth_state_issue, oauth_state_redeem, social_account_connect
 from publishing.networks import adapter_for
 from publishing.networks.base import ConnectError
@@ -24,10 +24,7 @@ def social_account_connect_start(
 ) -> str:
     """The network's address where the person signs in and allows Kairos; the sign-in is
     remembered for 10 minutes, for this person only (accounts.services)."""
-    if not (
-        user.has_perm("accounts.add_socialaccount")
-        and workspaces_for_user(user=user).filter(pk=workspace.pk).exists()
-    ):
+    if not member_may(user=user, workspace=workspace, action=ACCOUNT_MANAGE):
         raise PermissionDenied(f"You may not add social accounts to {workspace}.")
     return adapter_for(network).connect_start(
         state_for=lambda verifier: oauth_state_issue(
@@ -51,7 +48,8 @@ def social_account_connect_finish(
             f"{adapter.label} did not let Kairos in ({error}), so nothing was connected. "
             f"Connect the account again and allow Kairos on {adapter.label}."
         )
-    workspace = workspaces_for_user(user=user).filter(pk=sign_in.workspace_id).first()
+    workspace = workspaces_where(user=user, action=ACCOUNT_MANAGE).filter(pk=sign_in.workspace_id)
+    workspace = workspace.first()
     if workspace is None:
         raise ConnectError("The workspace this sign-in was for is no longer yours to change.")
     connection = adapter.connect_finish(code=code, verifier=sign_in.code_verifier)

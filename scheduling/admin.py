@@ -7,9 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from accounts.admin import WorkspaceScopedAdmin
-from accounts.models import SocialAccount
-from accounts.selectors import workspaces_for_user
+from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.permissions import POST_SCHEDULE
 from publishing.limits import duration_words
 from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
 from scheduling.selectors import schedule_summary
@@ -40,7 +39,7 @@ def schedule_summary_html(schedule: Schedule):
     )
 
 
-class OccurrenceChangeInline(admin.TabularInline):
+class OccurrenceChangeInline(WorkspaceScopedInline, admin.TabularInline):
     model = OccurrenceChange
     fields = ["original_at", "moved_to", "created_at"]
     readonly_fields = fields
@@ -50,10 +49,14 @@ class OccurrenceChangeInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Schedule)
 class ScheduleAdmin(WorkspaceScopedAdmin):
     workspace_path = "post__workspace"
+    change_action = POST_SCHEDULE
     list_display = [
         "post",
         "kind",
@@ -89,21 +92,24 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
     def summary(self, schedule: Schedule):
         return schedule_summary_html(schedule)
 
-    @admin.action(description="Pause")
+    @admin.action(description="Pause", permissions=["post_schedule"])
     def pause(self, request, queryset):
-        for schedule in queryset:
+        for schedule in self.permitted(request, queryset, POST_SCHEDULE):
             if schedule_pause(schedule=schedule, actor=request.user):
                 self.message_user(request, f"{schedule.post}: paused.")
 
-    @admin.action(description="Resume (occurrences missed while paused are not made up)")
+    @admin.action(
+        description="Resume (occurrences missed while paused are not made up)",
+        permissions=["post_schedule"],
+    )
     def resume(self, request, queryset):
-        for schedule in queryset:
+        for schedule in self.permitted(request, queryset, POST_SCHEDULE):
             if schedule_resume(schedule=schedule, actor=request.user):
                 self.message_user(request, f"{schedule.post}: resumed.")
 
-    @admin.action(description="Skip the next occurrence")
+    @admin.action(description="Skip the next occurrence", permissions=["post_schedule"])
     def skip_next(self, request, queryset):
-        for schedule in queryset:
+        for schedule in self.permitted(request, queryset, POST_SCHEDULE):
             if schedule.next_occurrence_at is None:
                 continue
             try:
@@ -117,9 +123,9 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
             else:
                 self.message_user(request, f"{schedule.post}: the next occurrence is skipped.")
 
-    @admin.action(description="End the series")
+    @admin.action(description="End the series", permissions=["post_schedule"])
     def end(self, request, queryset):
-        for schedule in queryset:
+        for schedule in self.permitted(request, queryset, POST_SCHEDULE):
             schedule_end(schedule=schedule, actor=request.user)
             self.message_user(request, f"{schedule.post}: ended; nothing more goes out.")
 
@@ -139,18 +145,12 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
 
 
 class AccountScopedAdmin(WorkspaceScopedAdmin):
-    """Rows of an account: staff see and choose only accounts of their workspaces."""
+    """Rows of an account (its plans for posting): changed by those who schedule."""
 
     workspace_path = "account__workspace"
+    change_action = POST_SCHEDULE
     list_select_related = ["account__workspace"]
     search_fields = ["account__handle"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "account":
-            kwargs["queryset"] = SocialAccount.objects.filter(
-                workspace__in=workspaces_for_user(user=request.user)
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(QueueSlot)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics, serializers, viewsets
 
 from accounts.models import SocialAccount
-from accounts.selectors import workspaces_for_user
+from accounts.permissions import WORKSPACE_VIEW, workspaces_where
 from publishing.slots import slots_for_account
 from scheduling.models import Schedule
 from scheduling.selectors import schedule_summary
@@ -75,7 +75,9 @@ class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the shape
             return Schedule.objects.none()
         return (
-            Schedule.objects.filter(post__workspace__in=workspaces_for_user(user=self.request.user))
+            Schedule.objects.filter(
+                post__workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+            )
             .select_related("post")
             .prefetch_related("changes")
             .order_by("id")
@@ -97,7 +99,7 @@ class AccountSlotsView(generics.ListAPIView):
     def get_queryset(self):
         account = get_object_or_404(
             SocialAccount.objects.filter(
-                workspace__in=workspaces_for_user(user=self.request.user)
+                workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
             ).select_related("workspace"),
             pk=self.kwargs["account_id"],
         )

@@ -11,7 +11,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from accounts.models import AuditEvent, SocialAccount
+from accounts.models import AuditEvent, Membership, SocialAccount
 from accounts.services import oauth_state_redeem, social_account_credentials
 from publishing.networks.base import ConnectError
 from publishing.networks.x.oauth import SCOPES, x_code_exchange
@@ -264,9 +264,10 @@ def test_the_api_refuses_a_workspace_of_someone_else(x, client, staff):
     assert "workspace" in answer.json()
 
 
-def test_the_api_refuses_staff_who_may_not_add_accounts(x, client, workspace):
+@pytest.mark.parametrize("role", [Membership.Role.EDITOR, Membership.Role.VIEWER])
+def test_the_api_refuses_members_whose_role_may_not_add_accounts(x, client, workspace, role):
     user = UserFactory()
-    MembershipFactory(user=user, workspace=workspace)
+    MembershipFactory(user=user, workspace=workspace, role=role)
     client.force_login(user)
     answer = client.post(
         "/api/v1/x/connect/", {"workspace": workspace.pk}, content_type="application/json"
