@@ -5,9 +5,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_celery_beat import admin as beat_admin
+from django_celery_beat import models as beat_models
 
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.permissions import POST_PUBLISH
+from publishing.beat import KAIROS_PREFIX, beat_entry_is_kairos, beat_intervals_of_kairos
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
 from publishing.services import (
     PostNotDeleted,
@@ -220,3 +223,80 @@ class SandboxPostAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- django-celery-beat: Kairos's own machinery ------------------------------------------
+# Beat's tables are the operator's: superusers only. The entries Kairos keeps there (and
+# the intervals they run on) are read-only even for them: unticking "enabled" on the
+# dispatch tick would stop all publishing. publishing/beat.py puts them back on start.
+
+
+class SuperuserOnlyAdmin:
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class KairosPeriodicTaskAdmin(SuperuserOnlyAdmin, beat_admin.PeriodicTaskAdmin):
+    def has_change_permission(self, request, obj=None):
+        kept = obj is not None and beat_entry_is_kairos(obj)
+        return super().has_change_permission(request, obj) and not kept
+
+    def has_delete_permission(self, request, obj=None):
+        kept = obj is not None and beat_entry_is_kairos(obj)
+        return super().has_delete_permission(request, obj) and not kept
+
+    def _others(self, request, queryset):
+        kept = queryset.filter(name__startswith=KAIROS_PREFIX)
+        if kept.exists():
+            self.message_user(
+                request,
+                f"{kept.count()} of Kairos's own entries left as they are: publishing needs them.",
+                messages.WARNING,
+            )
+        return queryset.exclude(name__startswith=KAIROS_PREFIX)
+
+    @admin.action(description=beat_admin.PeriodicTaskAdmin.disable_tasks.short_description)
+    def disable_tasks(self, request, queryset):
+        return super().disable_tasks(request, self._others(request, queryset))
+
+    @admin.action(description=beat_admin.PeriodicTaskAdmin.toggle_tasks.short_description)
+    def toggle_tasks(self, request, queryset):
+        return super().toggle_tasks(request, self._others(request, queryset))
+
+
+class KairosIntervalScheduleAdmin(SuperuserOnlyAdmin, beat_admin.IntervalScheduleAdmin):
+    def has_change_permission(self, request, obj=None):
+        kept = obj is not None and obj.pk in beat_intervals_of_kairos()
+        return super().has_change_permission(request, obj) and not kept
+
+    def has_delete_permission(self, request, obj=None):
+        kept = obj is not None and obj.pk in beat_intervals_of_kairos()
+        return super().has_delete_permission(request, obj) and not kept
+
+
+for _model, _admin_class in (
+    (beat_models.PeriodicTask, KairosPeriodicTaskAdmin),
+    (beat_models.IntervalSchedule, KairosIntervalScheduleAdmin),
+    *(
+        (model, type(f"SuperuserOnly{model.__name__}Admin", (SuperuserOnlyAdmin, base), {}))
+        for model, base in (
+            (beat_models.CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+            (beat_models.SolarSchedule, beat_admin.SolarScheduleAdmin),
+            (beat_models.ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+        )
+    ),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -1,8 +1,9 @@
+from celery.signals import beat_init
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _beat_entries_after_migrate(**kwargs) -> None:
+def _beat_entries_ensure(**kwargs) -> None:
     from publishing.beat import beat_entries_ensure
 
     beat_entries_ensure()
@@ -12,4 +13,6 @@ class PublishingConfig(AppConfig):
     name = "publishing"
 
     def ready(self) -> None:
-        post_migrate.connect(_beat_entries_after_migrate, sender=self)
+        post_migrate.connect(_beat_entries_ensure, sender=self)
+        # An entry changed or deleted by hand is put back before beat reads its schedule.
+        beat_init.connect(_beat_entries_ensure, weak=False)

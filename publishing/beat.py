@@ -1,8 +1,10 @@
 """The beat entries Kairos needs, kept in django-celery-beat's tables.
 
-They are made (or brought in line with the settings) after every `migrate`, so
-no operator creates them by hand and a changed KAIROS_TICK_SECONDS takes effect
-at the next deploy.
+They are made (or brought in line with the settings) after every `migrate` and
+whenever beat starts, so no operator creates them by hand, a changed
+KAIROS_TICK_SECONDS takes effect at the next deploy, and an entry someone changed
+or deleted is put back. Their names start with "kairos: "; the admin keeps them,
+and the intervals they use, out of reach of edits (publishing/admin.py).
 """
 
 from datetime import timedelta
@@ -11,10 +13,24 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+KAIROS_PREFIX = "kairos: "
 DISPATCH_TICK = "kairos: dispatch tick"
 METRICS_COLLECT = "kairos: collect metrics"
 X_TOKENS_REFRESH = "kairos: refresh expiring X tokens"
 X_PROFILES_REFRESH = "kairos: refresh X profiles"
+
+
+def beat_entry_is_kairos(task: PeriodicTask) -> bool:
+    return task.name.startswith(KAIROS_PREFIX)
+
+
+def beat_intervals_of_kairos() -> set[int]:
+    """The interval rows Kairos's entries run on: changing one would change them."""
+    return set(
+        PeriodicTask.objects.filter(name__startswith=KAIROS_PREFIX)
+        .exclude(interval=None)
+        .values_list("interval_id", flat=True)
+    )
 
 
 @transaction.atomic
