@@ -2,8 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -18,7 +18,15 @@ from posts.services import post_restore, post_set_targets
 from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
 from publishing.plans import post_soft_delete, schedule_set
-from publishing.services import post_cancel, post_publish_now, post_repeats_identical_text
+from publishing.services import (
+    DONE,
+    RepublishUnconfirmed,
+    post_cancel,
+    post_problems,
+    post_publish_now,
+    post_repeats_identical_text,
+    post_republish_check,
+)
 from publishing.slots import post_add_to_queue
 from scheduling.admin import schedule_summary_html
 from scheduling.models import Schedule
@@ -69,6 +77,14 @@ VARIANT_SEPARATOR = "---"
 SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
 
 
+class _SaveRefused(Exception):
+    """A service refused part of a save: the whole save is undone and the form shown again."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class PostAdminForm(forms.ModelForm):
     accounts = forms.ModelMultipleChoiceField(
         queryset=SocialAccount.objects.none(),
@@ -115,13 +131,20 @@ class PostAdminForm(forms.ModelForm):
         label="RRULE",
         help_text="e.g. FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10 (DTSTART is the date and time above).",
     )
+    confirm_republish = forms.BooleanField(
+        required=False,
+        label="Publish it again",
+        help_text="This post already went out (or was cancelled). Tick to schedule it to go "
+        "out again at the new time.",
+    )
 
     class Meta:
         model = Post
         fields = ["workspace", "priority", "campaign", "tags"]
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, refusal: ValidationError | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.refusal = refusal
         workspaces = workspaces_where(user=user, action=POST_COMPOSE)
         post = self.instance
         targeted = list(post.targets.values_list("account", flat=True)) if post.pk else []
@@ -166,6 +189,8 @@ class PostAdminForm(forms.ModelForm):
             self.add_error(
                 "tags", f"{', '.join(foreign_tags)}: tag(s) of another workspace than {workspace}."
             )
+        if self.refusal is not None:
+            self._refusal_show(self.refusal)
         has_date = bool(cleaned.get("schedule_local_date"))
         has_time = bool(cleaned.get("schedule_local_time"))
         if has_date != has_time:
@@ -174,6 +199,16 @@ class PostAdminForm(forms.ModelForm):
                 "Give both a date and a time to schedule the post, or neither to keep a draft.",
             )
         return cleaned
+
+    def _refusal_show(self, refusal: ValidationError) -> None:
+        """What the services refused, on the fields it names (the form's own, where a
+        service's field is a schedule field), else at the top."""
+        if not hasattr(refusal, "error_dict"):
+            self.add_error(None, refusal.messages)
+            return
+        for name, errors in refusal.message_dict.items():
+            field = f"schedule_{name}" if f"schedule_{name}" in self.fields else name
+            self.add_error(field if field in self.fields else None, errors)
 
     def clean_variants(self) -> list[str]:
         raw = self.cleaned_data["variants"].replace("\r\n", "\n")
@@ -257,6 +292,8 @@ class PostAdmin(WorkspaceScopedAdmin):
                 },
             ),
         ]
+        if obj is not None and obj.status in DONE:
+            fieldsets[2][1]["fields"].append("confirm_republish")
         if obj is not None:
             fieldsets.append(
                 (
@@ -269,11 +306,27 @@ class PostAdmin(WorkspaceScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
 
+        refusal = getattr(request, "kairos_refusal", None)
+
         class RequestForm(form):
             def __init__(self, *args, **inner):
-                super().__init__(*args, user=request.user, **inner)
+                super().__init__(*args, user=request.user, refusal=refusal, **inner)
 
         return RequestForm
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Save the post, its parts, targets and schedule together, or nothing.
+
+        A refusal met while saving (a schedule the services refuse, a scheduled post
+        whose new text a network refuses) rolls the whole save back (the view runs in
+        one transaction), and the form is shown again with what the person typed and
+        the reason on its field, as Django shows its own validation errors.
+        """
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _SaveRefused as refused:
+            request.kairos_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return (
@@ -322,16 +375,20 @@ class PostAdmin(WorkspaceScopedAdmin):
         super().save_related(request, form, formsets, change)
         post = form.instance
         post_set_targets(post=post, accounts=form.cleaned_data["accounts"], actor=request.user)
+        post.refresh_from_db()
         if not form.schedule_requested():
+            self._unscheduled_check(request, post)
             return
         arguments = form.schedule_arguments(default_zone=post.workspace.default_timezone)
         try:
-            # A savepoint: a refused schedule leaves the post saved as a draft.
-            with transaction.atomic():
-                schedule = schedule_set(post=post, actor=request.user, **arguments)
+            schedule = schedule_set(
+                post=post,
+                actor=request.user,
+                republish=form.cleaned_data["confirm_republish"],
+                **arguments,
+            )
         except ValidationError as exc:
-            messages.error(request, f"Saved, but not scheduled: {' '.join(exc.messages)}")
-            return
+            raise _SaveRefused(exc) from exc
         first = schedule.next_occurrence_at
         local = first.astimezone(schedule.zone)
         messages.success(
@@ -345,6 +402,25 @@ class PostAdmin(WorkspaceScopedAdmin):
                 "variants, or {date}, {weekday} or {n} to the text.",
             )
 
+    def _unscheduled_check(self, request, post: Post) -> None:
+        """An edit that does not reschedule: a post still going out must still be
+        publishable as edited (or nothing is saved); a draft is saved, with what would
+        stop it shown."""
+        schedule = getattr(post, "schedule", None)
+        going_out = schedule is not None and schedule.status in (
+            Schedule.Status.ACTIVE,
+            Schedule.Status.PAUSED,
+        )
+        if not (going_out or post.targets.exists()):
+            return
+        problems = post_problems(post=post)
+        if problems and going_out:
+            raise _SaveRefused(ValidationError(problems))
+        if problems:
+            messages.warning(
+                request, f"Saved as a draft. Before it can go out: {' '.join(problems)}"
+            )
+
     def delete_model(self, request, obj):
         post_soft_delete(post=obj, actor=request.user)
 
@@ -354,9 +430,32 @@ class PostAdmin(WorkspaceScopedAdmin):
 
     @admin.action(description="Publish now", permissions=["post_publish"])
     def publish_now(self, request, queryset):
-        for post in self.permitted(request, queryset, POST_PUBLISH):
+        posts = list(self.permitted(request, queryset, POST_PUBLISH))
+        confirmed = request.POST.get("republish") == "yes"
+        finished = []
+        for post in posts:
             try:
-                created = post_publish_now(post=post, actor=request.user, now=timezone.now())
+                post_republish_check(post=post, confirmed=confirmed)
+            except RepublishUnconfirmed as refusal:
+                finished.append((post, refusal.message))
+        if finished:
+            return TemplateResponse(
+                request,
+                "admin/posts/post/republish_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Publish again?",
+                    "finished": finished,
+                    "others": [post for post in posts if post not in dict(finished)],
+                    "selected": posts,
+                    "opts": self.model._meta,
+                },
+            )
+        for post in posts:
+            try:
+                created = post_publish_now(
+                    post=post, actor=request.user, now=timezone.now(), republish=confirmed
+                )
             except ValidationError as exc:
                 self.message_user(
                     request, f"{post}: not published: {' '.join(exc.messages)}", messages.ERROR

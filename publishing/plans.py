@@ -30,7 +30,7 @@ from posts.models import Post
 from publishing.crosspost import post_identical_text_conflicts
 from publishing.limits import posting_limit_conflicts, posting_limit_next_fits
 from publishing.models import JobStatus, PublishJob
-from publishing.services import post_cancel, post_problems
+from publishing.services import post_cancel, post_problems, post_republish_check
 from publishing.states import job_transition
 from scheduling.models import Schedule
 from scheduling.recurrence import rule_from_fields
@@ -53,15 +53,18 @@ def schedule_set(
     rrule: str = "",
     exdates: Sequence[datetime] = (),
     now: datetime | None = None,
+    republish: bool = False,
 ) -> Schedule:
     """Schedule (or reschedule) a post: once, or by an interval, cron or RRULE rule.
 
     The rule is read in `timezone_name` on the wall clock (accounts/timezones.py
     says what happens to wall times a zone skips or repeats). Rescheduling
     cancels jobs of earlier occurrences that have not started; while one is
-    running, it is refused.
+    running, it is refused. A finished post is scheduled again only with
+    `republish` (services.post_republish_check).
     """
     now = now or timezone.now()
+    post_republish_check(post=post, confirmed=republish)
     start = datetime.combine(local_date, local_time)
     _, zone = rule_from_fields(
         kind=kind,

@@ -352,13 +352,52 @@ def post_cancel(*, post: Post, actor, now: datetime | None = None) -> CancelOutc
     return outcome
 
 
-def post_publish_now(*, post: Post, actor, now: datetime | None = None) -> int:
+# A post in one of these went out (or was stopped) for good: sending it again is a
+# decision, not a click (a peer republished old posts on a stray edit).
+DONE = (Post.Status.PUBLISHED, Post.Status.PARTIALLY_PUBLISHED, Post.Status.CANCELLED)
+
+
+class RepublishUnconfirmed(ValidationError):
+    """Publishing the post again needs an explicit yes; the message says what went out where."""
+
+
+def post_republish_check(*, post: Post, confirmed: bool) -> None:
+    """Refuse to publish a finished post again unless `confirmed`, saying what already
+    went out where. A recurring series still running is not finished."""
+    if confirmed or post.status not in DONE:
+        return
+    schedule = Schedule.objects.filter(post=post).first()
+    if schedule is not None and schedule.status in (
+        Schedule.Status.ACTIVE,
+        Schedule.Status.PAUSED,
+    ):
+        return
+    went_out = [
+        f"{job.account} ({job.external_url})"
+        for job in post.jobs.filter(status=S.PUBLISHED).select_related("account")
+    ]
+    if went_out:
+        done = f"It already went out to {', '.join(went_out)}"
+    else:
+        done = f"It is {post.get_status_display().lower()}"
+    raise RepublishUnconfirmed(
+        f"{done}; publishing it again posts it again. Confirm that you want it published "
+        "again, or leave it as it is."
+    )
+
+
+def post_publish_now(
+    *, post: Post, actor, now: datetime | None = None, republish: bool = False
+) -> int:
     """Publish to every target as soon as a worker is free; return the jobs created.
 
     The jobs form a new occurrence at `now`, so they never collide with a scheduled
     occurrence; a schedule still waiting is finished, since the post is going out now.
+    They carry the post's priority. A finished post goes out again only with
+    `republish` (`post_republish_check`).
     """
     now = now or timezone.now()
+    post_republish_check(post=post, confirmed=republish)
     problems = post_problems(post=post)
     if problems:
         raise ValidationError(problems)
@@ -374,6 +413,7 @@ def post_publish_now(*, post: Post, actor, now: datetime | None = None) -> int:
                     occurrence_at=now,
                     due_at=now,
                     next_attempt_at=now,
+                    priority=post.priority,
                 )
                 for account_id in post.targets.values_list("account_id", flat=True)
             ],

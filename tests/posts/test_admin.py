@@ -107,7 +107,7 @@ def test_the_change_page_shows_local_time_zone_utc_jobs_and_links(client, member
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_time_in_the_past_saves_a_draft_and_says_why(client, member):
+def test_a_time_in_the_past_saves_nothing_and_shows_why_on_the_field(client, member):
     account = SandboxAccountFactory(workspace=member.workspace)
     response = client.post(
         reverse("admin:posts_post_add"),
@@ -119,12 +119,14 @@ def test_a_time_in_the_past_saves_a_draft_and_says_why(client, member):
             time="07:00",
             zone="UTC",
         ),
-        follow=True,
     )
-    post = Post.objects.get()
-    assert post.status == Post.Status.DRAFT
-    assert "Saved, but not scheduled" in response.content.decode()
-    assert "has already passed" in response.content.decode()
+    assert response.status_code == 200
+    assert not Post.objects.exists()
+    form = response.context["adminform"].form
+    assert "has already passed" in " ".join(form.errors["schedule_local_time"])
+    # What the person typed is still on the page.
+    assert "Too late" in response.content.decode()
+    assert "Saved" not in response.content.decode()
 
 
 def test_a_date_without_a_time_is_refused_on_the_form(client, member):
@@ -248,9 +250,9 @@ def test_a_bad_cron_field_is_named_in_the_message(client, member):
         zone="UTC",
     )
     data.update(schedule_kind="cron", schedule_cron="61 9 * * *")
-    response = client.post(reverse("admin:posts_post_add"), data, follow=True)
+    response = client.post(reverse("admin:posts_post_add"), data)
     assert "minute field: 61 is out of range 0–59" in response.content.decode()
-    assert Post.objects.get().status == Post.Status.DRAFT
+    assert not Post.objects.exists()
 
 
 @time_machine.travel(NOW, tick=False)
@@ -310,3 +312,115 @@ def test_campaign_distribute_and_add_to_queue_actions(client, member):
         follow=True,
     )
     assert "queued for Fri 05 Jun 08:00" in response.content.decode()
+
+
+# --- Nothing half-saved, nothing republished by accident ---------------------------------
+
+
+def change_data(post, **changes):
+    """The change form's data for `post` as it stands, with `changes`."""
+    parts = list(post.parts.all())
+    data = composer_data(
+        workspace=post.workspace,
+        accounts=list(post.accounts.all()),
+        texts=[part.text for part in parts],
+    )
+    data["parts-INITIAL_FORMS"] = len(parts)
+    for n, part in enumerate(parts):
+        data[f"parts-{n}-id"] = part.pk
+        data[f"parts-{n}-post"] = post.pk
+    data["jobs-INITIAL_FORMS"] = post.jobs.count()
+    data["jobs-TOTAL_FORMS"] = post.jobs.count()
+    for n, job in enumerate(post.jobs.order_by("pk")):
+        data[f"jobs-{n}-id"] = job.pk
+        data[f"jobs-{n}-post"] = post.pk
+    schedule = getattr(post, "schedule", None)
+    if schedule is not None:
+        data.update(
+            schedule_kind=schedule.kind,
+            schedule_local_date=f"{schedule.local_date:%Y-%m-%d}",
+            schedule_local_time=f"{schedule.local_time:%H:%M:%S}",
+            schedule_timezone=schedule.timezone,
+        )
+    data.update(changes)
+    return data
+
+
+def scheduled_post(client, member, text="Going out soon"):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    client.post(
+        reverse("admin:posts_post_add"),
+        composer_data(
+            workspace=member.workspace,
+            accounts=[account],
+            texts=[text],
+            date="2026-06-02",
+            time="09:00",
+            zone="UTC",
+        ),
+    )
+    return Post.objects.get()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_edit_a_network_would_refuse_is_not_saved(client, member):
+    post = scheduled_post(client, member)
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    response = client.post(url, change_data(post, **{"parts-0-text": "x" * 6000}))
+    assert response.status_code == 200
+    assert "the sandbox takes at most 5000" in response.content.decode()
+    post.refresh_from_db()
+    assert [part.text for part in post.parts.all()] == ["Going out soon"]
+    assert post.status == Post.Status.SCHEDULED
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_finished_post_is_not_rescheduled_without_a_yes(client, member):
+    post = scheduled_post(client, member)
+    job = PublishJobFactory(post=post, account=post.accounts.get(), status=S.PUBLISHED)
+    PublishJob.objects.filter(pk=job.pk).update(external_url="https://example.com/p/1")
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHED)
+    post.schedule.status = Schedule.Status.FINISHED
+    post.schedule.save()
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    later = change_data(post, schedule_local_date="2026-06-03")
+    response = client.post(url, later)
+    assert "already went out to" in response.content.decode()
+    assert "https://example.com/p/1" in response.content.decode()
+    post.refresh_from_db()
+    assert post.status == Post.Status.PUBLISHED
+    client.post(url, {**later, "confirm_republish": "on"})
+    post.refresh_from_db()
+    assert post.status == Post.Status.SCHEDULED
+    assert post.schedule.next_occurrence_at == datetime(2026, 6, 3, 9, 0, tzinfo=UTC)
+
+
+def test_publish_now_asks_before_publishing_a_finished_post_again(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    post = PostFactory(workspace=member.workspace, accounts=[account], priority=2)
+    PublishJobFactory(post=post, account=account, status=S.PUBLISHED)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.PUBLISHED)
+    changelist = reverse("admin:posts_post_changelist")
+    asked = client.post(changelist, {"action": "publish_now", "_selected_action": [post.pk]})
+    assert "Publish again?" in asked.content.decode()
+    assert post.jobs.count() == 1
+    client.post(
+        changelist,
+        {"action": "publish_now", "_selected_action": [post.pk], "republish": "yes"},
+    )
+    assert post.jobs.count() == 2
+    # At the post's own priority.
+    assert post.jobs.latest("pk").priority == 2
+
+
+def test_a_target_on_a_paused_account_stays_on_the_post_when_it_is_edited(client, member):
+    paused = SandboxAccountFactory(workspace=member.workspace, status="paused")
+    post = PostFactory(workspace=member.workspace, accounts=[paused], texts=["Wait for me"])
+    page = client.get(reverse("admin:posts_post_change", args=[post.pk]))
+    assert "paused: its posts wait" in page.content.decode()
+    client.post(
+        reverse("admin:posts_post_change", args=[post.pk]),
+        change_data(post, **{"parts-0-text": "Still waiting"}),
+    )
+    assert list(post.accounts.all()) == [paused]
+    assert post.parts.get().text == "Still waiting"
