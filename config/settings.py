@@ -57,6 +57,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 X_FRAME_OPTIONS = "DENY"
+# Probes and scrapers talk plain HTTP inside the deployment, and follow no redirects.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -206,6 +208,20 @@ KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
 # After an attempt whose outcome is unknown, how long to let the network settle
 # before asking it whether the post exists.
 KAIROS_RECONCILE_DELAY = timedelta(seconds=env.int("KAIROS_RECONCILE_DELAY_SECONDS", default=10))
+
+# --- Operations: probes and metrics ---------------------------------------------
+
+# How often a worker, and the dispatch tick, record in the database that they are
+# alive. The tick writes at most this often per process, not every tick
+# (publishing/heartbeats.py); /readyz calls it stalled past this plus 5 ticks.
+KAIROS_HEARTBEAT_SECONDS = env.float("KAIROS_HEARTBEAT_SECONDS", default=5.0)
+# /readyz fails when a due job has waited this long without being queued: the
+# workers are not keeping up, or dispatch is stuck. A burst of due posts waits a
+# little by design (KAIROS_MAX_IN_FLIGHT), so keep it well above a burst's drain.
+KAIROS_READY_MAX_BACKLOG_SECONDS = env.int("KAIROS_READY_MAX_BACKLOG_SECONDS", default=300)
+# The commit /info reports; images set it at build time (Dockerfile), a checkout
+# reads it from .git.
+KAIROS_COMMIT = env.str("KAIROS_COMMIT", default="")
 
 # --- Networks -------------------------------------------------------------------
 

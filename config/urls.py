@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("healthz", publishing_views.health, name="health"),
+    path("readyz", publishing_views.ready, name="ready"),
+    path("info", publishing_views.info, name="info"),
     path("sandbox/", include("publishing.urls_sandbox")),
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

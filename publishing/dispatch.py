@@ -35,6 +35,7 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from posts.models import Post, Target
 from publishing.execution import job_is_missed, jobs_miss
+from publishing.heartbeats import heartbeat_tick_record
 from publishing.models import JobStatus, PublishJob
 from publishing.rows import rows_insert_from_select
 from publishing.services import posts_status_rollup
@@ -81,6 +82,7 @@ def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickR
         result.recovered += recovered
         if max(materialized, queued + missed, resent, recovered) < batch_size:
             break
+    heartbeat_tick_record(now=now or at)
     if result:
         logger.info("tick: %s", result)
     return result

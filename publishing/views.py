@@ -1,7 +1,9 @@
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
+from publishing.health import health_checks, info_read
 from publishing.models import SandboxPost
 
 
@@ -22,7 +24,27 @@ def sandbox_post(request: HttpRequest, handle: str, post_id: int) -> HttpRespons
     return render(request, "sandbox/post.html", {"post": post, "thread": thread})
 
 
+@never_cache
 def health(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. It asks nothing of the database, so an outage
+    elsewhere never gets a healthy web process restarted."""
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness of Kairos as a whole: 200 when it can publish on time, 503 otherwise."""
+    checks = health_checks(now=timezone.now())
+    ok = all(check.ok for check in checks)
+    return JsonResponse(
+        {
+            "status": "ok" if ok else "failing",
+            "checks": {check.name: check.as_json() for check in checks},
+        },
+        status=200 if ok else 503,
+    )
+
+
+@never_cache
+def info(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(info_read())
