@@ -2,12 +2,15 @@
 
 from celery import shared_task
 
+from publishing import metrics
 from publishing.networks.x import oauth, profile
 
 
 @shared_task(name="accounts.tasks.x_tokens_refresh_expiring", ignore_result=True)
 def x_tokens_refresh_expiring() -> int:
-    return oauth.x_tokens_refresh_expiring()
+    refreshed = oauth.x_tokens_refresh_expiring()
+    metrics.token_refreshes_observe(network="x", count=refreshed)
+    return refreshed
 
 
 @shared_task(name="accounts.tasks.x_profiles_refresh", ignore_result=True)

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_ready, worker_shutdown
+from celery.signals import task_prerun, worker_process_shutdown, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -34,3 +34,11 @@ def _worker_heartbeat_stop(**kwargs) -> None:
     from publishing.heartbeats import worker_heartbeat_stop
 
     worker_heartbeat_stop()
+
+
+@worker_process_shutdown.connect
+def _metrics_process_dead(pid=None, **kwargs) -> None:
+    """A pool process exits: prometheus-client stops counting its live gauges."""
+    from publishing.metrics import metrics_process_dead
+
+    metrics_process_dead(pid=pid or os.getpid())

@@ -58,7 +58,7 @@ SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 X_FRAME_OPTIONS = "DENY"
 # Probes and scrapers talk plain HTTP inside the deployment, and follow no redirects.
-SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -219,6 +219,20 @@ KAIROS_HEARTBEAT_SECONDS = env.float("KAIROS_HEARTBEAT_SECONDS", default=5.0)
 # workers are not keeping up, or dispatch is stuck. A burst of due posts waits a
 # little by design (KAIROS_MAX_IN_FLIGHT), so keep it well above a burst's drain.
 KAIROS_READY_MAX_BACKLOG_SECONDS = env.int("KAIROS_READY_MAX_BACKLOG_SECONDS", default=300)
+# Prometheus metrics at /metrics, for a scraper sending `Authorization: Bearer <token>`.
+# Empty (the default): /metrics answers 404 and nothing is written for it.
+KAIROS_METRICS_TOKEN = env.str("KAIROS_METRICS_TOKEN", default="")
+# Web, worker and beat processes each count on their own; prometheus-client adds
+# them up from files in one folder, which every process of one deployment must
+# share and which must be emptied when the deployment starts (publishing/metrics.py).
+# It is read from the environment when prometheus-client is first imported, so it
+# is set here, before anything imports it, and inherited by child processes.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="") or (
+    str(DATA_DIR / "metrics") if KAIROS_METRICS_TOKEN else ""
+)
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
 # The commit /info reports; images set it at build time (Dockerfile), a checkout
 # reads it from .git.
 KAIROS_COMMIT = env.str("KAIROS_COMMIT", default="")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", publishing_views.health, name="health"),
     path("readyz", publishing_views.ready, name="ready"),
     path("info", publishing_views.info, name="info"),
+    path("metrics", publishing_views.metrics, name="metrics"),
     path("sandbox/", include("publishing.urls_sandbox")),
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

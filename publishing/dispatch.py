@@ -34,8 +34,8 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount
 from posts.models import Post, Target
+from publishing import metrics
 from publishing.execution import job_is_missed, jobs_miss
-from publishing.heartbeats import heartbeat_tick_record
 from publishing.models import JobStatus, PublishJob
 from publishing.rows import rows_insert_from_select
 from publishing.services import posts_status_rollup
@@ -82,7 +82,7 @@ def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickR
         result.recovered += recovered
         if max(materialized, queued + missed, resent, recovered) < batch_size:
             break
-    heartbeat_tick_record(now=now or at)
+    metrics.tick_observe(result=result, seconds=time.monotonic() - started, now=now or at)
     if result:
         logger.info("tick: %s", result)
     return result

@@ -332,6 +332,7 @@ def info_read() -> dict:
             "task_time_limit_seconds": settings.KAIROS_TASK_TIME_LIMIT,
             "queued_lease_seconds": _seconds(settings.KAIROS_QUEUED_LEASE),
             "reconcile_delay_seconds": _seconds(settings.KAIROS_RECONCILE_DELAY),
+            "metrics_enabled": bool(settings.KAIROS_METRICS_TOKEN),
             "x_connect_enabled": bool(settings.X_CLIENT_ID),
         },
         "counts": {

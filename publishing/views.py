@@ -1,9 +1,14 @@
+import hmac
+
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from publishing.health import health_checks, info_read
+from publishing.metrics import metrics_exposition
 from publishing.models import SandboxPost
 
 
@@ -48,3 +53,16 @@ def ready(request: HttpRequest) -> JsonResponse:
 @never_cache
 def info(request: HttpRequest) -> JsonResponse:
     return JsonResponse(info_read())
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for a scraper with the bearer token; without a token configured
+    there is nothing here."""
+    token = settings.KAIROS_METRICS_TOKEN
+    if not token:
+        raise Http404("Metrics are off: set KAIROS_METRICS_TOKEN.")
+    sent = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
+        return HttpResponse(status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    return HttpResponse(metrics_exposition(now=timezone.now()), content_type=CONTENT_TYPE_LATEST)

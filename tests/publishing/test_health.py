@@ -115,13 +115,15 @@ def test_a_failing_check_makes_the_status_failing_whatever_else():
 
 def test_info_names_what_runs_and_counts_but_no_secret(settings):
     settings.CELERY_BROKER_URL = "redis://:hunter2@redis.internal:6379/0"
+    settings.KAIROS_METRICS_TOKEN = "scrape-token"
     PublishJobFactory(status=S.PUBLISHED)
     with time_machine.travel(NOON):
         info = info_read()
     assert info["version"] == "0.1.0"
     assert info["settings"]["broker"] == "redis"
+    assert info["settings"]["metrics_enabled"] is True
     assert info["counts"]["jobs"]["published"] == 1
     assert info["counts"]["accounts"] == {"sandbox:active": 1}
     text = str(info)
-    for secret in ("hunter2", "redis.internal", settings.SECRET_KEY):
+    for secret in ("hunter2", "redis.internal", "scrape-token", settings.SECRET_KEY):
         assert secret not in text
