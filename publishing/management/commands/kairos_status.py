@@ -149,7 +149,7 @@ class Command(BaseCommand):
         self._jobs("Late (due, not yet queued)", status.late, status.now)
         self._jobs("Stuck past their lease", status.stuck, status.now)
         self._jobs("Needs review", status.needs_review, status.now)
-        write(f"Accounts needing attention: {'none' if not status.accounts else ''}")
+        write(f"Accounts needing attention:{' none' if not status.accounts else ''}")
         for account in status.accounts:
             problem = account.billing_problem or account.get_status_display()
             write(f"  {account} in {account.workspace}: {problem}")
@@ -158,7 +158,7 @@ class Command(BaseCommand):
 
     def _jobs(self, title: str, jobs: list[PublishJob], now: datetime) -> None:
         more = f" (first {LIST_LIMIT})" if len(jobs) == LIST_LIMIT else ""
-        self.stdout.write(f"{title}{more}: {'none' if not jobs else ''}")
+        self.stdout.write(f"{title}{more}:{' none' if not jobs else ''}")
         for job in jobs:
             line = f"  job {job.pk}, post {job.post_id} → {job.account}, {job.status}"
             line += f", due {_when(job.due_at, now)}"
