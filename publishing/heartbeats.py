@@ -39,7 +39,6 @@ TICK = "dispatch"
 WORKER_FORGET_AFTER = timedelta(hours=1)
 
 _tick_recorded_at: float | None = None
-_started_at = timezone.now()
 
 
 def tick_stale_after() -> timedelta:
@@ -59,7 +58,7 @@ def worker_name() -> str:
 def _upsert(*, kind: str, name: str, now: datetime) -> None:
     # One INSERT … ON CONFLICT DO UPDATE on PostgreSQL and SQLite: no read, no race.
     Heartbeat.objects.bulk_create(
-        [Heartbeat(kind=kind, name=name, started_at=_started_at, seen_at=now)],
+        [Heartbeat(kind=kind, name=name, seen_at=now)],
         update_conflicts=True,
         unique_fields=["kind", "name"],
         update_fields=["seen_at"],

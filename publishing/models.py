@@ -202,7 +202,6 @@ class Heartbeat(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=200, help_text="Which tick or worker (host:pid).")
-    started_at = models.DateTimeField()
     seen_at = models.DateTimeField()
 
     class Meta:

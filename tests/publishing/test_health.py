@@ -23,7 +23,7 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 def alive(*, at: datetime = NOON) -> None:
     """A tick and a worker recorded at `at`."""
-    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", started_at=at, seen_at=at)
+    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", seen_at=at)
     heartbeat_worker_record(name="host:1", now=at)
 
 

@@ -64,12 +64,10 @@ def test_a_worker_is_seen_until_three_periods_pass_without_a_heartbeat(settings)
     assert [w.name for w in workers_seen(now=NOON + timedelta(seconds=16))] == ["host:2"]
 
 
-def test_a_worker_recording_again_keeps_one_row_and_its_start():
+def test_a_worker_recording_again_keeps_one_row():
     heartbeat_worker_record(name="host:1", now=NOON)
-    started_at = Heartbeat.objects.get().started_at
     heartbeat_worker_record(name="host:1", now=NOON + timedelta(seconds=5))
-    row = Heartbeat.objects.get()
-    assert (row.seen_at, row.started_at) == (NOON + timedelta(seconds=5), started_at)
+    assert Heartbeat.objects.get().seen_at == NOON + timedelta(seconds=5)
 
 
 def test_a_worker_stopping_is_no_longer_seen():

@@ -27,7 +27,7 @@ def kairos_status(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def alive():
     now = timezone.now()
-    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", started_at=now, seen_at=now)
+    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", seen_at=now)
     heartbeat_worker_record(name="web-1:4242", now=now)
 
 

@@ -44,7 +44,7 @@ def test_health_asks_nothing_of_the_database(client, django_assert_num_queries):
 
 def test_ready_answers_200_with_every_check_when_kairos_can_publish(client):
     now = timezone.now()
-    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", started_at=now, seen_at=now)
+    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", seen_at=now)
     heartbeat_worker_record(name="host:1", now=now)
     response = client.get("/readyz")
     assert response.status_code == 200
@@ -68,3 +68,10 @@ def test_info_is_json_with_version_settings_and_counts(client):
     body = client.get("/info").json()
     assert set(body) == {"version", "commit", "settings", "counts"}
     assert body["settings"]["database"] == "sqlite"
+
+
+def test_probes_and_metrics_are_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 404  # off, not redirected
+    assert client.get("/admin/").status_code == 301
