@@ -104,7 +104,11 @@ def backlog_read(*, now: datetime) -> Backlog:
 def broker_queue_depths() -> dict[str, int]:
     """Messages waiting in each Kairos queue; raises when the broker cannot be reached."""
     depths = {}
-    with current_app.connection_for_read() as broker:
+    # Bounded, so that a broker that accepts connections but never answers fails the
+    # probe instead of hanging it (Redis reads these; other transports ignore them).
+    timeouts = {"socket_timeout": BROKER_TIMEOUT_SECONDS}
+    timeouts["socket_connect_timeout"] = BROKER_TIMEOUT_SECONDS
+    with current_app.connection_for_read(transport_options=timeouts) as broker:
         broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
         for queue in QUEUES:
             # A channel per queue: a queue nobody declared yet is an error on some
