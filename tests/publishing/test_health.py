@@ -1,11 +1,16 @@
+import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from accounts.models import SocialAccount
+from config.celery import app as celery_app
 from publishing.health import (
+    BROKER_TIMEOUT_SECONDS,
     backlog_read,
+    broker_check,
     health_checks,
     info_read,
     next_due_at,
@@ -127,3 +132,19 @@ def test_info_names_what_runs_and_counts_but_no_secret(settings):
     text = str(info)
     for secret in ("hunter2", "redis.internal", "scrape-token", settings.SECRET_KEY):
         assert secret not in text
+
+
+def test_a_broker_that_accepts_but_never_answers_fails_within_its_timeout(monkeypatch):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setitem(
+        celery_app.conf, "broker_url", f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    )
+    started = time.monotonic()
+    try:
+        check = broker_check()
+    finally:
+        silent.close()
+    assert (check.ok, check.detail) == (False, {"error": "OperationalError"})
+    assert time.monotonic() - started < BROKER_TIMEOUT_SECONDS + 2
