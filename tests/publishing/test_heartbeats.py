@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,9 @@ from publishing.heartbeats import (
     heartbeat_worker_record,
     tick_last_at,
     tick_stale_after,
+    worker_heartbeat_start,
+    worker_heartbeat_stop,
+    worker_name,
     workers_seen,
 )
 from publishing.models import Heartbeat
@@ -87,3 +91,20 @@ def test_the_idle_tick_with_the_clock_running_writes_once_a_period(settings):
     with time_machine.travel(NOON, tick=False):
         writes = [heartbeat_tick_record(now=NOON) for _ in range(3)]
     assert writes == [True, False, False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_records_itself_from_a_thread_until_it_stops(settings):
+    settings.KAIROS_HEARTBEAT_SECONDS = 0.05
+    thread = worker_heartbeat_start()
+    deadline = time.monotonic() + 10
+    while not Heartbeat.objects.filter(name=worker_name()).exists():
+        assert time.monotonic() < deadline, "the worker never recorded itself"
+        time.sleep(0.02)
+    first = Heartbeat.objects.get(name=worker_name()).seen_at
+    while Heartbeat.objects.get(name=worker_name()).seen_at == first:
+        assert time.monotonic() < deadline, "the worker recorded itself only once"
+        time.sleep(0.02)
+    worker_heartbeat_stop()
+    assert not thread.is_alive()
+    assert not Heartbeat.objects.filter(kind=Heartbeat.Kind.WORKER).exists()

@@ -192,6 +192,9 @@ def test_counts_of_other_processes_are_added_up_from_the_shared_folder(settings,
     env = {"PROMETHEUS_MULTIPROC_DIR": str(folder), "KAIROS_DATA_DIR": str(tmp_path)}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", worker], cwd=ROOT, env=env, check=True, timeout=60)
+    exited_live_gauge = folder / "gauge_livesum_999999.db"
+    exited_live_gauge.touch()
     metrics_process_dead(pid=999999)
+    assert not exited_live_gauge.exists()
     text = metrics_exposition(now=timezone.now()).decode()
     assert 'kairos_reconciliations_total{outcome="published"} 2.0' in text.splitlines()
