@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_shutdown, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,3 +19,26 @@ def _database_connections_check(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect
+def _worker_heartbeat_start(**kwargs) -> None:
+    """A worker is seen by /readyz and kairos_status while its main process runs."""
+    from publishing.heartbeats import worker_heartbeat_start
+
+    worker_heartbeat_start()
+
+
+@worker_shutdown.connect
+def _worker_heartbeat_stop(**kwargs) -> None:
+    from publishing.heartbeats import worker_heartbeat_stop
+
+    worker_heartbeat_stop()
+
+
+@worker_process_shutdown.connect
+def _metrics_process_dead(pid=None, **kwargs) -> None:
+    """A pool process exits: prometheus-client stops counting its live gauges."""
+    from publishing.metrics import metrics_process_dead
+
+    metrics_process_dead(pid=pid or os.getpid())

@@ -57,6 +57,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 X_FRAME_OPTIONS = "DENY"
+# Probes and scrapers talk plain HTTP inside the deployment, and follow no redirects.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -208,6 +210,34 @@ KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
 # After an attempt whose outcome is unknown, how long to let the network settle
 # before asking it whether the post exists.
 KAIROS_RECONCILE_DELAY = timedelta(seconds=env.int("KAIROS_RECONCILE_DELAY_SECONDS", default=10))
+
+# --- Operations: probes and metrics ---------------------------------------------
+
+# How often a worker, and the dispatch tick, record in the database that they are
+# alive. The tick writes at most this often per process, not every tick
+# (publishing/heartbeats.py); /readyz calls it stalled past this plus 5 ticks.
+KAIROS_HEARTBEAT_SECONDS = env.float("KAIROS_HEARTBEAT_SECONDS", default=5.0)
+# /readyz fails when a due job has waited this long without being queued: the
+# workers are not keeping up, or dispatch is stuck. A burst of due posts waits a
+# little by design (KAIROS_MAX_IN_FLIGHT), so keep it well above a burst's drain.
+KAIROS_READY_MAX_BACKLOG_SECONDS = env.int("KAIROS_READY_MAX_BACKLOG_SECONDS", default=300)
+# Prometheus metrics at /metrics, for a scraper sending `Authorization: Bearer <token>`.
+# Empty (the default): /metrics answers 404 and nothing is written for it.
+KAIROS_METRICS_TOKEN = env.str("KAIROS_METRICS_TOKEN", default="")
+# Web, worker and beat processes each count on their own; prometheus-client adds
+# them up from files in one folder, which every process of one deployment must
+# share and which must be emptied when the deployment starts (publishing/metrics.py).
+# It is read from the environment when prometheus-client is first imported, so it
+# is set here, before anything imports it, and inherited by child processes.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="") or (
+    str(DATA_DIR / "metrics") if KAIROS_METRICS_TOKEN else ""
+)
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+# The commit /info reports; images set it at build time (Dockerfile), a checkout
+# reads it from .git.
+KAIROS_COMMIT = env.str("KAIROS_COMMIT", default="")
 
 # --- Networks -------------------------------------------------------------------
 

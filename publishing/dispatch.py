@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount
 from posts.models import Post, Target
+from publishing import metrics
 from publishing.execution import job_is_missed, jobs_miss
 from publishing.limits import posting_allowed_at
 from publishing.models import JobStatus, PublishJob
@@ -82,6 +83,7 @@ def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickR
         result.recovered += recovered
         if max(materialized, queued + missed, resent, recovered) < batch_size:
             break
+    metrics.tick_observe(result=result, seconds=time.monotonic() - started, now=now or at)
     if result:
         logger.info("tick: %s", result)
     return result

@@ -50,6 +50,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from publishing import metrics
 from publishing.backoff import BackoffSchedule
 from publishing.metrics_plan import metrics_first_due_at
 from publishing.models import JobStatus, PublishAttempt, PublishJob
@@ -185,8 +186,10 @@ def jobs_start(*, job_ids: Sequence[int], now: datetime) -> list[Run]:
         deferred = _jobs_defer_rate_limited(
             jobs=[job for job in jobs if job not in missed], now=now
         )
+        metrics.rate_limit_deferrals_observe(jobs=jobs, deferred=deferred)
         claimed = [job for job in jobs if job not in missed and job.pk not in deferred]
         runs = _jobs_claim(jobs=claimed, now=now)
+        metrics.jobs_started_observe(jobs=claimed, now=now)
         # Claimed jobs leave their posts publishing, as the jobs' creation made them
         # (queued → running is active to active); only a missed job changes one.
         posts_status_rollup(post_ids=[job.post_id for job in missed])
@@ -478,6 +481,7 @@ def attempts_record(finished: Sequence[Finished]) -> dict[int, str]:
                 if outcomes[item.run.job.pk] not in (CLAIM_LOST, S.RUNNING)
             ]
         )
+    metrics.attempts_observe(finished=finished, outcomes=outcomes)
     return outcomes
 
 

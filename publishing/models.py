@@ -186,3 +186,28 @@ class RateLimitWindow(models.Model):
     def __str__(self) -> str:
         left = f"{self.remaining}/{self.limit}"
         return f"{self.network} {self.key} {self.endpoint} {self.window}: {left} left"
+
+
+class Heartbeat(models.Model):
+    """When a process that must be alive for posts to go out last showed it was.
+
+    Kept in the database, not the broker: Redis may lose its data, and the embedded
+    default has no Redis. One row for the dispatch tick (written by whichever worker
+    ran it) and one per worker process; publishing/heartbeats.py writes them.
+    """
+
+    class Kind(models.TextChoices):
+        TICK = "tick", "Dispatch tick"
+        WORKER = "worker", "Worker"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="Which tick or worker (host:pid).")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="heartbeat_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}: {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -32,6 +32,7 @@ from accounts.services import (
     social_account_needs_reauth,
 )
 from posts.models import MediaAsset
+from publishing import metrics
 from publishing.models import SandboxPost
 from publishing.networks.base import (
     Account,
@@ -117,6 +118,7 @@ class DatabaseStore:
                         expires_at=credentials.expires_at,
                     )
                     current = account_snapshot(locked)
+                    metrics.token_refreshes_observe(network=self.network, count=1)
         if refused is not None:
             # Raised after the commit: marking the account for reconnecting must stick.
             raise refused

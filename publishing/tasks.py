@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from publishing import dispatch, execution
+from publishing import dispatch, execution, metrics
 
 
 @shared_task(name="publishing.tasks.dispatch_tick", ignore_result=True)
@@ -40,4 +40,6 @@ def publish_job(job_id: int) -> str:
     reject_on_worker_lost=False,
 )
 def reconcile_job(job_id: int, token: int) -> str:
-    return execution.job_reconcile(job_id=job_id, token=token)
+    outcome = execution.job_reconcile(job_id=job_id, token=token)
+    metrics.reconciliation_observe(outcome=outcome)
+    return outcome

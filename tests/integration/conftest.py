@@ -34,10 +34,16 @@ def _process_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_processes(transactional_db, tmp_path):
+def celery_env() -> dict[str, str]:
+    """More environment for the worker and beat; a test module overrides it to add some."""
+    return {}
+
+
+@pytest.fixture
+def celery_processes(transactional_db, tmp_path, celery_env):
     """A real Celery worker and a real beat (database scheduler), stopped after the test."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    env = _process_env(tmp_path)
+    env = _process_env(tmp_path) | celery_env
     celery = [sys.executable, "-m", "celery", "--app=config"]
     worker = ManagedProcess(
         [*celery, "worker", "--queues=dispatch,publish,celery", "--concurrency=2", "-l", "INFO"],

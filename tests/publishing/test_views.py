@@ -1,7 +1,9 @@
 import pytest
+from django.utils import timezone
 
 from publishing.execution import job_execute
-from publishing.models import SandboxPost
+from publishing.heartbeats import heartbeat_worker_record
+from publishing.models import Heartbeat, SandboxPost
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +35,44 @@ def test_a_post_of_another_handle_is_not_found(client):
 
 def test_health_answers_ok(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_health_asks_nothing_of_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/healthz").status_code == 200
+
+
+def test_ready_answers_200_with_every_check_when_kairos_can_publish(client):
+    now = timezone.now()
+    Heartbeat.objects.create(kind=Heartbeat.Kind.TICK, name="dispatch", seen_at=now)
+    heartbeat_worker_record(name="host:1", now=now)
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "broker", "tick", "workers", "backlog"}
+    assert body["checks"]["workers"] == {"ok": True, "seen": 1}
+    assert "host:1" not in response.content.decode()
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_ready_answers_503_naming_what_fails(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "failing"
+    assert body["checks"]["tick"]["ok"] is False
+    assert body["checks"]["tick"]["last_tick_at"] is None
+
+
+def test_info_is_json_with_version_settings_and_counts(client):
+    body = client.get("/info").json()
+    assert set(body) == {"version", "commit", "settings", "counts"}
+    assert body["settings"]["database"] == "sqlite"
+
+
+def test_probes_and_metrics_are_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 404  # off, not redirected
+    assert client.get("/admin/").status_code == 301
