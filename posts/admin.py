@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -77,6 +78,24 @@ VARIANT_SEPARATOR = "---"
 SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
 
 
+def composer_accounts(*, user, post: Post):
+    """The accounts a post may go to: those of the person's workspaces that take new posts,
+    and those the post already targets whatever their state (paused, waiting to be
+    reconnected), since leaving one out would drop it from the post on save."""
+    targeted = list(post.targets.values_list("account", flat=True)) if post.pk else []
+    return (
+        SocialAccount.objects.filter(workspace__in=workspaces_where(user=user, action=POST_COMPOSE))
+        .exclude(status=SocialAccount.Status.DISABLED)
+        .filter(Q(status=SocialAccount.Status.ACTIVE) | Q(pk__in=targeted))
+        .select_related("workspace")
+        .order_by("workspace__name", "network", "handle")
+    )
+
+
+def own_text_field(account: SocialAccount) -> str:
+    return f"text_for_{account.pk}"
+
+
 class _SaveRefused(Exception):
     """A service refused part of a save: the whole save is undone and the form shown again."""
 
@@ -145,22 +164,22 @@ class PostAdminForm(forms.ModelForm):
     def __init__(self, *args, user=None, refusal: ValidationError | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.refusal = refusal
-        workspaces = workspaces_where(user=user, action=POST_COMPOSE)
         post = self.instance
-        targeted = list(post.targets.values_list("account", flat=True)) if post.pk else []
-        # Accounts that can take new posts, and those the post already targets whatever
-        # their state (paused, waiting to be reconnected): leaving one out here would
-        # drop it from the post on save. Each is shown with its state.
-        self.fields["accounts"].queryset = (
-            SocialAccount.objects.filter(workspace__in=workspaces)
-            .exclude(status=SocialAccount.Status.DISABLED)
-            .filter(Q(status=SocialAccount.Status.ACTIVE) | Q(pk__in=targeted))
-            .select_related("workspace")
-        )
+        targets = {target.account_id: target for target in post.targets.all()} if post.pk else {}
+        choices = composer_accounts(user=user, post=post)
+        self.fields["accounts"].queryset = choices
         self.fields["accounts"].label_from_instance = _account_label
+        for account in choices:
+            self.fields[own_text_field(account)] = forms.CharField(
+                required=False,
+                label=f"{account}",
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+                initial=targets[account.pk].text_override if account.pk in targets else "",
+                help_text="Optional: part 1's text for this account only.",
+            )
         self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices()]
         if post.pk:
-            self.fields["accounts"].initial = targeted
+            self.fields["accounts"].initial = list(targets)
             self.fields["variants"].initial = f"\n{VARIANT_SEPARATOR}\n".join(post.text_variants)
             schedule = getattr(post, "schedule", None)
             if schedule is not None:
@@ -209,6 +228,13 @@ class PostAdminForm(forms.ModelForm):
         for name, errors in refusal.message_dict.items():
             field = f"schedule_{name}" if f"schedule_{name}" in self.fields else name
             self.add_error(field if field in self.fields else None, errors)
+
+    def own_texts(self) -> dict[int, str]:
+        """The text of its own given to each chosen account (empty: the post's)."""
+        return {
+            account.pk: self.cleaned_data.get(own_text_field(account), "")
+            for account in self.cleaned_data.get("accounts") or []
+        }
 
     def clean_variants(self) -> list[str]:
         raw = self.cleaned_data["variants"].replace("\r\n", "\n")
@@ -277,6 +303,18 @@ class PostAdmin(WorkspaceScopedAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
             (None, {"fields": ["workspace", "accounts", "priority", "campaign", "tags"]}),
+            (
+                "Text per account",
+                {
+                    "fields": [
+                        own_text_field(account)
+                        for account in composer_accounts(user=request.user, post=obj or Post())
+                    ],
+                    "classes": ["collapse"],
+                    "description": "Give an account its own text for part 1 (say, a "
+                    "different wording on each of two X accounts). Empty: the post's text.",
+                },
+            ),
             ("Text variants", {"fields": ["variants"], "classes": ["collapse"]}),
             (
                 "Schedule",
@@ -304,6 +342,15 @@ class PostAdmin(WorkspaceScopedAdmin):
         return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # The per-account text fields are made by the form for the person's accounts, and
+        # targets are set by post_set_targets (which records what changed), so the model
+        # form neither looks for the first on the model nor saves `accounts` itself.
+        fields = kwargs.get("fields")
+        if fields is None:
+            fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [
+            name for name in fields if name != "accounts" and not name.startswith("text_for_")
+        ]
         form = super().get_form(request, obj, change=change, **kwargs)
 
         refusal = getattr(request, "kairos_refusal", None)
@@ -374,7 +421,12 @@ class PostAdmin(WorkspaceScopedAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         post = form.instance
-        post_set_targets(post=post, accounts=form.cleaned_data["accounts"], actor=request.user)
+        post_set_targets(
+            post=post,
+            accounts=form.cleaned_data["accounts"],
+            actor=request.user,
+            texts=form.own_texts(),
+        )
         post.refresh_from_db()
         if not form.schedule_requested():
             self._unscheduled_check(request, post)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,8 +33,19 @@ def post_create(
 
 
 @transaction.atomic
-def post_set_targets(*, post: Post, accounts: Iterable[SocialAccount], actor) -> None:
-    """Make the post go to exactly these accounts, keeping per-account texts already set."""
+def post_set_targets(
+    *,
+    post: Post,
+    accounts: Iterable[SocialAccount],
+    actor,
+    texts: Mapping[int, str] | None = None,
+) -> None:
+    """Make the post go to exactly these accounts.
+
+    `texts` gives accounts (by id) a text of their own for part 1, an empty one
+    meaning the post's; without `texts`, texts already set are kept. A target
+    removed, added or given other text is recorded, old and new.
+    """
     accounts = list(accounts)
     foreign = [a for a in accounts if a.workspace_id != post.workspace_id]
     if foreign:
@@ -42,20 +53,42 @@ def post_set_targets(*, post: Post, accounts: Iterable[SocialAccount], actor) ->
         raise ValidationError(
             f"{names} belong(s) to another workspace; choose this one's accounts."
         )
-    wanted = {account.pk for account in accounts}
-    current = set(post.targets.values_list("account_id", flat=True))
-    if wanted == current:
+    names = {account.pk: str(account) for account in accounts}
+    current = {target.account_id: target for target in post.targets.select_related("account")}
+    wanted = set(names)
+    removed = [str(current[pk].account) for pk in sorted(set(current) - wanted)]
+    added = [names[pk] for pk in sorted(wanted - set(current))]
+    texts_changed = {}
+    for pk in sorted(wanted):
+        old = current[pk].text_override if pk in current else ""
+        new = texts.get(pk, old).strip() if texts is not None else old
+        if new != old:
+            texts_changed[names[pk]] = [old, new]
+    if not (removed or added or texts_changed):
         return
     post.targets.exclude(account_id__in=wanted).delete()
     Target.objects.bulk_create(
-        [Target(post=post, account_id=account_id) for account_id in wanted - current]
+        [
+            Target(post=post, account_id=pk, text_override=(texts or {}).get(pk, "").strip())
+            for pk in sorted(wanted - set(current))
+        ]
     )
+    for pk in wanted & set(current):
+        if names[pk] in texts_changed:
+            Target.objects.filter(pk=current[pk].pk).update(
+                text_override=texts_changed[names[pk]][1]
+            )
     audit_record(
         workspace=post.workspace,
         actor=actor,
         action="post.targets_changed",
         subject=post,
-        data={"accounts": sorted(wanted)},
+        data={
+            "accounts": sorted(wanted),
+            "added": added,
+            "removed": removed,
+            "texts": texts_changed,
+        },
     )
 
 

@@ -5,10 +5,12 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from posts.models import Campaign, Post
 from publishing.execution import job_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
+from publishing.services import post_content_for
 from scheduling.models import QueueSlot, Schedule
 from tests.factories import (
     MembershipFactory,
@@ -424,3 +426,29 @@ def test_a_target_on_a_paused_account_stays_on_the_post_when_it_is_edited(client
     )
     assert list(post.accounts.all()) == [paused]
     assert post.parts.get().text == "Still waiting"
+
+
+def test_an_account_gets_its_own_text_and_the_change_is_recorded(client, member):
+    first = SandboxAccountFactory(workspace=member.workspace, handle="first")
+    second = SandboxAccountFactory(workspace=member.workspace, handle="second")
+    data = composer_data(workspace=member.workspace, accounts=[first, second], texts=["Hello"])
+    data[f"text_for_{second.pk}"] = "Hello, second audience"
+    client.post(reverse("admin:posts_post_add"), data)
+    post = Post.objects.get()
+    texts = {t.account_id: t.text_override for t in post.targets.all()}
+    assert texts == {first.pk: "", second.pk: "Hello, second audience"}
+    rendered = {
+        target.account_id: post_content_for(post=post, target=target)[0].text
+        for target in post.targets.all()
+    }
+    assert rendered == {first.pk: "Hello", second.pk: "Hello, second audience"}
+    page = client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert "Hello, second audience" in page
+    # Taking the own text away and removing an account are recorded, old and new.
+    data = change_data(post, accounts=[second.pk])
+    data[f"text_for_{second.pk}"] = ""
+    response = client.post(reverse("admin:posts_post_change", args=[post.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = AuditEvent.objects.filter(action="post.targets_changed").latest("pk")
+    assert event.data["removed"] == [str(first)]
+    assert event.data["texts"] == {str(second): ["Hello, second audience", ""]}
