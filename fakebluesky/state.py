@@ -136,7 +136,9 @@ class Limiter:
             for state in states:
                 state.used += points
         readings = [self._reading(name, state) for name, state in zip(names, states, strict=True)]
-        return admitted, min(readings, key=lambda reading: reading.remaining / reading.limit)
+        return admitted, min(
+            readings, key=lambda reading: reading.remaining / max(reading.limit, 1)
+        )
 
     def _state(self, name: str, subject: str, now: float) -> WindowState:
         state = self.windows.setdefault((name, subject), WindowState())
