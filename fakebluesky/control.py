@@ -109,6 +109,10 @@ class FakeBlueskyControl:
         """Counts: likeCount, repostCount, replyCount, quoteCount, bookmarkCount."""
         return self._call("PUT", "/_fake/post-metrics", {"uri": uri, **counts})
 
+    def set_post_unlisted(self, uri: str, unlisted: bool = True) -> dict[str, Any]:
+        """Whether the AppView shows the post (as before it is indexed); the PDS keeps it."""
+        return self._call("PUT", "/_fake/post-unlisted", {"uri": uri, "unlisted": unlisted})
+
     def blobs(self) -> list[dict[str, Any]]:
         return self._call("GET", "/_fake/blobs")["blobs"]
 

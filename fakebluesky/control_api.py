@@ -14,6 +14,7 @@ from typing import Any, get_args
 from fakebluesky.state import Account, AccountStatus, Limit, World
 from fakex.control_api import (
     ControlError,
+    _object,
     add_fault_rule,
     advance_clock,
     clear_faults,
@@ -128,6 +129,18 @@ def set_post_metrics(world: World, request: Request) -> Response:
         return Response(200, {"uri": record.uri, "metrics": record.metrics})
 
 
+def set_post_unlisted(world: World, request: Request) -> Response:
+    """`{"uri": ..., "unlisted": true}`: the AppView stops (or starts) showing the post,
+    as before it is indexed; the PDS still has the record."""
+    body = _object(request)
+    with world.lock:
+        record = world.records.get(str(body.get("uri", "")))
+        if record is None:
+            raise ControlError("unknown post", status=404)
+        record.unlisted = bool(body.get("unlisted", True))
+        return Response(200, {"uri": record.uri, "unlisted": record.unlisted})
+
+
 def blobs(world: World, request: Request) -> Response:
     with world.lock:
         return Response(200, {"blobs": [asdict(blob) for blob in world.blobs.values()]})
@@ -149,18 +162,9 @@ CONTROL_ROUTES = [
     Route("DELETE", "/_fake/faults", clear_faults),
     Route("GET", "/_fake/posts", posts),
     Route("PUT", "/_fake/post-metrics", set_post_metrics),
+    Route("PUT", "/_fake/post-unlisted", set_post_unlisted),
     Route("GET", "/_fake/blobs", blobs),
 ]
-
-
-def _object(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json()
-    except ValueError as error:
-        raise ControlError("the body must be JSON") from error
-    if not isinstance(body, dict | None):
-        raise ControlError("the body must be a JSON object")
-    return body or {}
 
 
 def _existing_did(world: World, did: str) -> str:

@@ -58,6 +58,8 @@ class Record:
     value: dict[str, Any]
     indexed_at: float
     metrics: dict[str, int] = field(default_factory=dict)
+    # Not (yet) shown by the AppView: not indexed, or hidden by moderation.
+    unlisted: bool = False
 
     @property
     def uri(self) -> str:

@@ -212,7 +212,7 @@ def get_profile(world: World, request: Request) -> Response:
 
 
 def get_posts(world: World, request: Request) -> Response:
-    """Posts that are gone are left out of the answer, not reported."""
+    """Posts that are gone, or that the AppView does not show, are left out of the answer."""
     uris = request.query_lists.get("uris", []) if isinstance(request, XrpcRequest) else []
     if len(uris) > 25:
         return invalid("uris must not have more than 25 elements")
@@ -221,7 +221,9 @@ def get_posts(world: World, request: Request) -> Response:
             200,
             {
                 "posts": [
-                    post_view(world, world.records[uri]) for uri in uris if uri in world.records
+                    post_view(world, world.records[uri])
+                    for uri in uris
+                    if uri in world.records and not world.records[uri].unlisted
                 ]
             },
         )

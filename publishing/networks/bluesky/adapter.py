@@ -157,7 +157,10 @@ class BlueskyAdapter(NetworkAdapter):
         self, *, account: Account, external_ids: Sequence[str], store: AccountStore
     ) -> MetricsReading:
         """Bluesky counts likes, reposts, replies, quotes and bookmarks; no impressions.
-        A post the AppView leaves out of its answer is gone."""
+
+        The AppView leaves out of its answer a post it does not show, which may be one
+        it has not indexed yet: a post is gone only when the account's PDS no longer has
+        its record either."""
         metrics = {}
         for start in range(0, len(external_ids), METRICS_BATCH):
             batch = external_ids[start : start + METRICS_BATCH]
@@ -177,7 +180,11 @@ class BlueskyAdapter(NetworkAdapter):
                     bookmarks=post.get("bookmarkCount"),
                     raw={key: value for key, value in post.items() if key.endswith("Count")},
                 )
-        return MetricsReading(metrics=metrics, gone=frozenset(set(external_ids) - set(metrics)))
+        missing = [rkey for rkey in external_ids if rkey not in metrics]
+        return MetricsReading(
+            metrics=metrics,
+            gone=frozenset(rkey for rkey in missing if self._gone(account, rkey, store)),
+        )
 
     def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
         answer = self.client.read(
@@ -267,6 +274,15 @@ class BlueskyAdapter(NetworkAdapter):
             if error.details.get(XRPC_ERROR) == "RecordNotFound":
                 raise _RecordNotFound(kind=ErrorKind.UNKNOWN, message=error.message) from None
             raise
+
+    def _gone(self, account: Account, rkey: str, store: AccountStore) -> bool:
+        try:
+            self._record(account, rkey, store)
+        except _RecordNotFound:
+            return True
+        except PublishError:
+            return False
+        return False
 
     def _images(
         self, media: tuple[MediaFile, ...], account: Account, store: AccountStore

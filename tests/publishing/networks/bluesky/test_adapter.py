@@ -283,6 +283,16 @@ def test_metrics_come_per_post_and_a_deleted_post_is_gone(bsky, account, store):
     assert reading.gone == frozenset({second})
 
 
+def test_a_post_the_app_view_does_not_show_yet_is_not_gone(bsky, account, store):
+    result, _ = publish(account, "Fresh")
+    uri = f"at://{account.external_id}/app.bsky.feed.post/{result.external_id}"
+    bsky.control.set_post_unlisted(uri)
+    reading = BlueskyAdapter().metrics_fetch(
+        account=account, external_ids=[result.external_id], store=store
+    )
+    assert (dict(reading.metrics), reading.gone) == ({}, frozenset())
+
+
 def test_the_profile_comes_from_the_app_view(bsky, account, store):
     bsky.control.update_account(account.external_id, display_name="Brand", followers_count=42)
     profile = BlueskyAdapter().profile_fetch(account=account, store=store)
