@@ -100,6 +100,13 @@ class FakeBlueskyControl:
         change = _without_none(limit=limit, period_seconds=period_seconds)
         return self._call("PUT", "/_fake/rate-limits", {"limits": {window: change}})
 
+    def set_video_processing(
+        self, *, seconds: float | None = None, outcome: str | None = None
+    ) -> dict[str, Any]:
+        """How long later video uploads take to process, and whether they succeed or fail."""
+        changes = _without_none(processing_seconds=seconds, outcome=outcome)
+        return self._call("PATCH", "/_fake/video", changes)
+
     # What happened
 
     def posts(self, *, did: str | None = None) -> list[dict[str, Any]]:

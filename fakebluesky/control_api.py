@@ -141,6 +141,19 @@ def set_post_unlisted(world: World, request: Request) -> Response:
         return Response(200, {"uri": record.uri, "unlisted": record.unlisted})
 
 
+def set_video(world: World, request: Request) -> Response:
+    """`{"processing_seconds": s, "outcome": "succeeded" | "failed"}` for later uploads."""
+    body = _object(request)
+    if body.get("outcome", "succeeded") not in ("succeeded", "failed"):
+        raise ControlError("outcome must be succeeded or failed")
+    with world.lock:
+        world.video.processing_seconds = float(
+            body.get("processing_seconds", world.video.processing_seconds)
+        )
+        world.video.outcome = body.get("outcome", world.video.outcome)
+        return Response(200, asdict(world.video))
+
+
 def blobs(world: World, request: Request) -> Response:
     with world.lock:
         return Response(200, {"blobs": [asdict(blob) for blob in world.blobs.values()]})
@@ -164,6 +177,7 @@ CONTROL_ROUTES = [
     Route("PUT", "/_fake/post-metrics", set_post_metrics),
     Route("PUT", "/_fake/post-unlisted", set_post_unlisted),
     Route("GET", "/_fake/blobs", blobs),
+    Route("PATCH", "/_fake/video", set_video),
 ]
 
 

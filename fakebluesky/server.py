@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Literal
 
-from fakebluesky import xrpc
+from fakebluesky import video, xrpc
 from fakebluesky.control_api import CONTROL_ROUTES
 from fakebluesky.state import WRITE_POINTS, Limit, LimitReading, World
 from fakex.control_api import ControlError
@@ -81,6 +81,10 @@ METHODS = {
         Method("GET", "com.atproto.identity.resolveHandle", xrpc.resolve_handle),
         Method("GET", "app.bsky.actor.getProfile", xrpc.get_profile),
         Method("GET", "app.bsky.feed.getPosts", xrpc.get_posts),
+        Method("GET", "com.atproto.server.getServiceAuth", video.get_service_auth, auth="access"),
+        # The video service's, on the same port.
+        Method("POST", "app.bsky.video.uploadVideo", video.upload_video),
+        Method("GET", "app.bsky.video.getJobStatus", video.get_job_status),
     )
 }
 API_ROUTES = [method.route for method in METHODS.values()]

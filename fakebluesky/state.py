@@ -75,6 +75,31 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class ServiceToken:
+    """A token from getServiceAuth: one method (`lxm`) at one service (`aud`), briefly."""
+
+    did: str
+    aud: str
+    lxm: str
+    expires_at: float
+
+
+@dataclass
+class VideoJob:
+    job_id: str
+    did: str
+    blob_cid: str
+    done_at: float
+    outcome: Literal["succeeded", "failed"]
+
+
+@dataclass
+class VideoSettings:
+    processing_seconds: float = 0.0
+    outcome: Literal["succeeded", "failed"] = "succeeded"
+
+
+@dataclass(frozen=True)
 class Limit:
     """A window of points: each request costs `points` of `limit` per `period_seconds`."""
 
@@ -205,6 +230,9 @@ class World:
         self.spent_refresh_jtis: set[str] = set()
         self.records: dict[str, Record] = {}  # by at:// URI
         self.blobs: dict[str, Blob] = {}
+        self.service_tokens: dict[str, ServiceToken] = {}
+        self.video_jobs: dict[str, VideoJob] = {}
+        self.video = VideoSettings()
 
     def now(self) -> float:
         return time.time() + self.clock_offset

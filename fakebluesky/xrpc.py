@@ -22,6 +22,7 @@ MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000
 MAX_BLOB_BYTES = 52_428_800
 MAX_LANGS = 3
+MAX_VIDEO_BYTES = 100_000_000
 TID_PATTERN = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}\Z")
 
 
@@ -295,8 +296,10 @@ def _post_problem(world: World, value: Any, did: str) -> str:
 def _embed_problem(world: World, embed: Any, did: str) -> str:
     if embed is None:
         return ""
+    if embed.get("$type") == "app.bsky.embed.video":
+        return _video_problem(world, embed, did)
     if embed.get("$type") != "app.bsky.embed.images":
-        return "Record/embed: the fake takes only app.bsky.embed.images"
+        return "Record/embed: the fake takes only app.bsky.embed.images and .video"
     images = embed.get("images", [])
     if len(images) > MAX_IMAGES:
         return f"Record/embed/images must not have more than {MAX_IMAGES} elements"
@@ -312,6 +315,18 @@ def _embed_problem(world: World, embed: Any, did: str) -> str:
                 f"Record/embed/images/{number}/image file too large. {blob.size} bytes provided, "
                 f"maximum {MAX_IMAGE_BYTES}."
             )
+    return ""
+
+
+def _video_problem(world: World, embed: dict[str, Any], did: str) -> str:
+    cid = embed.get("video", {}).get("ref", {}).get("$link", "")
+    blob = world.blobs.get(cid)
+    if blob is None or blob.owner_did != did:
+        return f"Record/embed/video: could not find blob {cid}"
+    if blob.mime_type != "video/mp4":
+        return "Record/embed/video mimeType is not accepted"
+    if blob.size > MAX_VIDEO_BYTES:
+        return f"Record/embed/video file too large. {blob.size} bytes provided."
     return ""
 
 

@@ -1,6 +1,7 @@
 """Post records: created at a chosen key once, validated as the PDS does, read and deleted."""
 
 import pytest
+import requests
 
 RKEY = "3jzfcijpj2z2a"
 
@@ -113,3 +114,40 @@ def test_profiles_and_handles_are_public_reads(bsky, xrpc, alice):
     assert (profile["displayName"], profile["followersCount"]) == ("Alice", 12)
     unknown = xrpc.get("com.atproto.identity.resolveHandle", handle="nobody.bsky.social")
     assert unknown.status_code == 400
+
+
+def upload_video(bsky, xrpc, account, data=b"\x00\x00\x00\x18ftypmp42"):
+    token = requests.get(
+        f"{bsky.url}/xrpc/com.atproto.server.getServiceAuth",
+        params={"aud": "did:web:bsky.social", "lxm": "com.atproto.repo.uploadBlob"},
+        headers={"Authorization": f"Bearer {account.access_jwt}"},
+        timeout=5,
+    ).json()["token"]
+    return requests.post(
+        f"{bsky.url}/xrpc/app.bsky.video.uploadVideo",
+        params={"did": account.did, "name": "clip.mp4"},
+        data=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "video/mp4"},
+        timeout=5,
+    )
+
+
+def test_a_video_is_processed_then_embedded(bsky, xrpc):
+    alice = bsky.control.create_signed_in_account(handle="alice.bsky.social", email="a@x.org")
+    bsky.control.set_video_processing(seconds=60)
+    job = upload_video(bsky, xrpc, alice).json()
+    assert job["state"] == "JOB_STATE_ENCODING"
+    bsky.control.advance_time(61)
+    status = xrpc.get("app.bsky.video.getJobStatus", jobId=job["jobId"]).json()["jobStatus"]
+    assert status["state"] == "JOB_STATE_COMPLETED"
+    embed = {"$type": "app.bsky.embed.video", "video": status["blob"], "alt": "A clip"}
+    assert xrpc.create_post(alice, "Watch", embed=embed).status_code == 200
+
+
+def test_a_video_needs_a_confirmed_email_and_may_fail(bsky, xrpc, alice):
+    refused = upload_video(bsky, xrpc, alice)
+    assert (refused.status_code, refused.json()["error"]) == (403, "Forbidden")
+    bsky.control.update_account(alice.did, email="alice@example.com")
+    bsky.control.set_video_processing(outcome="failed")
+    job = upload_video(bsky, xrpc, alice).json()
+    assert (job["state"], job["failureCode"]) == ("JOB_STATE_FAILED", "encoding_failure")
