@@ -235,6 +235,11 @@ BLUESKY_APPVIEW_URL = env.str("BLUESKY_APPVIEW_URL", default="https://public.api
 BLUESKY_WEB_URL = env.str("BLUESKY_WEB_URL", default="https://bsky.app").rstrip("/")
 BLUESKY_CONNECT_TIMEOUT = env.float("BLUESKY_CONNECT_TIMEOUT_SECONDS", default=5.0)
 BLUESKY_READ_TIMEOUT = env.float("BLUESKY_READ_TIMEOUT_SECONDS", default=20.0)
+BLUESKY_VIDEO_URL = env.str("BLUESKY_VIDEO_URL", default="https://video.bsky.app").rstrip("/")
+# How long a publish waits for Bluesky to process a video before trying again later.
+BLUESKY_VIDEO_PROCESSING_TIMEOUT = env.float(
+    "BLUESKY_VIDEO_PROCESSING_TIMEOUT_SECONDS", default=120.0
+)
 
 # Fernet keys for network credentials at rest, comma-separated: the first encrypts,
 # all decrypt, so a new key goes first and an old one is removed only after

@@ -74,7 +74,7 @@ def create_session(world: World, request: Request) -> Response:
         if account.status == "takendown":
             return xrpc_error(401, "AccountTakedown", "Account has been taken down")
         world.stats.sessions_created[account.did] += 1
-        return Response(200, _session_body(world, account.did))
+        return Response(200, _session_body(world, account.did, request))
 
 
 def refresh_session(world: World, request: Request, did: str) -> Response:
@@ -84,15 +84,30 @@ def refresh_session(world: World, request: Request, did: str) -> Response:
         session = world.sessions.pop(bearer_token(request))
         world.spent_refresh_jtis.add(session.jti)
         world.stats.sessions_refreshed[did] += 1
-        return Response(200, _session_body(world, did))
+        return Response(200, _session_body(world, did, request))
 
 
-def _session_body(world: World, did: str) -> dict[str, Any]:
+def _session_body(world: World, did: str, request: Request) -> dict[str, Any]:
+    """The session, with the DID document naming the account's own PDS: the fake itself,
+    at the address the client used (as bsky.social names the PDS host behind it)."""
     account = world.accounts[did]
+    pds = f"http://{request.header('host')}"
     return {
         **world.session_open(did),
         "handle": account.handle,
         "did": did,
+        "didDoc": {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "alsoKnownAs": [f"at://{account.handle}"],
+            "service": [
+                {
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": pds,
+                }
+            ],
+        },
         "email": account.email,
         "emailConfirmed": bool(account.email),
         "active": True,

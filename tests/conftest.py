@@ -73,6 +73,7 @@ def bsky(fake_bluesky, settings):
     fake_bluesky.control.reset()
     settings.BLUESKY_PDS_URL = fake_bluesky.url
     settings.BLUESKY_APPVIEW_URL = fake_bluesky.url
+    settings.BLUESKY_VIDEO_URL = fake_bluesky.url
     return fake_bluesky
 
 

@@ -28,7 +28,6 @@ from publishing.networks.base import (
     Connection,
     ErrorKind,
     Lookup,
-    MediaFile,
     MediaUploaded,
     MetricsReading,
     NetworkAdapter,
@@ -42,6 +41,7 @@ from publishing.networks.base import (
     PublishResult,
 )
 from publishing.networks.bluesky.client import XRPC_ERROR, BlueskyClient
+from publishing.networks.bluesky.media import bluesky_embed
 from publishing.networks.bluesky.richtext import facets, handles
 from publishing.networks.bluesky.session import (
     REFRESH_BEFORE,
@@ -88,10 +88,13 @@ class BlueskyAdapter(NetworkAdapter):
         account = request.account
         part_ids = list(request.published_part_ids)
         remaining = list(enumerate(request.parts))[len(part_ids) :]
-        # Every image and mention of the remaining parts is settled before the first of
+        # Every file and mention of the remaining parts is settled before the first of
         # them is posted, so a file or a look-up that fails stops the thread before it
         # starts, not halfway.
-        images = {index: self._images(part.media, account, store) for index, part in remaining}
+        embeds = {
+            index: bluesky_embed(client=self.client, account=account, store=store, media=part.media)
+            for index, part in remaining
+        }
         dids = self._dids(
             set().union(*(handles(part.text) for _, part in remaining)), account, store
         )
@@ -107,8 +110,8 @@ class BlueskyAdapter(NetworkAdapter):
             }
             if part_facets := facets(part.text, dids=dids):
                 record["facets"] = part_facets
-            if images[index]:
-                record["embed"] = {"$type": "app.bsky.embed.images", "images": images[index]}
+            if embeds[index]:
+                record["embed"] = embeds[index]
             if root is not None:
                 record["reply"] = {"root": root, "parent": parent}
             rkey = part_rkey(request.idempotency_key, index)
@@ -283,35 +286,6 @@ class BlueskyAdapter(NetworkAdapter):
         except PublishError:
             return False
         return False
-
-    def _images(
-        self, media: tuple[MediaFile, ...], account: Account, store: AccountStore
-    ) -> list[dict]:
-        """Each image uploaded as a blob. Bluesky forgets a blob no post uses within
-        minutes, so a retry uploads again rather than reuse one (the same bytes give the
-        same blob)."""
-        images = []
-        for file in media:
-            if file.open is None:
-                raise PublishError(
-                    kind=ErrorKind.VALIDATION, message=f"{file} has no bytes to upload."
-                )
-            with file.open() as handle:
-                data = handle.read()
-            answer = self.client.call(
-                "POST",
-                "com.atproto.repo.uploadBlob",
-                account=account,
-                store=store,
-                endpoint="media",
-                body=data,
-                headers={"Content-Type": file.mime_type},
-            )
-            image: dict[str, Any] = {"image": answer["blob"], "alt": file.alt_text}
-            if file.width and file.height:
-                image["aspectRatio"] = {"width": file.width, "height": file.height}
-            images.append(image)
-        return images
 
     def _dids(self, wanted: set[str], account: Account, store: AccountStore) -> dict[str, str]:
         """The DID of each mentioned handle; a handle that does not resolve is left out

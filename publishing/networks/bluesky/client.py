@@ -94,6 +94,23 @@ class BlueskyClient:
         response = self._send("GET", url, token="", account=account, store=store, endpoint=endpoint)
         return _answer(response, writes=False)
 
+    def service_call(
+        self,
+        method: str,
+        base_url: str,
+        nsid: str,
+        *,
+        token: str,
+        account: Account,
+        store: AccountStore,
+        params: dict | None = None,
+        **payload,
+    ) -> dict:
+        """A call to another Bluesky service (video) with a token the PDS granted for it."""
+        url = _url(base_url, nsid, params)
+        send = {"account": account, "store": store, "endpoint": "media", **payload}
+        return _answer(self._send(method, url, token=token, **send), writes=method != "GET")
+
     def _send(
         self,
         method: str,
@@ -202,8 +219,8 @@ def answer_error(response: urllib3.BaseHTTPResponse, *, writes: bool) -> Publish
     if status == 403:
         return error(
             ErrorKind.FORBIDDEN,
-            f"Bluesky forbade the call ({detail}). Connect the account with a full app "
-            "password (not a restricted one) that may post.",
+            f"Bluesky forbade it: {detail}. Do that on Bluesky for the account, or connect "
+            "it with an app password that may post.",
         )
     if status == 429:
         return error(

@@ -177,16 +177,30 @@ def _refresh_exchange(account: Account) -> Credentials:
 
 
 def credentials_from(answer: dict, *, pds: str) -> Credentials:
-    """What Kairos keeps of a session: the JWTs, the DID and the PDS that issued them."""
+    """What Kairos keeps of a session: the JWTs, the DID, and the account's own PDS.
+
+    Signing in at bsky.social (an entryway) answers with a DID document naming the
+    host that really keeps the account; later calls go there, and the video service
+    wants that host named in its service token.
+    """
     return Credentials(
         values={
             "access_jwt": answer["accessJwt"],
             "refresh_jwt": answer["refreshJwt"],
             "did": answer["did"],
-            "pds": pds,
+            "pds": _pds_in(answer.get("didDoc")) or pds,
         },
         expires_at=_expiry(answer["accessJwt"]),
     )
+
+
+def _pds_in(did_doc: object) -> str:
+    if not isinstance(did_doc, dict):
+        return ""
+    for service in did_doc.get("service", []):
+        if isinstance(service, dict) and service.get("id", "").endswith("#atproto_pds"):
+            return str(service.get("serviceEndpoint", "")).rstrip("/")
+    return ""
 
 
 def pds_of(account: Account) -> str:

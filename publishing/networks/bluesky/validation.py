@@ -1,14 +1,14 @@
 """What Bluesky refuses in a post, said before anything is sent (networks.md, Bluesky).
 
 A post record's text is at most 300 graphemes and 3,000 bytes of UTF-8; it may be empty
-when the post has images. A post carries up to four images of at most 1,000,000 bytes
-each. Kairos does not post video or animated GIFs to Bluesky yet (video goes through a
-separate upload service with its own daily limits).
+when the post has a file. A post carries up to four images of at most 1,000,000 bytes
+each, or one MP4 video of at most 100 MB, never both. Kairos does not post animated
+GIFs to Bluesky (Bluesky's app turns them into video first).
 """
 
 from __future__ import annotations
 
-from publishing.networks.base import Account, MediaKind, PartContent
+from publishing.networks.base import Account, MediaFile, MediaKind, PartContent
 from publishing.networks.bluesky.richtext import graphemes
 
 MAX_GRAPHEMES = 300
@@ -16,6 +16,7 @@ MAX_TEXT_BYTES = 3000
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+MAX_VIDEO_BYTES = 100_000_000
 
 
 def bluesky_content_problems(*, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
@@ -40,6 +41,9 @@ def bluesky_content_problems(*, account: Account, parts: tuple[PartContent, ...]
 
 
 def _media_problems(number: int, part: PartContent) -> list[str]:
+    videos = [media for media in part.media if media.kind is MediaKind.VIDEO]
+    if videos:
+        return _video_problems(number, part, videos[0])
     problems = []
     if len(part.media) > MAX_IMAGES:
         problems.append(
@@ -49,8 +53,8 @@ def _media_problems(number: int, part: PartContent) -> list[str]:
     for media in part.media:
         if media.kind is not MediaKind.IMAGE:
             problems.append(
-                f"Part {number}: Kairos cannot post a {media.kind.label} ({media}) to Bluesky "
-                "yet; attach a still image (JPEG, PNG or WebP) instead."
+                f"Part {number}: Kairos cannot post a {media.kind.label} ({media}) to Bluesky; "
+                "attach it as an MP4 video or a still image instead."
             )
         elif media.mime_type not in IMAGE_TYPES:
             problems.append(
@@ -63,3 +67,19 @@ def _media_problems(number: int, part: PartContent) -> list[str]:
                 f"of at most {MAX_IMAGE_BYTES:,}; make it smaller."
             )
     return problems
+
+
+def _video_problems(number: int, part: PartContent, video: MediaFile) -> list[str]:
+    if len(part.media) > 1:
+        return [
+            f"Part {number} has a video and other files; a Bluesky post carries one video "
+            "alone. Move the others to another part of the thread."
+        ]
+    if video.mime_type != "video/mp4":
+        return [f"Part {number}: Bluesky takes MP4 videos, and {video} is {video.mime_type}."]
+    if video.size_bytes > MAX_VIDEO_BYTES:
+        return [
+            f"Part {number}: {video} is {video.size_bytes:,} bytes and Bluesky takes videos of "
+            f"at most {MAX_VIDEO_BYTES:,}; make it shorter or smaller."
+        ]
+    return []

@@ -115,6 +115,48 @@ def test_images_go_up_as_blobs_and_into_the_post(bsky, account):
     assert len(bsky.control.blobs()) == 1  # the same bytes are the same blob
 
 
+def video(**fields):
+    data = b"\x00\x00\x00\x18ftypmp42" + bytes(4096)
+    return MediaFile(
+        asset_id=9,
+        kind=MediaKind.VIDEO,
+        mime_type="video/mp4",
+        size_bytes=len(data),
+        name="clip.mp4",
+        open=lambda: io.BytesIO(data),
+        **fields,
+    )
+
+
+def test_a_video_goes_through_the_video_service_and_into_the_post(bsky, account):
+    bsky.control.update_account(account.external_id, email="brand@example.com")
+    bsky.control.set_video_processing(seconds=0.5)
+    publish(account, PartContent(text="Watch", media=(video(alt_text="Our launch"),)))
+    [record] = records(bsky, account).values()
+    embed = record["embed"]
+    assert (embed["$type"], embed["alt"]) == ("app.bsky.embed.video", "Our launch")
+    assert embed["video"]["mimeType"] == "video/mp4"
+    requests = bsky.control.stats()["requests"]
+    assert requests["GET /xrpc/app.bsky.video.getJobStatus"] == {"200": 1}
+
+
+def test_a_video_bluesky_cannot_process_is_a_validation_error(bsky, account):
+    bsky.control.update_account(account.external_id, email="brand@example.com")
+    bsky.control.set_video_processing(outcome="failed")
+    with pytest.raises(PublishError) as caught:
+        publish(account, PartContent(text="Watch", media=(video(),)))
+    assert caught.value.kind == ErrorKind.VALIDATION
+    assert "encoding_failure" in caught.value.message
+    assert records(bsky, account) == {}
+
+
+def test_video_without_a_confirmed_email_is_forbidden_saying_what_to_do(bsky, account):
+    with pytest.raises(PublishError) as caught:
+        publish(account, PartContent(text="Watch", media=(video(),)))
+    assert (caught.value.kind, caught.value.http_status) == (ErrorKind.FORBIDDEN, 403)
+    assert "Confirm your email address" in caught.value.message
+
+
 def test_a_thread_replies_to_its_root_and_to_the_part_before(bsky, account):
     result, saved = publish(account, "1/3", "2/3", "3/3")
     keys = [part_rkey(KEY, index) for index in range(3)]

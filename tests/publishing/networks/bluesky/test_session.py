@@ -6,7 +6,7 @@ import pytest
 
 from publishing.networks.base import ACCOUNT_NEEDS_REAUTH, ConnectError, ErrorKind, PublishError
 from publishing.networks.bluesky import BlueskyAdapter
-from publishing.networks.bluesky.session import bluesky_session_refresh
+from publishing.networks.bluesky.session import bluesky_session_refresh, credentials_from
 
 
 def connect(**values):
@@ -63,3 +63,26 @@ def test_a_lapsed_refresh_jwt_sends_the_account_to_reconnecting(bsky, account, s
     assert caught.value.kind == ErrorKind.AUTH_EXPIRED
     assert caught.value.details[ACCOUNT_NEEDS_REAUTH] is True
     assert store.accounts[account.id].needs_reauth
+
+
+def test_the_account_s_own_pds_is_kept_from_its_did_document():
+    answer = {
+        "accessJwt": "a.e30.s",
+        "refreshJwt": "r",
+        "did": "did:plc:brand",
+        "didDoc": {
+            "service": [
+                {
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": "https://morel.us-east.host.bsky.network",
+                }
+            ]
+        },
+    }
+    credentials = credentials_from(answer, pds="https://bsky.social")
+    assert credentials.values["pds"] == "https://morel.us-east.host.bsky.network"
+    assert (
+        credentials_from({**answer, "didDoc": None}, pds="https://bsky.social").values["pds"]
+        == "https://bsky.social"
+    )

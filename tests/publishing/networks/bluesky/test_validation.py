@@ -1,5 +1,7 @@
 """What Bluesky refuses, said before sending: pure, no network."""
 
+from dataclasses import replace
+
 from publishing.networks.base import Account, MediaFile, MediaKind, PartContent
 from publishing.networks.bluesky import BlueskyAdapter
 
@@ -43,12 +45,21 @@ def test_up_to_four_images_of_a_million_bytes():
     assert "1,000,001 bytes" in too_big and "at most 1,000,000" in too_big
 
 
-def test_video_gif_and_other_image_types_are_refused_with_what_to_do():
+def test_one_mp4_video_alone_and_no_gif():
+    video = media(kind=MediaKind.VIDEO, mime_type="video/mp4", size=50_000_000)
+    assert problems(PartContent(text="", media=(video,))) == []
     found = problems(
-        PartContent(text="", media=(media(kind=MediaKind.VIDEO, mime_type="video/mp4"),)),
+        PartContent(text="", media=(video, media(asset_id=2))),
+        PartContent(text="", media=(replace(video, mime_type="video/quicktime"),)),
+        PartContent(text="", media=(replace(video, size_bytes=100_000_001),)),
         PartContent(text="", media=(media(kind=MediaKind.GIF, mime_type="image/gif"),)),
         PartContent(text="", media=(media(mime_type="image/heic"),)),
     )
-    assert [problem.split(":")[0] for problem in found] == ["Part 1", "Part 2", "Part 3"]
-    assert "cannot post a Video" in found[0] and "cannot post a GIF" in found[1]
-    assert "convert it" in found[2]
+    assert [problem.split(":")[0].split(" has")[0] for problem in found] == [
+        f"Part {n}" for n in range(1, 6)
+    ]
+    assert "one video alone" in found[0]
+    assert "takes MP4 videos" in found[1]
+    assert "at most 100,000,000" in found[2]
+    assert "cannot post a GIF" in found[3]
+    assert "convert it" in found[4]
