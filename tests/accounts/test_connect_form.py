@@ -123,3 +123,22 @@ def test_reconnecting_an_account_that_waits_brings_it_back(bsky, client, staff, 
     account.refresh_from_db()
     assert account.status == SocialAccount.Status.ACTIVE
     assert SocialAccount.objects.count() == 1
+
+
+def test_the_api_connects_with_the_same_rules(bsky, client, staff, workspace, brand):
+    api = "/api/v1/bluesky/connect/"
+    body = fill(bsky, workspace, brand)
+    refused = client.post(api, {**body, "app_password": "nope"}, content_type="application/json")
+    assert refused.status_code == 400
+    assert "refused the handle or app password" in refused.json()["detail"]
+    elsewhere = {**body, "workspace": WorkspaceFactory().pk}
+    assert client.post(api, elsewhere, content_type="application/json").status_code == 400
+    answer = client.post(api, body, content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "id": SocialAccount.objects.get().pk,
+        "network": "bluesky",
+        "handle": "brand.bsky.social",
+        "external_id": brand["did"],
+        "status": "active",
+    }
