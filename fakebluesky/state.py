@@ -227,7 +227,6 @@ class World:
         self.stats = Stats()
         self.accounts: dict[str, Account] = {}
         self.sessions: dict[str, Session] = {}  # by JWT
-        self.spent_refresh_jtis: set[str] = set()
         self.records: dict[str, Record] = {}  # by at:// URI
         self.blobs: dict[str, Blob] = {}
         self.service_tokens: dict[str, ServiceToken] = {}
