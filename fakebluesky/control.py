@@ -14,8 +14,6 @@ with the same ``bsky.url`` and ``bsky.control``.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ import requests
 
 from fakebluesky.__main__ import LISTENING_PREFIX
 from fakebluesky.server import make_server
-from fakex.control import _PROJECT_ROOT, FakeXControl, FakeXProcess, _count_for, _without_none
+from fakex.control import FakeXControl, FakeXProcess, _count_for, _without_none
 
 
 @dataclass(frozen=True)
@@ -159,8 +157,10 @@ def fake_bluesky_server(*, host: str = "127.0.0.1") -> Iterator[RunningFakeBlues
 
 
 class FakeBlueskyProcess(FakeXProcess):
-    """The fake as `python -m fakebluesky` in a subprocess on a free port; stopping it is
-    fakex's."""
+    """The fake as `python -m fakebluesky` in a subprocess on a free port, run as fakex's."""
+
+    listening_prefix = LISTENING_PREFIX
+    control_class = FakeBlueskyControl
 
     def __init__(
         self,
@@ -171,27 +171,3 @@ class FakeBlueskyProcess(FakeXProcess):
     ) -> None:
         super().__init__(host=host, python=python, startup_timeout=startup_timeout)
         self.command = [python, "-m", "fakebluesky", "--host", host, "--port", "0"]
-
-    @property
-    def control(self) -> FakeBlueskyControl:
-        if self._control is None:
-            raise RuntimeError("the fake Bluesky process is not running; call start() first")
-        return self._control
-
-    def start(self) -> FakeBlueskyProcess:
-        pythonpath = os.pathsep.join(
-            filter(None, [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")])
-        )
-        self._process = subprocess.Popen(
-            self.command,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": pythonpath},
-        )
-        line = self._first_line(self._process)
-        if not line.startswith(LISTENING_PREFIX):
-            self.stop()
-            raise RuntimeError(f"the fake Bluesky did not start; it said {line!r}")
-        self.url = line.removeprefix(LISTENING_PREFIX).strip()
-        self._control = FakeBlueskyControl(self.url)
-        return self

@@ -235,13 +235,8 @@ class FakeBlueskyRequestHandler(FakeXRequestHandler):
     server: FakeBlueskyServer
 
     def _read_request(self) -> Request:
-        length = int(self.headers.get("content-length") or 0)
-        return xrpc.XrpcRequest.from_target(
-            method=self.command,
-            target=self.path,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self.rfile.read(length) if length > 0 else b"",
-        )
+        request = super()._read_request()
+        return xrpc.XrpcRequest(**vars(request), query_lists=xrpc.query_lists(self.path))
 
     def _send(self, response: Response, started: float) -> None:
         payload = response.encoded_body()

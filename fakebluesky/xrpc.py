@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import regex
 
 from fakebluesky.state import POST_COLLECTION, Blob, Record, World, tid_for
-from fakex.wire import Request, Response, parse_query
+from fakex.wire import Request, Response
 
 MAX_GRAPHEMES = 300
 MAX_TEXT_BYTES = 3000
@@ -32,23 +33,10 @@ class XrpcRequest(Request):
 
     query_lists: dict[str, list[str]] = field(default_factory=dict)
 
-    @classmethod
-    def from_target(
-        cls, *, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> XrpcRequest:
-        path, _, query_string = target.partition("?")
-        lists: dict[str, list[str]] = {}
-        for pair in filter(None, query_string.split("&")):
-            name, _, value = pair.partition("=")
-            lists.setdefault(name, []).extend(parse_query(f"x={value}").values())
-        return cls(
-            method=method,
-            path=path,
-            query=parse_query(query_string),
-            headers=headers,
-            body=body,
-            query_lists=lists,
-        )
+
+def query_lists(target: str) -> dict[str, list[str]]:
+    """Every value of each query parameter of a request target, in order."""
+    return parse_qs(target.partition("?")[2], keep_blank_values=True)
 
 
 def xrpc_error(status: int, name: str, message: str) -> Response:

@@ -155,12 +155,10 @@ def _url(base: str, nsid: str, params: dict | None) -> str:
 
 def _pool_for(base_url: str) -> urllib3.PoolManager:
     """Connections through the proxy the environment names, as requests does."""
-    scheme, host = urlsplit(base_url).scheme, urlsplit(base_url).hostname or ""
-    proxy = getproxies().get(scheme)
+    parts = urlsplit(base_url)
+    proxy = None if proxy_bypass(parts.hostname or "") else getproxies().get(parts.scheme)
     options = {"maxsize": 64, "block": False, "headers": {"User-Agent": USER_AGENT}}
-    if proxy and not proxy_bypass(host):
-        return urllib3.ProxyManager(proxy, **options)
-    return urllib3.PoolManager(**options)
+    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
 
 # --- Classifying Bluesky's answers ----------------------------------------------------
