@@ -7,6 +7,7 @@ write. Times are Unix seconds from `World.now()`, which the control API can move
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import math
@@ -23,6 +24,9 @@ from fakex.faults import FaultPlan
 # JWT 90 days.
 ACCESS_JWT_LIFETIME = 2 * 60 * 60
 REFRESH_JWT_LIFETIME = 90 * 24 * 60 * 60
+# A refresh JWT once used keeps working this long, giving the same next one (the PDS's
+# REFRESH_GRACE_MS, atproto pull request 657): a client whose answer was lost asks again.
+REFRESH_GRACE = 2 * 60 * 60
 POST_COLLECTION = "app.bsky.feed.post"
 
 Scope = Literal["com.atproto.access", "com.atproto.refresh"]
@@ -47,6 +51,8 @@ class Session:
     scope: Scope
     expires_at: float
     jti: str
+    # The jti of the refresh JWT this one was rotated into, once it was used.
+    next_jti: str = ""
 
 
 @dataclass
@@ -244,19 +250,32 @@ class World:
                 return account
         return None
 
-    def session_open(self, did: str) -> dict[str, str]:
-        """A fresh access and refresh JWT for the account."""
+    def session_open(self, did: str, *, refresh_jti: str = "") -> dict[str, str]:
+        """A fresh access and refresh JWT for the account; `refresh_jti` names the refresh
+        JWT's id (the same one again for a refresh in its grace period)."""
         now = self.now()
         tokens = {}
-        for name, scope, lifetime in (
-            ("accessJwt", "com.atproto.access", ACCESS_JWT_LIFETIME),
-            ("refreshJwt", "com.atproto.refresh", REFRESH_JWT_LIFETIME),
+        for name, scope, lifetime, jti in (
+            ("accessJwt", "com.atproto.access", ACCESS_JWT_LIFETIME, _token()),
+            ("refreshJwt", "com.atproto.refresh", REFRESH_JWT_LIFETIME, refresh_jti or _token()),
         ):
-            session = Session(did=did, scope=scope, expires_at=now + lifetime, jti=_token())
+            session = Session(did=did, scope=scope, expires_at=now + lifetime, jti=jti)
             token = _jwt(session, issued_at=now)
             self.sessions[token] = session
             tokens[name] = token
         return tokens
+
+    def session_rotate(self, refresh_jwt: str) -> str:
+        """Use a refresh JWT: it now lapses within the grace period, and names the id of
+        the refresh JWT it was rotated into, which is returned."""
+        used = self.sessions[refresh_jwt]
+        rotated = dataclasses.replace(
+            used,
+            expires_at=min(used.expires_at, self.now() + REFRESH_GRACE),
+            next_jti=used.next_jti or _token(),
+        )
+        self.sessions[refresh_jwt] = rotated
+        return rotated.next_jti
 
     def sessions_end(self, did: str) -> None:
         """What revoking the app password does: every session of it stops working."""

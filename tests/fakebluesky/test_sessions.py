@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from fakebluesky.state import ACCESS_JWT_LIFETIME
+from fakebluesky.state import ACCESS_JWT_LIFETIME, REFRESH_GRACE
 
 
 def claims(jwt: str) -> dict:
@@ -41,12 +41,19 @@ def test_a_wrong_password_is_refused(bsky, xrpc):
     }
 
 
-def test_a_refresh_rotates_the_refresh_jwt(bsky, xrpc, alice):
+def test_a_refresh_rotates_the_refresh_jwt_with_a_grace_period(bsky, xrpc, alice):
     renewed = xrpc.post("com.atproto.server.refreshSession", token=alice.refresh_jwt)
     assert renewed.status_code == 200
     assert renewed.json()["refreshJwt"] != alice.refresh_jwt
+    # Within two hours the used JWT still works, and gives a refresh JWT of the same id.
     again = xrpc.post("com.atproto.server.refreshSession", token=alice.refresh_jwt)
-    assert (again.status_code, again.json()["error"]) == (400, "InvalidToken")
+    assert again.status_code == 200
+    assert claims(again.json()["refreshJwt"])["jti"] == claims(renewed.json()["refreshJwt"])["jti"]
+    bsky.control.advance_time(REFRESH_GRACE + 1)
+    late = xrpc.post("com.atproto.server.refreshSession", token=alice.refresh_jwt)
+    assert (late.status_code, late.json()["error"]) == (400, "ExpiredToken")
+    latest = xrpc.post("com.atproto.server.refreshSession", token=again.json()["refreshJwt"])
+    assert latest.status_code == 200
 
 
 def test_an_access_jwt_is_not_a_refresh_jwt(xrpc, alice):

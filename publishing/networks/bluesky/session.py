@@ -5,10 +5,12 @@ What Bluesky does (networks.md, Bluesky):
 * `com.atproto.server.createSession` trades a handle (or DID, or email) and an app
   password for an access JWT (2 hours) and a refresh JWT (90 days). Kairos keeps the
   two JWTs, the DID and the PDS; the app password is used once and never stored.
-* `com.atproto.server.refreshSession`, called with the refresh JWT, gives a new pair;
-  the refresh JWT rotates, so the old one must not be used again. A refresh JWT that
-  is expired or revoked (the app password was deleted) is answered `ExpiredToken` or
-  `InvalidToken`: only signing in again helps.
+* `com.atproto.server.refreshSession`, called with the refresh JWT, gives a new pair.
+  The refresh JWT rotates, but the one used keeps working for two hours (the PDS's
+  grace period, atproto pull request 657), so a renewal whose answer was lost is
+  simply asked for again. A refresh JWT that is expired or revoked (the app password
+  was deleted) is answered `ExpiredToken` or `InvalidToken`: only signing in again
+  helps.
 
 So one refresh at a time per account, its new pair saved at once, as X's tokens are
 (publishing/networks/x/oauth.py explains the row lock; AccountStore.credentials_renew

@@ -252,6 +252,19 @@ def test_an_expired_access_jwt_is_renewed_once_and_the_post_goes_out(bsky, accou
     assert bsky.control.posts_created(account.external_id, "After a while") == 1
 
 
+def test_a_renewal_whose_answer_was_lost_is_asked_for_again(bsky, account, store):
+    bsky.control.advance_time(ACCESS_LIFETIME.total_seconds() + 60)
+    expiring = replace(account, token_expires_at=timezone.now())
+    store.accounts[account.id] = expiring
+    bsky.control.add_fault("accept_then_drop", path_prefix="/xrpc/com.atproto.server.refresh")
+    error = failure(expiring, store=store)
+    assert (error.kind, error.maybe_accepted) == (ErrorKind.NETWORK, False)
+    assert not store.accounts[account.id].needs_reauth
+    # The refresh JWT Kairos still holds works for two hours after its first use.
+    publish(expiring, "Renewed", store=store)
+    assert bsky.control.posts_created(account.external_id, "Renewed") == 1
+
+
 def test_a_revoked_app_password_waits_for_reconnecting(bsky, account, store):
     bsky.control.end_sessions(account.external_id)
     error = failure(account, store=store)
