@@ -1,7 +1,7 @@
 """The HTTP face of the fake Bluesky: routes, the request pipeline, and the socket server.
 
 Pipeline of an XRPC request: fault decision, session (401 AuthMissing, 400
-ExpiredToken / InvalidToken, 400 AccountTakedown), rate-limit windows (429
+ExpiredToken / InvalidToken, 401 AccountTakedown / AccountDeactivated), rate-limit windows (429
 RateLimitExceeded), then the method. Every answer carries the RateLimit-* headers of
 the window nearest to refusing, as the PDS does; a method with no window of its own
 reports the PDS's per-IP window (3,000 per 5 minutes).
@@ -160,8 +160,12 @@ class FakeBluesky:
             if session.scope != f"com.atproto.{auth}":
                 return "", xrpc.xrpc_error(400, "InvalidToken", "Bad token scope")
             account = self.world.accounts.get(session.did)
-            if account is None or account.status == "takendown":
-                return "", xrpc.xrpc_error(400, "AccountTakedown", "Account has been taken down")
+            if account is None:
+                return "", xrpc.xrpc_error(403, "AccountNotFound", "Account not found")
+            if account.status == "takendown":
+                return "", xrpc.xrpc_error(401, "AccountTakedown", "Account has been taken down")
+            if account.status == "deactivated":
+                return "", xrpc.xrpc_error(401, "AccountDeactivated", "Account is deactivated")
         return session.did, None
 
     def _session_subject(self, request: Request) -> str:

@@ -30,7 +30,7 @@ REFRESH_GRACE = 2 * 60 * 60
 POST_COLLECTION = "app.bsky.feed.post"
 
 Scope = Literal["com.atproto.access", "com.atproto.refresh"]
-AccountStatus = Literal["active", "takendown"]
+AccountStatus = Literal["active", "takendown", "deactivated"]
 
 
 @dataclass

@@ -9,7 +9,8 @@ AppView give the same refusal different statuses (networks.md, Errors):
     ExpiredToken, InvalidToken   auth_expired  after one session renewal and one retry;
                                                a refused renewal waits for reconnecting
     AuthMissing, AuthRequired    auth_expired
-    AccountTakedown, 403         forbidden     (what to do, said)
+    AccountTakedown, AccountDeactivated, 403
+                                 forbidden     (what to do, said)
     other 400                    validation    (Bluesky's message)
     429                          rate_limited  retry at RateLimit-Reset
     5xx                          server        the post may exist: reconciled
@@ -207,6 +208,12 @@ def answer_error(response: urllib3.BaseHTTPResponse, *, writes: bool) -> Publish
         return error(
             ErrorKind.AUTH_EXPIRED,
             "Bluesky refused the account's session; connect the account again.",
+        )
+    if name == "AccountDeactivated":
+        return error(
+            ErrorKind.FORBIDDEN,
+            "The account is deactivated on Bluesky, so it cannot post. Its owner reactivates "
+            "it by signing in to Bluesky; then publish the post again.",
         )
     if name == "AccountTakedown":
         return error(

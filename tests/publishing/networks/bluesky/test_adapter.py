@@ -237,11 +237,16 @@ def test_text_bluesky_finds_too_long_is_a_validation_error(bsky, account):
     assert "300 graphemes" in error.message
 
 
-def test_a_taken_down_account_is_forbidden_and_says_what_to_do(bsky, account):
-    bsky.control.update_account(account.external_id, status="takendown")
+@pytest.mark.parametrize(
+    ("status", "words"), [("takendown", "appeal"), ("deactivated", "reactivates")]
+)
+def test_an_account_bluesky_has_stopped_is_forbidden_and_says_what_to_do(
+    bsky, account, status, words
+):
+    bsky.control.update_account(account.external_id, status=status)
     error = failure(account)
-    assert error.kind == ErrorKind.FORBIDDEN
-    assert "appeal" in error.message
+    assert (error.kind, error.http_status) == (ErrorKind.FORBIDDEN, 401)
+    assert words in error.message
 
 
 def test_an_expired_access_jwt_is_renewed_once_and_the_post_goes_out(bsky, account, store):
