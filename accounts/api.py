@@ -1,4 +1,5 @@
-"""The accounts API: starting to connect a network account."""
+"""The accounts API: connecting a network account (starting X's sign-in, or Bluesky's
+handle and app password)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -8,11 +9,11 @@ from rest_framework.views import APIView
 
 from accounts.models import Workspace
 from accounts.permissions import WORKSPACE_VIEW, workspaces_where
-from publishing.connect import social_account_connect_start
+from publishing.connect import social_account_connect_start, social_account_connect_with
 from publishing.networks.base import ConnectError
 
 
-class XConnectRequestSerializer(serializers.Serializer):
+class WorkspaceSerializer(serializers.Serializer):
     workspace = serializers.PrimaryKeyRelatedField(
         queryset=Workspace.objects.none(), help_text="Id of the workspace the account joins."
     )
@@ -23,6 +24,10 @@ class XConnectRequestSerializer(serializers.Serializer):
             self.fields["workspace"].queryset = workspaces_where(
                 user=self.context["request"].user, action=WORKSPACE_VIEW
             )
+
+
+class XConnectRequestSerializer(WorkspaceSerializer):
+    """The workspace an X account joins; the rest happens on X."""
 
 
 class XConnectAnswerSerializer(serializers.Serializer):
@@ -50,3 +55,48 @@ class XConnectView(APIView):
         except ConnectError as problem:
             return Response({"detail": str(problem)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(XConnectAnswerSerializer({"authorize_url": url}).data)
+
+
+class BlueskyConnectRequestSerializer(WorkspaceSerializer):
+    identifier = serializers.CharField(help_text="The account's handle (or its email).")
+    app_password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        help_text="An app password made in Bluesky (Settings → Privacy and security → App "
+        "passwords). Used once to sign in; Kairos does not keep it.",
+    )
+    pds = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The account's hosting provider; by default Kairos's BLUESKY_PDS_URL.",
+    )
+
+
+class ConnectedAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    network = serializers.CharField()
+    handle = serializers.CharField()
+    external_id = serializers.CharField(help_text="The account's DID on Bluesky.")
+    status = serializers.CharField()
+
+
+class BlueskyConnectView(APIView):
+    """Connect a Bluesky account to a workspace with its handle and an app password.
+
+    Kairos signs in once and keeps only the session Bluesky gives back; an account
+    already known is reconnected (a waiting one goes back to publishing).
+    """
+
+    @extend_schema(request=BlueskyConnectRequestSerializer, responses=ConnectedAccountSerializer)
+    def post(self, request: Request) -> Response:
+        given = BlueskyConnectRequestSerializer(data=request.data, context={"request": request})
+        given.is_valid(raise_exception=True)
+        values = dict(given.validated_data)
+        workspace = values.pop("workspace")
+        try:
+            account = social_account_connect_with(
+                user=request.user, workspace=workspace, network="bluesky", values=values
+            )
+        except ConnectError as problem:
+            return Response({"detail": str(problem)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ConnectedAccountSerializer(account).data)

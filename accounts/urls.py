@@ -8,4 +8,6 @@ urlpatterns = [
     path("x/connect/", views.x_connect, name="x-connect"),
     # X_REDIRECT_URI points here, character for character.
     path("x/callback/", views.x_callback, name="x-callback"),
+    # Networks connected from a form of fields (NetworkAdapter.connect_fields): Bluesky.
+    path("connect/<str:network>/", views.account_connect_form, name="connect-form"),
 ]

@@ -1,4 +1,5 @@
-"""Connecting network accounts: the page that starts a sign-in, the callback that ends it.
+"""Connecting network accounts: the page that starts a sign-in, the callback that ends it,
+and the form for networks connected from fields the person fills in (Bluesky).
 
 The rules (who may connect what, the sign-in's state) live in publishing/connect.py,
 the exchange with the network in its adapter; these views only speak HTTP.
@@ -8,14 +9,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.permissions import ACCOUNT_MANAGE, workspaces_where
 from accounts.services import OAuthStateRefused
-from publishing.connect import social_account_connect_finish, social_account_connect_start
-from publishing.networks.base import ConnectError
+from publishing.connect import (
+    social_account_connect_finish,
+    social_account_connect_start,
+    social_account_connect_with,
+)
+from publishing.networks import NetworkNotSupported, adapter_for
+from publishing.networks.base import ConnectError, ConnectField
 
 
 class WorkspaceChoiceForm(forms.Form):
@@ -26,6 +33,66 @@ class WorkspaceChoiceForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["workspace"].queryset = workspaces_where(user=user, action=ACCOUNT_MANAGE)
+
+
+class ConnectFieldsForm(WorkspaceChoiceForm):
+    """The workspace, then the fields the network asks for (NetworkAdapter.connect_fields)."""
+
+    def __init__(self, *args, user, connect_fields: tuple[ConnectField, ...], **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        for field in connect_fields:
+            self.fields[field.name] = forms.CharField(
+                label=field.label,
+                help_text=field.help_text,
+                initial=field.initial,
+                # A secret is never sent back to the browser, not even after an error.
+                widget=forms.PasswordInput if field.secret else forms.TextInput,
+                strip=not field.secret,
+            )
+        self.network_fields = [field.name for field in connect_fields]
+
+    def network_values(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.network_fields}
+
+
+@staff_member_required
+@sensitive_post_parameters()
+def account_connect_form(request: HttpRequest, network: str) -> HttpResponse:
+    """Staff choose the workspace and give what the network needs to sign in once."""
+    try:
+        adapter = adapter_for(network)
+    except NetworkNotSupported:
+        raise Http404(f"Kairos does not know the network “{network}”.") from None
+    if not adapter.connect_fields:
+        raise Http404(f"{adapter.label} accounts are not connected from a form.")
+    form = ConnectFieldsForm(
+        request.POST or None, user=request.user, connect_fields=adapter.connect_fields
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = social_account_connect_with(
+                user=request.user,
+                workspace=form.cleaned_data["workspace"],
+                network=network,
+                values=form.network_values(),
+            )
+        except ConnectError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(
+                request, f"{account} is connected and publishes for {account.workspace}."
+            )
+            return redirect("admin:accounts_socialaccount_change", account.pk)
+    return render(
+        request,
+        "admin/accounts/socialaccount/connect_form.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"Connect {adapter.label} account",
+            "network_label": adapter.label,
+            "form": form,
+        },
+    )
 
 
 @staff_member_required

@@ -256,6 +256,23 @@ X_REDIRECT_URI = env.str("X_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/account
 X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
 X_TOKEN_URL = env.str("X_TOKEN_URL", default="https://api.x.com/2/oauth2/token")
 
+# Bluesky (AT Protocol). An account is connected with its handle and an app password
+# on its PDS (the form offers BLUESKY_PDS_URL); posts go to the account's own PDS,
+# public reads (metrics, profiles, handles) to the AppView. Tests point both at the
+# fake Bluesky (fakebluesky/).
+BLUESKY_PDS_URL = env.str("BLUESKY_PDS_URL", default="https://bsky.social").rstrip("/")
+BLUESKY_APPVIEW_URL = env.str("BLUESKY_APPVIEW_URL", default="https://public.api.bsky.app").rstrip(
+    "/"
+)
+BLUESKY_WEB_URL = env.str("BLUESKY_WEB_URL", default="https://bsky.app").rstrip("/")
+BLUESKY_CONNECT_TIMEOUT = env.float("BLUESKY_CONNECT_TIMEOUT_SECONDS", default=5.0)
+BLUESKY_READ_TIMEOUT = env.float("BLUESKY_READ_TIMEOUT_SECONDS", default=20.0)
+BLUESKY_VIDEO_URL = env.str("BLUESKY_VIDEO_URL", default="https://video.bsky.app").rstrip("/")
+# How long a publish waits for Bluesky to process a video before trying again later.
+BLUESKY_VIDEO_PROCESSING_TIMEOUT = env.float(
+    "BLUESKY_VIDEO_PROCESSING_TIMEOUT_SECONDS", default=120.0
+)
+
 # Fernet keys for network credentials at rest, comma-separated: the first encrypts,
 # all decrypt, so a new key goes first and an old one is removed only after
 # `manage.py rotate_credentials_key`. Empty (the embedded default): a key derived

@@ -296,6 +296,10 @@ def fake_x_server(
 class FakeXProcess:
     """The fake as `python -m fakex` in a subprocess on a free port."""
 
+    # What another fake built on fakex (fakebluesky) changes to run the same way.
+    listening_prefix = LISTENING_PREFIX
+    control_class = FakeXControl
+
     def __init__(
         self,
         *,
@@ -330,11 +334,11 @@ class FakeXProcess:
             env={**os.environ, "PYTHONPATH": pythonpath},
         )
         line = self._first_line(self._process)
-        if not line.startswith(LISTENING_PREFIX):
+        if not line.startswith(self.listening_prefix):
             self.stop()
-            raise RuntimeError(f"fake X did not start; it said {line!r}")
-        self.url = line.removeprefix(LISTENING_PREFIX).strip()
-        self._control = FakeXControl(self.url)
+            raise RuntimeError(f"{self.command[2]} did not start; it said {line!r}")
+        self.url = line.removeprefix(self.listening_prefix).strip()
+        self._control = self.control_class(self.url)
         return self
 
     def stop(self) -> None:

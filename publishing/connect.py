@@ -1,13 +1,18 @@
 """Connecting a network account to a workspace: who may, the sign-in's state, and keeping it.
 
-The network's side of the flow (its sign-in address, the code exchange, who signed
-in) is its adapter's, reached through the registry; the rules Kairos adds (only
-staff who may add accounts to that workspace, a `state` that is this person's
-live sign-in, the account stored with its credentials encrypted) are here, for
-the admin's views and the API alike.
+Two ways in, as the network allows: a sign-in on the network's site that sends the
+person back (`social_account_connect_start` / `_finish`, X), or a form of the fields
+the network names (`social_account_connect_with`, Bluesky's handle and app password).
+The network's side of either (its sign-in address, the code exchange, the sign-in
+from the form's values, who signed in) is its adapter's, reached through the
+registry; the rules Kairos adds (only staff who may add accounts to that workspace,
+a `state` that is this person's live sign-in, the account stored with its
+credentials encrypted) are here, for the admin's views and the API alike.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -16,7 +21,7 @@ from accounts.models import SocialAccount, Workspace
 from accounts.permissions import ACCOUNT_MANAGE, member_may, workspaces_where
 from accounts.services import oauth_state_issue, oauth_state_redeem, social_account_connect
 from publishing.networks import adapter_for
-from publishing.networks.base import ConnectError
+from publishing.networks.base import ConnectError, Connection
 
 
 def social_account_connect_start(
@@ -24,8 +29,7 @@ def social_account_connect_start(
 ) -> str:
     """The network's address where the person signs in and allows Kairos; the sign-in is
     remembered for 10 minutes, for this person only (accounts.services)."""
-    if not member_may(user=user, workspace=workspace, action=ACCOUNT_MANAGE):
-        raise PermissionDenied(f"You may not add social accounts to {workspace}.")
+    _may_add_accounts(user=user, workspace=workspace)
     return adapter_for(network).connect_start(
         state_for=lambda verifier: oauth_state_issue(
             network=network, user=user, workspace=workspace, code_verifier=verifier
@@ -53,6 +57,35 @@ def social_account_connect_finish(
     if workspace is None:
         raise ConnectError("The workspace this sign-in was for is no longer yours to change.")
     connection = adapter.connect_finish(code=code, verifier=sign_in.code_verifier)
+    return _connection_keep(user=user, workspace=workspace, network=network, connection=connection)
+
+
+def social_account_connect_with(
+    *, user: AbstractBaseUser, workspace: Workspace, network: str, values: Mapping[str, str]
+) -> SocialAccount:
+    """Connect an account from the values of the network's `connect_fields`: the account,
+    stored or updated. What the person typed is handed to the adapter and not kept;
+    only the credentials the network gives back are (encrypted).
+
+    Raises PermissionDenied for someone who may not add accounts to the workspace, and
+    ConnectError when the network refused or failed.
+    """
+    _may_add_accounts(user=user, workspace=workspace)
+    adapter = adapter_for(network)
+    if not adapter.connect_fields:
+        raise ConnectError(f"{adapter.label} accounts are not connected from a form.")
+    connection = adapter.connect_with(values=values)
+    return _connection_keep(user=user, workspace=workspace, network=network, connection=connection)
+
+
+def _may_add_accounts(*, user: AbstractBaseUser, workspace: Workspace) -> None:
+    if not member_may(user=user, workspace=workspace, action=ACCOUNT_MANAGE):
+        raise PermissionDenied(f"You may not add social accounts to {workspace}.")
+
+
+def _connection_keep(
+    *, user: AbstractBaseUser, workspace: Workspace, network: str, connection: Connection
+) -> SocialAccount:
     profile = connection.profile
     return social_account_connect(
         workspace=workspace,

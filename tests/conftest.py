@@ -7,6 +7,7 @@ from django.conf import settings
 from kombu import Connection
 
 from config.celery import app as celery_app
+from fakebluesky.control import fake_bluesky_server
 from fakex.control import fake_x_server
 
 REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
@@ -57,6 +58,23 @@ def x(fake_x, settings):
     fake_x.control.reset()
     settings.X_API_BASE_URL = fake_x.url
     return fake_x
+
+
+@pytest.fixture(scope="module")
+def fake_bluesky():
+    """The fake Bluesky over real HTTP (fakebluesky/), one server for a test module."""
+    with fake_bluesky_server() as server:
+        yield server
+
+
+@pytest.fixture
+def bsky(fake_bluesky, settings):
+    """The module's fake Bluesky, reset to an empty world, with Kairos pointed at it."""
+    fake_bluesky.control.reset()
+    settings.BLUESKY_PDS_URL = fake_bluesky.url
+    settings.BLUESKY_APPVIEW_URL = fake_bluesky.url
+    settings.BLUESKY_VIDEO_URL = fake_bluesky.url
+    return fake_bluesky
 
 
 # Integration tests (marked `integration`, in any folder) run against real

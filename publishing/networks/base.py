@@ -247,6 +247,18 @@ class Connection:
     profile: Profile
 
 
+@dataclass(frozen=True)
+class ConnectField:
+    """One field a person fills in to connect an account without a sign-in redirect."""
+
+    name: str
+    label: str
+    help_text: str = ""
+    # A password or key: typed blind, never shown again.
+    secret: bool = False
+    initial: str = ""
+
+
 class ConnectError(Exception):
     """Connecting an account did not work; the message says why and what to do."""
 
@@ -317,6 +329,9 @@ class NetworkAdapter(ABC):
     has_profile: bool = False
     # Whether accounts are connected through the network's sign-in (connect_start).
     connects: bool = False
+    # The fields of a form that connects an account instead (connect_with); empty for a
+    # network connected by its sign-in, or not at all.
+    connect_fields: tuple[ConnectField, ...] = ()
     # How long before its access expires an account's sign-in is renewed; None for a
     # network whose sign-in does not expire.
     refresh_before: timedelta | None = None
@@ -403,3 +418,10 @@ class NetworkAdapter(ABC):
         Raises `ConnectError`.
         """
         raise NotImplementedError(f"{self.label} accounts are not connected by signing in")
+
+    def connect_with(self, *, values: Mapping[str, str]) -> Connection:
+        """Connect an account from the values a person gave for `connect_fields`.
+
+        Raises `ConnectError`.
+        """
+        raise NotImplementedError(f"{self.label} accounts are not connected from a form")

@@ -1,0 +1,3 @@
+from publishing.networks.bluesky.adapter import BlueskyAdapter
+
+__all__ = ["BlueskyAdapter"]
