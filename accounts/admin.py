@@ -1,6 +1,7 @@
 import logging
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 from kombu.exceptions import OperationalError
@@ -21,6 +22,7 @@ from accounts.selectors import (
     social_account_profile_is_stale,
 )
 from accounts.services import (
+    audit_record,
     membership_ensure,
     social_account_billing_clear,
     social_account_create_sandbox,
@@ -119,6 +121,53 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
     def has_workspace_manage_permission(self, request):
         return self.may(request, WORKSPACE_MANAGE)
 
+    # --- Every change recorded, old and new ---------------------------------------------
+
+    def save_form(self, request, form, change):
+        # Read before anything is written (subclasses save in their own ways).
+        request.kairos_before = {}
+        if change:
+            old = type(form.instance)._default_manager.get(pk=form.instance.pk)
+            request.kairos_before = _field_values(old, form.changed_data)
+        return super().save_form(request, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        after = _field_values(obj, form.changed_data)
+        before = getattr(request, "kairos_before", {})
+        changes = {
+            name: [before.get(name, ""), value]
+            for name, value in after.items()
+            if before.get(name, "") != value
+        }
+        for formset in formsets:
+            changes |= _formset_changes(formset)
+        if change and not changes:
+            return
+        audit_record(
+            workspace=Workspace.objects.get(pk=self.workspace_id_of(obj)),
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
+            subject=obj,
+            data={"changes": changes},
+        )
+
+    def delete_model(self, request, obj):
+        workspace = Workspace.objects.get(pk=self.workspace_id_of(obj))
+        audit_record(
+            workspace=workspace,
+            actor=request.user,
+            action=f"{obj._meta.model_name}.deleted",
+            subject=obj,
+            data={"was": str(obj)},
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
     def choices_scoped(self, request, model, queryset):
         """`queryset` of `model` limited to workspaces where the person may make changes
         here, if `model` belongs to workspaces."""
@@ -141,6 +190,47 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         kwargs = self.choices_scoped_for(request, db_field, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _shown(value) -> str:
+    if isinstance(value, models.Model):
+        return str(value)
+    return "" if value is None else str(value)
+
+
+def _field_values(obj, names) -> dict[str, str | list[str]]:
+    """The model fields among `names`, as people read them (related rows by name)."""
+    values: dict[str, str | list[str]] = {}
+    concrete = {field.name: field for field in obj._meta.get_fields() if field.concrete}
+    for name in names:
+        field = concrete.get(name)
+        if field is None:
+            continue
+        if field.many_to_many:
+            values[name] = sorted(str(related) for related in getattr(obj, name).all())
+        elif field.choices:
+            values[name] = str(getattr(obj, f"get_{name}_display")())
+        else:
+            values[name] = _shown(getattr(obj, name))
+    return values
+
+
+def _formset_changes(formset) -> dict[str, list]:
+    """What an inline's rows became: each changed field old and new, rows added, removed."""
+    label = formset.model._meta.verbose_name
+    changes: dict[str, list] = {}
+    for number, form in enumerate(formset.forms, start=1):
+        if not form.has_changed() or not hasattr(form, "cleaned_data"):
+            continue
+        if form in formset.deleted_forms:
+            changes[f"{label} {number}"] = [str(form.instance), "removed"]
+            continue
+        for name in form.changed_data:
+            if name in ("id", "DELETE") or name not in form.cleaned_data:
+                continue
+            old = "" if form.instance._state.adding else _shown(form.initial.get(name))
+            changes[f"{label} {number}: {name}"] = [old, _shown(form.cleaned_data[name])]
+    return changes
 
 
 def _workspace_path_of(site: admin.AdminSite, model) -> str | None:

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -33,8 +33,19 @@ from scheduling.admin import schedule_summary_html
 from scheduling.models import Schedule
 
 
+class PostPartForm(forms.ModelForm):
+    # Set by the page from the rows' order (posts/static/posts/parts_order.js); a part
+    # added without it goes last.
+    position = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    class Meta:
+        model = PostPart
+        fields = ["position", "text"]
+
+
 class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     model = PostPart
+    form = PostPartForm
     fields = ["position", "text"]
     extra = 0
     min_num = 1
@@ -94,6 +105,46 @@ def composer_accounts(*, user, post: Post):
 
 def own_text_field(account: SocialAccount) -> str:
     return f"text_for_{account.pk}"
+
+
+def _parts_save_in_order(formset) -> None:
+    """Save a post's parts numbered 0, 1, 2… in the order the page shows them: by their
+    position, a part without one last, ties by the row's place in the form.
+
+    (post, position) is unique, so the parts kept are first moved out of the way.
+    """
+    post = formset.instance
+    kept = [
+        form
+        for form in formset.forms
+        if form.has_changed() or not form.instance._state.adding
+        if form not in formset.deleted_forms and hasattr(form, "cleaned_data")
+    ]
+    order = sorted(
+        enumerate(kept),
+        key=lambda item: (
+            item[1].cleaned_data.get("position") is None,
+            item[1].cleaned_data.get("position") or 0,
+            item[0],
+        ),
+    )
+    # What formset.save() would note, for the admin's history.
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for deleted in formset.deleted_forms:
+        if deleted.instance.pk:
+            formset.deleted_objects.append(deleted.instance)
+            deleted.instance.delete()
+    post.parts.update(position=F("position") + 10_000)
+    for position, (_, part_form) in enumerate(order):
+        adding = part_form.instance._state.adding
+        part = part_form.save(commit=False)
+        part.post = post
+        part.position = position
+        part.save()
+        if adding:
+            formset.new_objects.append(part)
+        elif part_form.changed_data:
+            formset.changed_objects.append((part, part_form.changed_data))
 
 
 class _SaveRefused(Exception):
@@ -293,6 +344,10 @@ class DeletedFilter(admin.SimpleListFilter):
 class PostAdmin(WorkspaceScopedAdmin):
     form = PostAdminForm
     inlines = [PostPartInline, PublishJobInline]
+
+    class Media:
+        js = ["posts/parts_order.js"]
+
     list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
     list_filter = ["status", DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["parts__text"]
@@ -453,6 +508,11 @@ class PostAdmin(WorkspaceScopedAdmin):
                 "X refuses a post that repeats one already on the account: add text "
                 "variants, or {date}, {weekday} or {n} to the text.",
             )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PostPart:
+            return super().save_formset(request, form, formset, change)
+        _parts_save_in_order(formset)
 
     def _unscheduled_check(self, request, post: Post) -> None:
         """An edit that does not reschedule: a post still going out must still be

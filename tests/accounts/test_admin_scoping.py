@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.admin import WorkspaceScopedAdmin, _workspace_path_of
-from accounts.models import Membership, Workspace
+from accounts.models import AuditEvent, Membership, Workspace
 from posts.models import Campaign, MediaAsset, Tag
 from tests.factories import (
     MembershipFactory,
@@ -17,7 +17,7 @@ from tests.factories import (
     SandboxAccountFactory,
     UserFactory,
 )
-from tests.posts.test_admin import composer_data
+from tests.posts.test_admin import change_data, composer_data
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,25 @@ def test_a_forged_campaign_tag_or_account_of_another_workspace_is_refused(client
     errors = response.context["adminform"].form.errors
     assert {"accounts", "campaign", "tags"} <= set(errors)
     assert mine.workspace.posts.count() == before
+
+
+def test_every_change_in_the_admin_is_recorded_old_and_new(client, two_workspaces):
+    mine, _ = two_workspaces
+    client.force_login(mine.user)
+    tag = mine.workspace.tags.get()
+    client.post(
+        reverse("admin:posts_tag_change", args=[tag.pk]),
+        {"name": "launch", "workspace": mine.workspace_id},
+    )
+    changed = AuditEvent.objects.get(action="tag.changed")
+    assert changed.data["changes"] == {"name": [f"tag {mine.workspace_id}", "launch"]}
+    assert changed.actor == mine.user
+    client.post(reverse("admin:posts_tag_delete", args=[tag.pk]), {"post": "yes"})
+    assert AuditEvent.objects.get(action="tag.deleted").data == {"was": "launch"}
+    post = mine.workspace.posts.get()
+    data = change_data(post, priority=3, **{"parts-0-text": "Renamed"})
+    response = client.post(reverse("admin:posts_post_change", args=[post.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    edited = AuditEvent.objects.get(action="post.changed").data["changes"]
+    assert edited["priority"] == ["Normal", "High"]
+    assert edited["post part 1: text"] == ["Hello from Kairos", "Renamed"]

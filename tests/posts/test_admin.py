@@ -452,3 +452,27 @@ def test_an_account_gets_its_own_text_and_the_change_is_recorded(client, member)
     event = AuditEvent.objects.filter(action="post.targets_changed").latest("pk")
     assert event.data["removed"] == [str(first)]
     assert event.data["texts"] == {str(second): ["Hello, second audience", ""]}
+
+
+def test_a_new_part_goes_last_without_being_numbered(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(workspace=member.workspace, accounts=[account], texts=["One", "Two"])
+    for n in range(2):
+        data[f"parts-{n}-position"] = ""  # as a part added on the page arrives
+    client.post(reverse("admin:posts_post_add"), data)
+    post = Post.objects.get()
+    assert [(p.position, p.text) for p in post.parts.all()] == [(0, "One"), (1, "Two")]
+
+
+def test_parts_moved_on_the_page_are_saved_in_their_new_order(client, member):
+    post = PostFactory(workspace=member.workspace, texts=["One", "Two", "Three"])
+    data = change_data(post)
+    # ↑ on "Three" twice: the page renumbers the hidden positions.
+    data.update({"parts-0-position": 1, "parts-1-position": 2, "parts-2-position": 0})
+    response = client.post(reverse("admin:posts_post_change", args=[post.pk]), data)
+    assert response.status_code == 302
+    assert [(p.position, p.text) for p in post.parts.all()] == [
+        (0, "Three"),
+        (1, "One"),
+        (2, "Two"),
+    ]
