@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from posts import views as posts_views
 from publishing import views as publishing_views
 
 admin.site.site_header = "Kairos"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("info", publishing_views.info, name="info"),
     path("metrics", publishing_views.metrics, name="metrics"),
     path("sandbox/", include("publishing.urls_sandbox")),
+    path("library/<int:asset_id>/", posts_views.media_file, name="media-file"),
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

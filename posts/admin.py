@@ -14,6 +14,7 @@ from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
 from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
 from accounts.timezones import zone_choices
+from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets
 from publishing.campaigns import campaign_distribute
@@ -33,20 +34,111 @@ from scheduling.admin import schedule_summary_html
 from scheduling.models import Schedule
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field: a list of them, maybe empty."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
+def media_label(asset: MediaAsset) -> str:
+    """A library file as a choice: its thumbnail (or what it is), name, alt text."""
+    if asset.kind == MediaAsset.Kind.VIDEO:
+        seconds = f" · {asset.duration_ms / 1000:.1f} s" if asset.duration_ms else ""
+        shown = format_html("<span aria-hidden='true'>🎞</span> video{}", seconds)
+    else:
+        shown = format_html(
+            "<img src='{}' alt='' style='height:48px;vertical-align:middle'>",
+            reverse("media-file", args=[asset.pk]),
+        )
+    alt = format_html(" — alt: “{}”", asset.alt_text) if asset.alt_text else " — no alt text"
+    return format_html("{} {} ({}×{}){}", shown, asset, asset.width, asset.height, alt)
+
+
 class PostPartForm(forms.ModelForm):
     # Set by the page from the rows' order (posts/static/posts/parts_order.js); a part
     # added without it goes last.
     position = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    media = forms.ModelMultipleChoiceField(
+        queryset=MediaAsset.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Files",
+        help_text="From the workspace's library. Files are read when uploaded: their kind, "
+        "size and dimensions come from the file.",
+    )
+    uploads = MultipleFileField(required=False, label="Upload")
+    alt_texts = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        label="Alt text of uploads",
+        help_text="One line per uploaded file, in order: what someone who cannot see it "
+        "should hear.",
+    )
+    library: object = MediaAsset.objects.none()
 
     class Meta:
         model = PostPart
         fields = ["position", "text"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["media"].queryset = self.library
+        self.fields["media"].label_from_instance = media_label
+        if self.instance.pk:
+            self.fields["media"].initial = list(
+                self.instance.media.order_by("partmedia__position").values_list("pk", flat=True)
+            )
+
+    def clean_uploads(self) -> list:
+        uploads = self.cleaned_data["uploads"]
+        problems = []
+        for upload in uploads:
+            try:
+                media_facts_read(file=upload)
+            except ValidationError as problem:
+                problems += problem.messages
+        if problems:
+            raise ValidationError(problems)
+        return uploads
+
+    def chosen_media(self) -> list[MediaAsset]:
+        """The library files chosen, those already on the part in their order first."""
+        chosen = list(self.cleaned_data.get("media") or [])
+        kept = [pk for pk in self.fields["media"].initial or [] if pk in {a.pk for a in chosen}]
+        by_pk = {asset.pk: asset for asset in chosen}
+        return [by_pk[pk] for pk in kept] + [a for a in chosen if a.pk not in kept]
+
+    def alt_text_for(self, number: int) -> str:
+        lines = self.cleaned_data.get("alt_texts", "").splitlines()
+        return lines[number] if number < len(lines) else ""
+
 
 class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     model = PostPart
     form = PostPartForm
-    fields = ["position", "text"]
+    fields = ["position", "text", "media", "uploads", "alt_texts"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # The library of the post's workspace (of the person's workspaces, for a new post).
+        library = MediaAsset.objects.filter(
+            workspace__in=workspaces_where(user=request.user, action=POST_COMPOSE)
+        )
+        if obj is not None:
+            library = library.filter(workspace_id=obj.workspace_id)
+        kwargs["form"] = type("PostPartFormOfRequest", (self.form,), {"library": library})
+        return super().get_formset(request, obj, **kwargs)
+
     extra = 0
     min_num = 1
     verbose_name = "part"
@@ -107,7 +199,7 @@ def own_text_field(account: SocialAccount) -> str:
     return f"text_for_{account.pk}"
 
 
-def _parts_save_in_order(formset) -> None:
+def _parts_save_in_order(formset, *, actor) -> None:
     """Save a post's parts numbered 0, 1, 2… in the order the page shows them: by their
     position, a part without one last, ties by the row's place in the form.
 
@@ -145,6 +237,19 @@ def _parts_save_in_order(formset) -> None:
             formset.new_objects.append(part)
         elif part_form.changed_data:
             formset.changed_objects.append((part, part_form.changed_data))
+        uploaded = [
+            media_asset_create(
+                workspace=post.workspace,
+                file=upload,
+                actor=actor,
+                alt_text=part_form.alt_text_for(number),
+            )
+            for number, upload in enumerate(part_form.cleaned_data.get("uploads") or [])
+        ]
+        try:
+            part_media_set(part=part, assets=part_form.chosen_media() + uploaded, actor=actor)
+        except ValidationError as refusal:
+            raise _SaveRefused(refusal) from refusal
 
 
 class _SaveRefused(Exception):
@@ -512,7 +617,7 @@ class PostAdmin(WorkspaceScopedAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not PostPart:
             return super().save_formset(request, form, formset, change)
-        _parts_save_in_order(formset)
+        _parts_save_in_order(formset, actor=request.user)
 
     def _unscheduled_check(self, request, post: Post) -> None:
         """An edit that does not reschedule: a post still going out must still be
@@ -637,7 +742,53 @@ class CampaignAdmin(WorkspaceScopedAdmin):
                 )
 
 
+class MediaAssetForm(forms.ModelForm):
+    class Meta:
+        model = MediaAsset
+        fields = ["workspace", "file", "alt_text"]
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if "file" in self.changed_data:
+            self.facts = media_facts_read(file=file)
+        return file
+
+
 @admin.register(MediaAsset)
 class MediaAssetAdmin(WorkspaceScopedAdmin):
-    list_display = ["__str__", "workspace", "kind", "size_bytes", "created_at"]
-    list_filter = ["kind"]
+    """The library. What a file is (kind, type, size, dimensions, duration) is read from
+    the file when it is uploaded, never typed."""
+
+    form = MediaAssetForm
+    list_display = ["thumbnail", "__str__", "workspace", "kind", "size_label", "alt_text"]
+    list_filter = ["kind", ("workspace", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["file", "alt_text"]
+    readonly_fields = ["kind", "mime_type", "size_bytes", "width", "height", "duration_ms"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["workspace", "file", "alt_text"]
+        return ["workspace", "file", "alt_text", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A file is replaced by uploading another, not edited in place.
+        return ["workspace", "file", *self.readonly_fields] if obj else []
+
+    @admin.display(description="")
+    def thumbnail(self, asset: MediaAsset) -> str:
+        return media_label(asset)
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size_label(self, asset: MediaAsset) -> str:
+        return f"{asset.size_bytes / 1024 / 1024:.1f} MiB"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = media_asset_create(
+            workspace=form.cleaned_data["workspace"],
+            file=form.cleaned_data["file"],
+            actor=request.user,
+            alt_text=form.cleaned_data["alt_text"],
+        )
+        obj.pk, obj.file = created.pk, created.file

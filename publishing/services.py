@@ -77,7 +77,7 @@ def post_content_for(
         occurrence = Occurrence(at=timezone.now(), number=1, zone=post_zone(post=post))
     return _content_render(
         post=post,
-        parts=list(post.parts.prefetch_related("media")),
+        parts=list(post.parts.prefetch_related("partmedia_set__asset")),
         target=target,
         occurrence=occurrence,
     )
@@ -95,7 +95,8 @@ def _content_render(
     return tuple(
         PartContent(
             text=text_render(text, occurrence=occurrence),
-            media=tuple(media_file(asset) for asset in part.media.all()),
+            # In the order they were put on the part (PartMedia is ordered by position).
+            media=tuple(media_file(attached.asset) for attached in part.partmedia_set.all()),
         )
         for text, part in zip(texts, parts, strict=True)
     )
@@ -158,7 +159,9 @@ def publish_requests_build(*, jobs: Sequence[PublishJob]) -> dict[int, PublishRe
     (their posts, workspaces and accounts already loaded)."""
     post_ids = {job.post_id for job in jobs}
     parts: dict[int, list[PostPart]] = defaultdict(list)
-    for part in PostPart.objects.filter(post_id__in=post_ids).prefetch_related("media"):
+    for part in PostPart.objects.filter(post_id__in=post_ids).prefetch_related(
+        "partmedia_set__asset"
+    ):
         parts[part.post_id].append(part)
     targets = {
         (target.post_id, target.account_id): target
