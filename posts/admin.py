@@ -69,7 +69,9 @@ class PostPartForm(forms.ModelForm):
     # Set by the page from the rows' order (posts/static/posts/parts_order.js); a part
     # added without it goes last.
     position = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    media = forms.ModelMultipleChoiceField(
+    # Not named `media`: that is the model's relation through PartMedia, which
+    # part_media_set keeps in order.
+    files = forms.ModelMultipleChoiceField(
         queryset=MediaAsset.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -93,10 +95,10 @@ class PostPartForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["media"].queryset = self.library
-        self.fields["media"].label_from_instance = media_label
+        self.fields["files"].queryset = self.library
+        self.fields["files"].label_from_instance = media_label
         if self.instance.pk:
-            self.fields["media"].initial = list(
+            self.fields["files"].initial = list(
                 self.instance.media.order_by("partmedia__position").values_list("pk", flat=True)
             )
 
@@ -114,8 +116,8 @@ class PostPartForm(forms.ModelForm):
 
     def chosen_media(self) -> list[MediaAsset]:
         """The library files chosen, those already on the part in their order first."""
-        chosen = list(self.cleaned_data.get("media") or [])
-        kept = [pk for pk in self.fields["media"].initial or [] if pk in {a.pk for a in chosen}]
+        chosen = list(self.cleaned_data.get("files") or [])
+        kept = [pk for pk in self.fields["files"].initial or [] if pk in {a.pk for a in chosen}]
         by_pk = {asset.pk: asset for asset in chosen}
         return [by_pk[pk] for pk in kept] + [a for a in chosen if a.pk not in kept]
 
@@ -127,7 +129,7 @@ class PostPartForm(forms.ModelForm):
 class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     model = PostPart
     form = PostPartForm
-    fields = ["position", "text", "media", "uploads", "alt_texts"]
+    fields = ["position", "text", "files", "uploads", "alt_texts"]
 
     def get_formset(self, request, obj=None, **kwargs):
         # The library of the post's workspace (of the person's workspaces, for a new post).

@@ -82,8 +82,8 @@ def test_the_composer_uploads_a_file_into_a_part_with_its_alt_text(admin_client)
         "parts-1-id": second.pk,
         "parts-0-uploads": [],
         "parts-0-alt_texts": "",
-        "parts-0-media": [a.pk for a in first.media.all()],
-        "parts-1-media": [first.media.first().pk],
+        "parts-0-files": [a.pk for a in first.media.all()],
+        "parts-1-files": [first.media.first().pk],
     }
     admin_client.post(reverse("admin:posts_post_change", args=[post.pk]), second_data)
     assert list(second.media.all()) == [first.media.first()]
