@@ -19,6 +19,7 @@ from publishing.services import post_cancel, post_publish_now, post_repeats_iden
 from scheduling.admin import schedule_summary_html
 from scheduling.campaigns import campaign_distribute
 from scheduling.models import Schedule
+from scheduling.selectors import schedule_zones_most_used
 from scheduling.services import schedule_set
 from scheduling.slots import post_add_to_queue
 
@@ -122,7 +123,8 @@ class PostAdminForm(forms.ModelForm):
         self.fields["accounts"].queryset = SocialAccount.objects.filter(
             workspace__in=workspaces, status=SocialAccount.Status.ACTIVE
         ).select_related("workspace")
-        self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices()]
+        most_used = schedule_zones_most_used(workspaces=workspaces)
+        self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices(most_used=most_used)]
         post = self.instance
         if post.pk:
             self.fields["accounts"].initial = list(post.targets.values_list("account", flat=True))
