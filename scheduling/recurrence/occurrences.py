@@ -2,7 +2,8 @@
 
 Every rule but a minutes-or-hours interval is evaluated on the local wall clock of
 the zone the person chose: the rule yields local wall times, and each becomes an
-instant by `wall_to_utc`, the one place the gap and overlap rule lives:
+instant by `wall_to_utc`, the one place the gap and overlap rule lives. For once,
+interval and cron rules (an RRULE's own rules, by FREQ, are in rrules.py):
 
 * a wall time in a spring-forward gap moves forward by the gap (it is not dropped);
 * a wall time in a fall-back overlap is its first instant, so it fires once;
@@ -57,12 +58,15 @@ def occurrences_next(
 def _instants_after(rule: Rule, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
     """The rule's occurrences after the UTC instant `after`, lazily, in order, once each.
 
-    Nothing is expanded from the rule's start: each kind begins near `after`, except
-    an RRULE with COUNT, whose instances can only be counted from the start.
+    Nothing is expanded from the rule's start: each kind begins near `after` (an
+    RRULE with COUNT counts from its start once, see rrules.py).
     """
     if isinstance(rule, IntervalRule) and rule.steps_in_real_time:
         return _real_time_steps_after(rule, zone, after)
-    walls = _walls_from(rule, zone, wall_earliest_after(after, zone))
+    if isinstance(rule, RRuleRule):
+        # COUNT, UNTIL, EXDATE and the gap rule of each FREQ apply to instants there.
+        return rule.recurrence.instants_after(zone=zone, after=after)
+    walls = _walls_from(rule, wall_earliest_after(after, zone))
     return (instant for instant in walls_to_instants(walls, zone) if instant > after)
 
 
@@ -77,8 +81,9 @@ def _real_time_steps_after(
     return (first + step * steps for steps in count(steps_done))
 
 
-def _walls_from(rule: Rule, zone: ZoneInfo, seek: datetime) -> Iterator[datetime]:
-    """The rule's local wall times in increasing order, beginning at or before `seek`."""
+def _walls_from(rule: OnceRule | IntervalRule | CronRule, seek: datetime) -> Iterator[datetime]:
+    """The local wall times of a once, interval or cron rule in increasing order,
+    beginning at or before `seek`."""
     match rule:
         case OnceRule():
             return iter((rule.start,))
@@ -86,8 +91,6 @@ def _walls_from(rule: Rule, zone: ZoneInfo, seek: datetime) -> Iterator[datetime
             return _calendar_steps(rule, seek)
         case CronRule():
             return cron_walls(rule.expression, start=rule.start, seek=seek)
-        case RRuleRule():
-            return rule.recurrence.walls(zone=zone, seek=seek)
         case _:
             assert_never(rule)
 

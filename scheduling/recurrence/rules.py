@@ -19,10 +19,17 @@ from django.core.exceptions import ValidationError
 
 from accounts.timezones import zone_get
 from scheduling.recurrence.cron import cron_first_wall, cron_problems
-from scheduling.recurrence.rrules import Recurrence, RRuleProblem, rrule_parse
+from scheduling.recurrence.rrules import YEARS_ACCEPTED, Recurrence, RRuleProblem, rrule_parse
 
 IntervalUnit = Literal["minutes", "hours", "days", "weeks"]
 INTERVAL_UNITS: tuple[IntervalUnit, ...] = get_args(IntervalUnit)
+# The longest step of an interval in each unit: ten years between posts.
+MAX_EVERY: dict[IntervalUnit, int] = {
+    "minutes": 5_259_600,
+    "hours": 87_660,
+    "days": 3_652,
+    "weeks": 521,
+}
 RuleKind = Literal["once", "interval", "cron", "rrule"]
 RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
 
@@ -54,7 +61,7 @@ class IntervalRule:
         _raise_problems(
             {
                 "start": _wall_time_problems(self.start),
-                "every": _every_problems(self.every),
+                "every": _every_problems(self.every, self.unit),
                 "unit": _unit_problems(self.unit),
             }
         )
@@ -117,7 +124,7 @@ def rule_validate(*, rule: Rule, zone: ZoneInfo) -> None:
                     "change the day-of-month or month field."
                 }
             )
-        case RRuleRule() if rule.recurrence.first_wall(zone=zone) is None:
+        case RRuleRule() if rule.recurrence.first_instant(zone=zone) is None:
             raise ValidationError(
                 {
                     "rrule": "This rule has no date in the ten years after its start, once the "
@@ -198,14 +205,21 @@ def _wall_time_problems(value: object) -> list[str]:
         return [
             "Enter the local date and time without a UTC offset; the time zone says where it is."
         ]
+    if value.year not in YEARS_ACCEPTED:
+        return [f"Enter a date from {YEARS_ACCEPTED[0]} to {YEARS_ACCEPTED[-1]}."]
     return []
 
 
-def _every_problems(every: object) -> list[str]:
+def _every_problems(every: object, unit: object) -> list[str]:
     if isinstance(every, bool) or not isinstance(every, int):
         return ["Enter a whole number, such as 2."]
     if every < 1:
         return [f"Enter 1 or more; every {every} would never move on."]
+    most = MAX_EVERY.get(unit)  # type: ignore[call-overload]
+    if most is not None and every > most:
+        return [
+            f"Every {every:,} {unit} is more than ten years between posts; enter at most {most:,}."
+        ]
     return []
 
 
