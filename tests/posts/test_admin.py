@@ -1,3 +1,4 @@
+import time as clock
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -310,3 +311,54 @@ def test_campaign_distribute_and_add_to_queue_actions(client, member):
         follow=True,
     )
     assert "queued for Fri 05 Jun 08:00" in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ({"schedule_kind": "rrule", "schedule_rrule": "FREQ=MINUTELY;BYSETPOS=2"}, "BYSETPOS"),
+        ({"schedule_kind": "rrule", "schedule_rrule": "FREQ=DAILY;BYSETPOS=2"}, "no date"),
+        ({"schedule_kind": "rrule", "schedule_rrule": "FREQ=SECONDLY"}, "to the minute"),
+        ({"schedule_kind": "rrule", "schedule_rrule": f"FREQ=DAILY;COUNT={2**64}"}, "COUNT="),
+        (
+            {"schedule_kind": "interval", "schedule_every": 3_000_000, "schedule_unit": "days"},
+            "more than ten years",
+        ),
+    ],
+    ids=["bysetpos-minutely", "bysetpos-daily", "secondly", "huge-count", "huge-interval"],
+)
+def test_the_worst_rules_are_refused_on_the_form_within_a_second(client, member, rule, says):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone="America/New_York",
+    )
+    data.update(rule)
+    began = clock.perf_counter()
+
+    response = client.post(reverse("admin:posts_post_add"), data, follow=True)
+
+    assert clock.perf_counter() - began < 1
+    assert says in response.content.decode()
+    assert Post.objects.get().status == Post.Status.DRAFT
+
+
+def test_the_zone_picker_offers_canonical_zones_the_most_used_first(client, member):
+    post = PostFactory(workspace=member.workspace)
+    Schedule.objects.create(
+        post=post, local_date=date(2026, 6, 2), local_time=time(9, 0), timezone="Asia/Kolkata"
+    )
+
+    page = client.get(reverse("admin:posts_post_add")).content.decode()
+
+    most_used = page.index('<optgroup label="Most used">')
+    assert page.index('value="Asia/Kolkata"') > most_used
+    assert page.index('<optgroup label="All zones">') > page.index('value="Asia/Kolkata"')
+    assert 'value="Europe/Paris"' in page
+    assert 'value="localtime"' not in page
+    assert 'value="US/Eastern"' not in page

@@ -1,3 +1,4 @@
+import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from posts.models import Post
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
 from scheduling.models import Schedule
-from scheduling.services import schedule_once
+from scheduling.services import schedule_once, schedule_set
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +164,39 @@ def test_two_x_accounts_may_not_publish_the_same_text_at_the_same_time():
         timezone_name="UTC",
         actor=None,
     )
+
+
+# The worst rules found for issue 11: each refused (or set) within a second, saying why.
+WORST_RULES = [
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;BYSETPOS=2"},
+    {"kind": "rrule", "rrule": "FREQ=DAILY;BYSETPOS=2"},
+    {"kind": "rrule", "rrule": "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"},
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;BYMONTH=4;BYMONTHDAY=31"},
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;COUNT=10000"},
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;COUNT=1000000"},
+    {"kind": "rrule", "rrule": f"FREQ=DAILY;COUNT={2**64}"},
+    {"kind": "rrule", "rrule": "FREQ=WEEKLY;INTERVAL=1000000000"},
+    {"kind": "rrule", "rrule": "FREQ=SECONDLY"},
+    {"kind": "interval", "every": 3_000_000, "unit": "days"},
+    {"kind": "interval", "every": 10**9, "unit": "weeks"},
+    {"kind": "cron", "cron": "* * 30 2 *"},
+]
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("rule", WORST_RULES, ids=lambda rule: str(rule)[:60])
+def test_the_worst_rules_are_refused_or_set_within_a_second(post, rule):
+    began = clock.perf_counter()
+    try:
+        schedule_set(
+            post=post,
+            local_date=date(2025, 3, 2),
+            local_time=time(9, 0),
+            timezone_name="America/New_York",
+            actor=None,
+            **rule,
+        )
+    except ValidationError as refused:
+        assert set(refused.message_dict) <= {"rrule", "every", "cron"}
+
+    assert clock.perf_counter() - began < 1
