@@ -27,7 +27,7 @@ from publishing.services import post_problems
 from publishing.states import job_transition
 from scheduling.limits import posting_limit_conflicts, posting_limit_next_fits
 from scheduling.models import OccurrenceChange, Schedule
-from scheduling.recurrence import rule_from_fields
+from scheduling.recurrence import rule_count_end, rule_from_fields
 from scheduling.selectors import (
     schedule_first_from,
     schedule_occurrence_after,
@@ -61,7 +61,7 @@ def schedule_set(
     """
     now = now or timezone.now()
     start = datetime.combine(local_date, local_time)
-    _, zone = rule_from_fields(
+    rule, zone = rule_from_fields(
         kind=kind,
         start=start,
         timezone=timezone_name,
@@ -85,6 +85,7 @@ def schedule_set(
         "rrule": rrule if kind == Schedule.Kind.RRULE else "",
         "exdates": [d.isoformat() for d in exdates] if kind == Schedule.Kind.RRULE else [],
         "status": Schedule.Status.ACTIVE,
+        "series_ends_at": rule_count_end(rule=rule, zone=zone),
     }
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=post.pk)

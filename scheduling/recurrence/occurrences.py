@@ -55,6 +55,15 @@ def occurrences_next(
     return list(islice(_instants_after(rule, zone, _as_utc(after_utc)), count))
 
 
+def rule_count_end(*, rule: Rule, zone: ZoneInfo) -> datetime | None:
+    """The last occurrence of an RRULE that ends by COUNT, or None for any other rule.
+
+    Counting is the one time a rule is expanded from its start; keep the answer and
+    hand it back to the rule (RRuleRule.count_ends_at) so no later question counts.
+    """
+    return rule.recurrence.count_end(zone=zone) if isinstance(rule, RRuleRule) else None
+
+
 def _instants_after(rule: Rule, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
     """The rule's occurrences after the UTC instant `after`, lazily, in order, once each.
 

@@ -19,8 +19,9 @@ examples):
 * UNTIL is an instant: with a Z it is UTC, without one it is local wall time read by
   the rule above. An occurrence is kept when its instant is at or before UNTIL's.
 * COUNT=N is the first N occurrences by instant, so it means N posts whatever the
-  clocks do. Its last instant is worked out once per process and zone (the series'
-  end), so later questions seek near the moment asked instead of counting from DTSTART.
+  clocks do. Its last instant is counted once and kept (Schedule.series_ends_at, or
+  per process and zone), so later questions seek near the moment asked instead of
+  counting from DTSTART.
 * EXDATE: each excluded local wall time becomes its instant by the same rule, and the
   occurrence at that instant is left out, whichever wall time produced it. As in RFC
   5545, excluded occurrences still count towards COUNT: COUNT=5 with one EXDATE on
@@ -114,6 +115,9 @@ class Recurrence:
     until: datetime | None  # as written, without its Z
     until_is_utc: bool
     exdates: frozenset[datetime]
+    # The instant of the COUNT-th occurrence, when it was counted before (it is kept
+    # with the schedule); otherwise it is counted here, once per process and zone.
+    count_ends_at: datetime | None = None
 
     @property
     def unit(self) -> str:
@@ -141,6 +145,10 @@ class Recurrence:
         return (
             instant for instant in instants if instant > after and instant not in bounds.excluded
         )
+
+    def count_end(self, *, zone: ZoneInfo) -> datetime | None:
+        """The instant of the last occurrence COUNT allows, or None without COUNT."""
+        return _bounds(self, zone).last if self.count is not None else None
 
     def first_instant(self, *, zone: ZoneInfo) -> datetime | None:
         """The first occurrence, or None if there is none within reach."""
@@ -174,6 +182,8 @@ def _bounds(recurrence: Recurrence, zone: ZoneInfo) -> _Bounds:
         if recurrence.until_is_utc:
             return _Bounds(last=recurrence.until.replace(tzinfo=UTC), excluded=excluded)
         return _Bounds(last=wall_to_utc(recurrence.until, zone), excluded=excluded)
+    if recurrence.count is not None and recurrence.count_ends_at is not None:
+        return _Bounds(last=recurrence.count_ends_at, excluded=excluded)
     if recurrence.count is not None:
         seek = recurrence.start - LONGEST_GAP
         counted = list(islice(recurrence._instants(zone, seek=seek), recurrence.count))
@@ -241,8 +251,17 @@ class _OutOfReach(Exception):
     pass
 
 
-def rrule_parse(text: str, *, start: datetime, exdates: tuple[datetime, ...]) -> Recurrence:
-    """The RRULE line `text` starting at the wall time `start`; RRuleProblem if unusable."""
+def rrule_parse(
+    text: str,
+    *,
+    start: datetime,
+    exdates: tuple[datetime, ...],
+    count_ends_at: datetime | None = None,
+) -> Recurrence:
+    """The RRULE line `text` starting at the wall time `start`; RRuleProblem if unusable.
+
+    `count_ends_at` is what `Recurrence.count_end` answered before, in the same zone.
+    """
     body = _rrule_body(text)
     parts = rrule_parts(body)
     if len(exdates) > MAX_EXDATES:
@@ -271,6 +290,7 @@ def rrule_parse(text: str, *, start: datetime, exdates: tuple[datetime, ...]) ->
         until=_until_wall(until) if until else None,
         until_is_utc=bool(until and until.endswith("Z")),
         exdates=frozenset(exdates),
+        count_ends_at=count_ends_at,
     )
 
 

@@ -94,6 +94,8 @@ class RRuleRule:
     rule: str
     start: datetime
     exdates: tuple[datetime, ...] = ()
+    # The instant of its COUNT-th occurrence in the zone it is used in, if counted before.
+    count_ends_at: datetime | None = None
     recurrence: Recurrence = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,7 +106,12 @@ class RRuleRule:
             }
         )
         try:
-            recurrence = rrule_parse(self.rule, start=self.start, exdates=self.exdates)
+            recurrence = rrule_parse(
+                self.rule,
+                start=self.start,
+                exdates=self.exdates,
+                count_ends_at=self.count_ends_at,
+            )
         except RRuleProblem as exc:
             raise ValidationError({"rrule": str(exc)}) from exc
         # The parse is part of building the rule, so it is set once, here.
@@ -144,11 +151,13 @@ def rule_from_fields(
     cron: str = "",
     rrule: str = "",
     exdates: Sequence[datetime] = (),
+    count_ends_at: datetime | None = None,
 ) -> tuple[Rule, ZoneInfo]:
     """The rule and zone a person entered, or one ValidationError naming every field to fix.
 
     Only the fields of the chosen `kind` are read: `every` and `unit` for "interval",
-    `cron` for "cron", `rrule` and `exdates` for "rrule".
+    `cron` for "cron", `rrule` and `exdates` for "rrule", and `count_ends_at` (what
+    `rule_count_end` answered for this rule and zone) when there is one.
     """
     errors: dict[str, list[str]] = {}
     try:
@@ -157,7 +166,14 @@ def rule_from_fields(
         errors["timezone"] = exc.messages
     try:
         rule = _rule_build(
-            kind=kind, start=start, every=every, unit=unit, cron=cron, rrule=rrule, exdates=exdates
+            kind=kind,
+            start=start,
+            every=every,
+            unit=unit,
+            cron=cron,
+            rrule=rrule,
+            exdates=exdates,
+            count_ends_at=count_ends_at,
         )
         if not errors:
             rule_validate(rule=rule, zone=zone)
@@ -177,6 +193,7 @@ def _rule_build(
     cron: str,
     rrule: str,
     exdates: Sequence[datetime],
+    count_ends_at: datetime | None,
 ) -> Rule:
     match kind:
         case "once":
@@ -186,7 +203,9 @@ def _rule_build(
         case "cron":
             return CronRule(expression=cron, start=start)
         case "rrule":
-            return RRuleRule(rule=rrule, start=start, exdates=tuple(exdates))
+            return RRuleRule(
+                rule=rrule, start=start, exdates=tuple(exdates), count_ends_at=count_ends_at
+            )
     raise ValidationError(
         {"kind": f"“{kind}” is not a kind of schedule; choose {_choices(RULE_KINDS)}."}
     )

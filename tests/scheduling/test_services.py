@@ -10,6 +10,8 @@ from posts.models import Post
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
 from scheduling.models import Schedule
+from scheduling.recurrence import rrules
+from scheduling.selectors import schedule_upcoming
 from scheduling.services import schedule_once, schedule_set
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
@@ -200,3 +202,30 @@ def test_the_worst_rules_are_refused_or_set_within_a_second(post, rule):
         assert set(refused.message_dict) <= {"rrule", "every", "cron"}
 
     assert clock.perf_counter() - began < 1
+
+
+@time_machine.travel(datetime(2025, 3, 1, tzinfo=UTC))
+def test_a_counted_rule_keeps_its_last_occurrence_and_is_never_counted_again(post, monkeypatch):
+    schedule = schedule_set(
+        post=post,
+        kind=Schedule.Kind.RRULE,
+        local_date=date(2025, 3, 9),
+        local_time=time(0, 0),
+        timezone_name="America/New_York",
+        rrule="FREQ=HOURLY;COUNT=6",
+        actor=None,
+    )
+    # 00:00, 01:00 EST, 03:00 to 06:00 EDT: six posts, 02:00 not among them.
+    assert schedule.series_ends_at == datetime(2025, 3, 9, 10, 0, tzinfo=UTC)
+
+    rrules._bounds.cache_clear()  # as in a process that has not counted it
+
+    def counting(*args):
+        raise AssertionError("the rule was counted from its start again")
+
+    monkeypatch.setattr(rrules, "islice", counting)  # the series is counted with islice
+    stored = Schedule.objects.get(pk=schedule.pk)
+
+    assert schedule_upcoming(schedule=stored, after=datetime(2025, 3, 9, 7, 30, tzinfo=UTC)) == [
+        datetime(2025, 3, 9, hour, 0, tzinfo=UTC) for hour in (8, 9, 10)
+    ]
