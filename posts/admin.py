@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from accounts.admin import WorkspaceScopedAdmin
 from accounts.models import SocialAccount
 from accounts.selectors import workspaces_for_user
-from accounts.timezones import zone_choices
+from accounts.timezones import zone_canonical_name, zone_choices
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets, post_soft_delete
 from publishing.models import PublishJob
@@ -62,6 +62,32 @@ class PublishJobInline(admin.TabularInline):
         return format_html('<a href="{0}" target="_blank">{0}</a>', job.external_url)
 
 
+class ZoneInput(forms.TextInput):
+    """A text box that offers zones as one types: the browser searches the list (an
+    HTML datalist) for what is typed anywhere in a name, most used zones first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zones: list[tuple[str, str]] = []
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or name}_choices"
+        box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join(
+            "", '<option value="{}">{}</option>', ((zone, label) for zone, label in self.zones)
+        )
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+def zone_choices_in_order(*, most_used) -> list[tuple[str, str]]:
+    """The zones as one list, most used first, each once."""
+    ordered: dict[str, str] = {}
+    for value, label in zone_choices(most_used=most_used):
+        for zone, zone_label in label if isinstance(label, list) else [(value, label)]:
+            ordered.setdefault(zone, zone_label)
+    return list(ordered.items())
+
+
 VARIANT_SEPARATOR = "---"
 SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
 
@@ -95,10 +121,11 @@ class PostAdminForm(forms.ModelForm):
         help_text="Wall-clock time in the zone below (HH:MM or HH:MM:SS); for a rule, "
         "its first occurrence.",
     )
-    schedule_timezone = forms.ChoiceField(
+    schedule_timezone = forms.CharField(
         required=False,
+        widget=ZoneInput(attrs={"placeholder": "Europe/Paris", "size": 30}),
         label="Time zone",
-        help_text="Empty: the workspace's default zone.",
+        help_text="Type a city to search, e.g. New York. Empty: the workspace's default zone.",
     )
     schedule_every = forms.IntegerField(required=False, min_value=1, label="Every")
     schedule_unit = forms.ChoiceField(
@@ -124,7 +151,7 @@ class PostAdminForm(forms.ModelForm):
             workspace__in=workspaces, status=SocialAccount.Status.ACTIVE
         ).select_related("workspace")
         most_used = schedule_zones_most_used(workspaces=workspaces)
-        self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices(most_used=most_used)]
+        self.fields["schedule_timezone"].widget.zones = zone_choices_in_order(most_used=most_used)
         post = self.instance
         if post.pk:
             self.fields["accounts"].initial = list(post.targets.values_list("account", flat=True))
@@ -152,6 +179,15 @@ class PostAdminForm(forms.ModelForm):
                 "Give both a date and a time to schedule the post, or neither to keep a draft.",
             )
         return cleaned
+
+    def clean_schedule_timezone(self) -> str:
+        name = self.cleaned_data["schedule_timezone"].strip()
+        if not name:
+            return ""
+        try:
+            return zone_canonical_name(name)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
 
     def clean_variants(self) -> list[str]:
         raw = self.cleaned_data["variants"].replace("\r\n", "\n")

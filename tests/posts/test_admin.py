@@ -356,9 +356,48 @@ def test_the_zone_picker_offers_canonical_zones_the_most_used_first(client, memb
 
     page = client.get(reverse("admin:posts_post_add")).content.decode()
 
-    most_used = page.index('<optgroup label="Most used">')
-    assert page.index('value="Asia/Kolkata"') > most_used
-    assert page.index('<optgroup label="All zones">') > page.index('value="Asia/Kolkata"')
-    assert 'value="Europe/Paris"' in page
+    assert 'list="id_schedule_timezone_choices"' in page
+    assert page.index('<option value="Asia/Kolkata">') < page.index(
+        '<option value="Africa/Abidjan">'
+    )
+    assert page.count('<option value="Asia/Kolkata">') == 1
+    assert '<option value="Europe/Paris">' in page
     assert 'value="localtime"' not in page
     assert 'value="US/Eastern"' not in page
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("typed", "kept"), [("US/Eastern", "America/New_York"), ("Asia/Calcutta", "Asia/Kolkata")]
+)
+def test_a_legacy_zone_name_is_kept_as_its_canonical_zone(client, member, typed, kept):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone=typed,
+    )
+
+    client.post(reverse("admin:posts_post_add"), data)
+
+    assert Post.objects.get().schedule.timezone == kept
+
+
+def test_a_zone_of_no_place_is_refused_on_the_form(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone="localtime",
+    )
+
+    response = client.post(reverse("admin:posts_post_add"), data)
+
+    assert "“localtime” is not a region/city time zone" in response.content.decode()
+    assert not Post.objects.exists()
