@@ -89,6 +89,9 @@ _BY_RANGES = {
     "BYMINUTE": (0, 59, False, "a minute, 0 to 59"),
     "BYSETPOS": (1, 366, True, "a position, 1 to 366 or -1 to -366 from the end"),
 }
+# The parts Kairos reads. dateutil reads more (BYEASTER, BYWEEKDAY, BYNWEEKDAY), which
+# are not RFC 5545 and would pass around the checks below.
+_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYDAY", *_BY_RANGES})
 _DAY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
 _BYDAY = re.compile(r"^([+-]?\d+)?(MO|TU|WE|TH|FR|SA|SU)$")
 _SIGNED = re.compile(r"^[+-]?\d+$")
@@ -331,6 +334,13 @@ def rrule_parts(body: str) -> dict[str, str]:
                 f"as in {RRULE_EXAMPLE}."
             )
         parts[name.strip().upper()] = value.strip().upper()
+    unknown = sorted(set(parts) - _PARTS - {"BYSECOND"})
+    if unknown:
+        raise RRuleProblem(
+            f"{unknown[0]} is not a part of an RRULE that Kairos reads; use FREQ, INTERVAL, "
+            "COUNT or UNTIL, WKST, and BYMONTH, BYWEEKNO, BYYEARDAY, BYMONTHDAY, BYDAY, "
+            "BYHOUR, BYMINUTE or BYSETPOS."
+        )
     freq = parts.get("FREQ")
     if freq == "SECONDLY":
         raise RRuleProblem(

@@ -550,10 +550,10 @@ def test_rrule_hourly_follows_the_wall_clock():
             id="rrule-bad-freq",
         ),
         pytest.param(
-            {"kind": "rrule", "rrule": "FREQ=DAILY;BYNOON=1"},
+            {"kind": "rrule", "rrule": "FREQ=DAILY;WKST=XX"},
             {
                 "rrule": [
-                    "This rule does not parse (unknown parameter 'BYNOON'); write it like "
+                    "This rule does not parse (invalid 'WKST': XX); write it like "
                     "FREQ=WEEKLY;BYDAY=MO,WE."
                 ]
             },

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scheduling.recurrence import RRuleRule, occurrence_next, occurrences_next, rule_from_fields
 from scheduling.recurrence.rrules import Recurrence
@@ -319,3 +321,36 @@ def test_a_rule_with_no_date_within_ten_years_has_ended_wherever_it_is_asked():
     rule = RRuleRule(rule="FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", start=datetime(2026, 1, 1))
 
     assert list(rule.recurrence.walls(seek=datetime(2030, 1, 1))) == []
+
+
+# Whatever a person types is built or refused with a message; nothing else is raised.
+
+PART_NAMES = [
+    "FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYMONTH", "BYWEEKNO", "BYYEARDAY",
+    "BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS", "BYEASTER",
+    "BYWEEKDAY", "BYNWEEKDAY",
+]  # fmt: skip
+NUMBERS = st.one_of(
+    st.integers(-3, 60), st.integers(-(10**20), 10**20), st.sampled_from([366, -366, 53, 2**63])
+)
+VALUES = st.one_of(
+    st.lists(NUMBERS, min_size=1, max_size=3).map(lambda ns: ",".join(map(str, ns))),
+    st.sampled_from(["DAILY", "HOURLY", "MINUTELY", "SECONDLY", "MO", "-1FR", "99TU", "", "X"]),
+    st.from_regex(r"\A\d{8}T\d{6}Z?\Z"),
+)
+
+
+@given(
+    freq=st.sampled_from(["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY"]),
+    parts=st.lists(st.tuples(st.sampled_from(PART_NAMES), VALUES), max_size=4),
+)
+def test_any_rule_typed_is_built_or_refused_with_a_message(freq, parts):
+    line = ";".join([f"FREQ={freq}", *(f"{name}={value}" for name, value in parts)])
+    try:
+        rule, zone = rule_from_fields(
+            kind="rrule", start=datetime(2026, 3, 8, 1, 30), timezone="America/New_York", rrule=line
+        )
+    except ValidationError as refused:
+        assert set(refused.message_dict) == {"rrule"}
+        return
+    occurrences_next(rule=rule, zone=zone, after_utc=utc(2026, 3, 1), count=3)
