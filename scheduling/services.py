@@ -78,7 +78,7 @@ def schedule_set(
         "kind": kind,
         "local_date": local_date,
         "local_time": local_time,
-        "timezone": timezone_name,
+        "timezone": zone.key,  # a legacy alias is kept as the zone it names
         "every": every if kind == Schedule.Kind.INTERVAL else None,
         "unit": unit if kind == Schedule.Kind.INTERVAL else "",
         "cron": cron if kind == Schedule.Kind.CRON else "",
@@ -118,7 +118,7 @@ def schedule_set(
             data={
                 "kind": kind,
                 "local": f"{local_date:%Y-%m-%d} {local_time:%H:%M:%S}",
-                "timezone": timezone_name,
+                "timezone": zone.key,
                 "utc": first.isoformat(),
                 **{key: fields[key] for key in ("every", "unit", "cron", "rrule") if fields[key]},
             },

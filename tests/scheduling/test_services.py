@@ -229,3 +229,31 @@ def test_a_counted_rule_keeps_its_last_occurrence_and_is_never_counted_again(pos
     assert schedule_upcoming(schedule=stored, after=datetime(2025, 3, 9, 7, 30, tzinfo=UTC)) == [
         datetime(2025, 3, 9, hour, 0, tzinfo=UTC) for hour in (8, 9, 10)
     ]
+
+
+@time_machine.travel(NOW)
+def test_a_legacy_zone_name_is_kept_as_the_zone_it_names(post):
+    schedule = schedule_once(
+        post=post,
+        local_date=date(2025, 3, 9),
+        local_time=time(9, 0),
+        timezone_name="US/Eastern",
+        actor=None,
+    )
+
+    assert schedule.timezone == "America/New_York"
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("name", ["localtime", "Etc/GMT+5", "posixrules"])
+def test_a_zone_of_no_place_is_refused(post, name):
+    with pytest.raises(ValidationError) as refused:
+        schedule_once(
+            post=post,
+            local_date=date(2025, 3, 9),
+            local_time=time(9, 0),
+            timezone_name=name,
+            actor=None,
+        )
+
+    assert "IANA name such as Europe/Paris" in refused.value.message_dict["timezone"][0]
