@@ -208,15 +208,15 @@ class _BoundedRRule(rrule):
     tests/scheduling/test_rrules.py holds the installed dateutil to this.
     """
 
-    # Month rebuilds without an instance: ten years, and a margin for rules with an
-    # nth weekday in each of several months, whose rebuild reads it once per month.
-    STEPS = 120 * 14
+    # Ten years of months (of periods, for YEARLY and MONTHLY) without an instance.
+    MONTHS = 120
     _steps = 0
+    _step_limit = MONTHS
 
     @property
     def _bynweekday(self):
         self._steps += 1
-        if self._steps > self.STEPS:
+        if self._steps > self._step_limit:
             raise _OutOfReach
         return self._bynweekday_value
 
@@ -225,6 +225,9 @@ class _BoundedRRule(rrule):
         self._bynweekday_value = value
 
     def _iter(self):
+        # A rule with an nth weekday (BYDAY=2TU) reads it once more in each rebuild for
+        # each month the period covers: up to 12, for a yearly rule.
+        self._step_limit = self.MONTHS * (13 if self._bynweekday_value else 1)
         self._steps = 0
         try:
             for wall in super()._iter():
