@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
 from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
-from accounts.timezones import zone_choices
+from accounts.timezones import zone_canonical_name, zone_choices
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets
@@ -32,6 +32,7 @@ from publishing.services import (
 from publishing.slots import post_add_to_queue
 from scheduling.admin import schedule_summary_html
 from scheduling.models import Schedule
+from scheduling.selectors import schedule_zones_most_used
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -179,6 +180,32 @@ class PublishJobInline(WorkspaceScopedInline, admin.TabularInline):
         return format_html('<a href="{0}" target="_blank">{0}</a>', job.external_url)
 
 
+class ZoneInput(forms.TextInput):
+    """A text box that offers zones as one types: the browser searches the list (an
+    HTML datalist) for what is typed anywhere in a name, most used zones first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zones: list[tuple[str, str]] = []
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or name}_choices"
+        box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join(
+            "", '<option value="{}">{}</option>', ((zone, label) for zone, label in self.zones)
+        )
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+def zone_choices_in_order(*, most_used) -> list[tuple[str, str]]:
+    """The zones as one list, most used first, each once."""
+    ordered: dict[str, str] = {}
+    for value, label in zone_choices(most_used=most_used):
+        for zone, zone_label in label if isinstance(label, list) else [(value, label)]:
+            ordered.setdefault(zone, zone_label)
+    return list(ordered.items())
+
+
 VARIANT_SEPARATOR = "---"
 SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
 
@@ -291,10 +318,11 @@ class PostAdminForm(forms.ModelForm):
         help_text="Wall-clock time in the zone below (HH:MM or HH:MM:SS); for a rule, "
         "its first occurrence.",
     )
-    schedule_timezone = forms.ChoiceField(
+    schedule_timezone = forms.CharField(
         required=False,
+        widget=ZoneInput(attrs={"placeholder": "Europe/Paris", "size": 30}),
         label="Time zone",
-        help_text="Empty: the workspace's default zone.",
+        help_text="Type a city to search, e.g. New York. Empty: the workspace's default zone.",
     )
     schedule_every = forms.IntegerField(required=False, min_value=1, label="Every")
     schedule_unit = forms.ChoiceField(
@@ -322,6 +350,10 @@ class PostAdminForm(forms.ModelForm):
     def __init__(self, *args, user=None, refusal: ValidationError | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.refusal = refusal
+        most_used = schedule_zones_most_used(
+            workspaces=workspaces_where(user=user, action=POST_COMPOSE)
+        )
+        self.fields["schedule_timezone"].widget.zones = zone_choices_in_order(most_used=most_used)
         post = self.instance
         targets = {target.account_id: target for target in post.targets.all()} if post.pk else {}
         choices = composer_accounts(user=user, post=post)
@@ -335,7 +367,6 @@ class PostAdminForm(forms.ModelForm):
                 initial=targets[account.pk].text_override if account.pk in targets else "",
                 help_text="Optional: part 1's text for this account only.",
             )
-        self.fields["schedule_timezone"].choices = [("", "—"), *zone_choices()]
         if post.pk:
             self.fields["accounts"].initial = list(targets)
             self.fields["variants"].initial = f"\n{VARIANT_SEPARATOR}\n".join(post.text_variants)
@@ -393,6 +424,15 @@ class PostAdminForm(forms.ModelForm):
             account.pk: self.cleaned_data.get(own_text_field(account), "")
             for account in self.cleaned_data.get("accounts") or []
         }
+
+    def clean_schedule_timezone(self) -> str:
+        name = self.cleaned_data["schedule_timezone"].strip()
+        if not name:
+            return ""
+        try:
+            return zone_canonical_name(name)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
 
     def clean_variants(self) -> list[str]:
         raw = self.cleaned_data["variants"].replace("\r\n", "\n")

@@ -33,7 +33,7 @@ from publishing.models import JobStatus, PublishJob
 from publishing.services import post_cancel, post_problems, post_republish_check
 from publishing.states import job_transition
 from scheduling.models import Schedule
-from scheduling.recurrence import rule_from_fields
+from scheduling.recurrence import rule_count_end, rule_from_fields
 from scheduling.selectors import schedule_first_from
 
 WAITING = (JobStatus.PENDING, JobStatus.QUEUED)
@@ -66,7 +66,7 @@ def schedule_set(
     now = now or timezone.now()
     post_republish_check(post=post, confirmed=republish)
     start = datetime.combine(local_date, local_time)
-    _, zone = rule_from_fields(
+    rule, zone = rule_from_fields(
         kind=kind,
         start=start,
         timezone=timezone_name,
@@ -83,13 +83,14 @@ def schedule_set(
         "kind": kind,
         "local_date": local_date,
         "local_time": local_time,
-        "timezone": timezone_name,
+        "timezone": zone.key,  # a legacy alias is kept as the zone it names
         "every": every if kind == Schedule.Kind.INTERVAL else None,
         "unit": unit if kind == Schedule.Kind.INTERVAL else "",
         "cron": cron if kind == Schedule.Kind.CRON else "",
         "rrule": rrule if kind == Schedule.Kind.RRULE else "",
         "exdates": [d.isoformat() for d in exdates] if kind == Schedule.Kind.RRULE else [],
         "status": Schedule.Status.ACTIVE,
+        "series_ends_at": rule_count_end(rule=rule, zone=zone),
     }
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=post.pk)
@@ -122,7 +123,7 @@ def schedule_set(
             data={
                 "kind": kind,
                 "local": f"{local_date:%Y-%m-%d} {local_time:%H:%M:%S}",
-                "timezone": timezone_name,
+                "timezone": zone.key,
                 "utc": first.isoformat(),
                 **{key: fields[key] for key in ("every", "unit", "cron", "rrule") if fields[key]},
             },

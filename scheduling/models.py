@@ -60,6 +60,11 @@ class Schedule(models.Model):
     next_occurrence_at = models.DateTimeField(null=True, blank=True)
     last_occurrence_at = models.DateTimeField(null=True, blank=True)
     occurrence_count = models.PositiveIntegerField(default=0)
+    series_ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="RRULE with COUNT: its last occurrence (UTC), counted once when set.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -92,6 +97,7 @@ class Schedule(models.Model):
             cron=self.cron,
             rrule=self.rrule,
             exdates=[datetime.fromisoformat(value) for value in self.exdates],
+            count_ends_at=self.series_ends_at,
         )
         return rule
 

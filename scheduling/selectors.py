@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db.models import Count
+
 from scheduling.models import Schedule
 from scheduling.recurrence import occurrence_next, occurrences_next, rule_describe
 
@@ -79,3 +81,14 @@ def schedule_summary(*, schedule: Schedule, now: datetime, count: int = 5) -> di
         "start_local": schedule.start_wall,
         "next": [{"local": instant.astimezone(zone), "utc": instant} for instant in upcoming],
     }
+
+
+def schedule_zones_most_used(*, workspaces, limit: int = 5) -> list[str]:
+    """The zones the schedules of `workspaces` use most, most used first."""
+    return list(
+        Schedule.objects.filter(post__workspace__in=workspaces)
+        .values("timezone")
+        .annotate(uses=Count("id"))
+        .order_by("-uses", "timezone")
+        .values_list("timezone", flat=True)[:limit]
+    )

@@ -11,6 +11,7 @@ from scheduling.recurrence.occurrences import (
     occurrence_next,
     occurrences_between,
     occurrences_next,
+    rule_count_end,
 )
 from scheduling.recurrence.rules import (
     INTERVAL_UNITS,
@@ -39,6 +40,7 @@ __all__ = [
     "occurrence_next",
     "occurrences_between",
     "occurrences_next",
+    "rule_count_end",
     "rule_describe",
     "rule_from_fields",
     "rule_validate",

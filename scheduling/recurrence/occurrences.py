@@ -2,7 +2,8 @@
 
 Every rule but a minutes-or-hours interval is evaluated on the local wall clock of
 the zone the person chose: the rule yields local wall times, and each becomes an
-instant by `wall_to_utc`, the one place the gap and overlap rule lives:
+instant by `wall_to_utc`, the one place the gap and overlap rule lives. For once,
+interval and cron rules (an RRULE's own rules, by FREQ, are in rrules.py):
 
 * a wall time in a spring-forward gap moves forward by the gap (it is not dropped);
 * a wall time in a fall-back overlap is its first instant, so it fires once;
@@ -18,23 +19,19 @@ Answers are aware UTC datetimes, strictly increasing, each once.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import count, groupby, islice, takewhile
+from itertools import count, islice, takewhile
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from accounts.timezones import utc_to_wall, wall_to_utc
+from accounts.timezones import wall_to_utc
 from scheduling.recurrence.cron import cron_walls
+from scheduling.recurrence.instants import wall_earliest_after, walls_to_instants
 from scheduling.recurrence.rules import CronRule, IntervalRule, OnceRule, RRuleRule, Rule
 
 # The finest step of a datetime: "at or after t" is "after t minus one microsecond".
 _TICK = timedelta(microseconds=1)
-# No gap in the tz database is longer than a day (Asia/Manila skipped 31 December
-# 1844, Pacific/Apia 30 December 2011) and no zone has changed its offset twice
-# within one day; `_earliest_wall` relies on both.
-_LONGEST_GAP = timedelta(days=1)
 
 
 def occurrences_between(
@@ -58,16 +55,28 @@ def occurrences_next(
     return list(islice(_instants_after(rule, zone, _as_utc(after_utc)), count))
 
 
+def rule_count_end(*, rule: Rule, zone: ZoneInfo) -> datetime | None:
+    """The last occurrence of an RRULE that ends by COUNT, or None for any other rule.
+
+    Counting is the one time a rule is expanded from its start; keep the answer and
+    hand it back to the rule (RRuleRule.count_ends_at) so no later question counts.
+    """
+    return rule.recurrence.count_end(zone=zone) if isinstance(rule, RRuleRule) else None
+
+
 def _instants_after(rule: Rule, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
     """The rule's occurrences after the UTC instant `after`, lazily, in order, once each.
 
-    Nothing is expanded from the rule's start: each kind begins near `after`, except
-    an RRULE with COUNT, whose instances can only be counted from the start.
+    Nothing is expanded from the rule's start: each kind begins near `after` (an
+    RRULE with COUNT counts from its start once, see rrules.py).
     """
     if isinstance(rule, IntervalRule) and rule.steps_in_real_time:
         return _real_time_steps_after(rule, zone, after)
-    walls = _walls_from(rule, zone, _earliest_wall(after, zone))
-    return (instant for instant in _instants_of(walls, zone) if instant > after)
+    if isinstance(rule, RRuleRule):
+        # COUNT, UNTIL, EXDATE and the gap rule of each FREQ apply to instants there.
+        return rule.recurrence.instants_after(zone=zone, after=after)
+    walls = _walls_from(rule, wall_earliest_after(after, zone))
+    return (instant for instant in walls_to_instants(walls, zone) if instant > after)
 
 
 def _real_time_steps_after(
@@ -81,8 +90,9 @@ def _real_time_steps_after(
     return (first + step * steps for steps in count(steps_done))
 
 
-def _walls_from(rule: Rule, zone: ZoneInfo, seek: datetime) -> Iterator[datetime]:
-    """The rule's local wall times in increasing order, beginning at or before `seek`."""
+def _walls_from(rule: OnceRule | IntervalRule | CronRule, seek: datetime) -> Iterator[datetime]:
+    """The local wall times of a once, interval or cron rule in increasing order,
+    beginning at or before `seek`."""
     match rule:
         case OnceRule():
             return iter((rule.start,))
@@ -90,8 +100,6 @@ def _walls_from(rule: Rule, zone: ZoneInfo, seek: datetime) -> Iterator[datetime
             return _calendar_steps(rule, seek)
         case CronRule():
             return cron_walls(rule.expression, start=rule.start, seek=seek)
-        case RRuleRule():
-            return rule.recurrence.walls(zone=zone, seek=seek)
         case _:
             assert_never(rule)
 
@@ -102,52 +110,6 @@ def _calendar_steps(rule: IntervalRule, seek: datetime) -> Iterator[datetime]:
     step = timedelta(**{rule.unit: rule.every})
     steps_done = max(0, (seek - rule.start) // step)
     return (rule.start + step * steps for steps in count(steps_done))
-
-
-def _earliest_wall(after: datetime, zone: ZoneInfo) -> datetime:
-    """The earliest wall time whose instant can come after the UTC instant `after`.
-
-    That is `after` read on the local clock, except just after a spring-forward gap:
-    a wall time inside the gap moves forward by the gap, so it can land after `after`
-    although the clock at `after` already reads past it. Reading `after` with the
-    offset in force a day earlier reaches back over any such gap (see _LONGEST_GAP).
-    """
-    offset = min(_offset_at(after, zone), _offset_at(after - _LONGEST_GAP, zone))
-    return (after + offset).replace(tzinfo=None)
-
-
-def _instants_of(walls: Iterable[datetime], zone: ZoneInfo) -> Iterator[datetime]:
-    """The instants of increasing wall times, in order, each given once."""
-    # Equal instants (two walls that land on one instant) come out side by side.
-    return (instant for instant, _ in groupby(_in_order(walls, zone)))
-
-
-def _in_order(walls: Iterable[datetime], zone: ZoneInfo) -> Iterator[datetime]:
-    """The instants of increasing wall times, put in increasing order.
-
-    Walls increase but their instants need not: a wall in a spring-forward gap moves
-    forward by the gap, past the walls just after it (New York's 02:30 becomes 03:30,
-    after the 03:00 wall) or onto one of them (02:30 and 03:30 are both 03:30 EDT).
-    So an instant waits until a wall later than its own local reading has gone by:
-    every wall from there on maps to a later instant.
-    """
-    waiting: list[datetime] = []
-    for wall in walls:
-        while waiting and _local_reading(waiting[0], zone) < wall:
-            yield heapq.heappop(waiting)
-        heapq.heappush(waiting, wall_to_utc(wall, zone))
-    while waiting:
-        yield heapq.heappop(waiting)
-
-
-def _local_reading(instant: datetime, zone: ZoneInfo) -> datetime:
-    return utc_to_wall(instant, zone).replace(tzinfo=None)
-
-
-def _offset_at(instant: datetime, zone: ZoneInfo) -> timedelta:
-    offset = utc_to_wall(instant, zone).utcoffset()
-    assert offset is not None  # a ZoneInfo always knows its offset
-    return offset
 
 
 def _as_utc(instant: datetime) -> datetime:

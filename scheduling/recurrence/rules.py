@@ -19,10 +19,17 @@ from django.core.exceptions import ValidationError
 
 from accounts.timezones import zone_get
 from scheduling.recurrence.cron import cron_first_wall, cron_problems
-from scheduling.recurrence.rrules import Recurrence, RRuleProblem, rrule_parse
+from scheduling.recurrence.rrules import YEARS_ACCEPTED, Recurrence, RRuleProblem, rrule_parse
 
 IntervalUnit = Literal["minutes", "hours", "days", "weeks"]
 INTERVAL_UNITS: tuple[IntervalUnit, ...] = get_args(IntervalUnit)
+# The longest step of an interval in each unit: ten years between posts.
+MAX_EVERY: dict[IntervalUnit, int] = {
+    "minutes": 5_259_600,
+    "hours": 87_660,
+    "days": 3_652,
+    "weeks": 521,
+}
 RuleKind = Literal["once", "interval", "cron", "rrule"]
 RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
 
@@ -54,7 +61,7 @@ class IntervalRule:
         _raise_problems(
             {
                 "start": _wall_time_problems(self.start),
-                "every": _every_problems(self.every),
+                "every": _every_problems(self.every, self.unit),
                 "unit": _unit_problems(self.unit),
             }
         )
@@ -87,6 +94,8 @@ class RRuleRule:
     rule: str
     start: datetime
     exdates: tuple[datetime, ...] = ()
+    # The instant of its COUNT-th occurrence in the zone it is used in, if counted before.
+    count_ends_at: datetime | None = None
     recurrence: Recurrence = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -97,7 +106,12 @@ class RRuleRule:
             }
         )
         try:
-            recurrence = rrule_parse(self.rule, start=self.start, exdates=self.exdates)
+            recurrence = rrule_parse(
+                self.rule,
+                start=self.start,
+                exdates=self.exdates,
+                count_ends_at=self.count_ends_at,
+            )
         except RRuleProblem as exc:
             raise ValidationError({"rrule": str(exc)}) from exc
         # The parse is part of building the rule, so it is set once, here.
@@ -117,7 +131,7 @@ def rule_validate(*, rule: Rule, zone: ZoneInfo) -> None:
                     "change the day-of-month or month field."
                 }
             )
-        case RRuleRule() if rule.recurrence.first_wall(zone=zone) is None:
+        case RRuleRule() if rule.recurrence.first_instant(zone=zone) is None:
             raise ValidationError(
                 {
                     "rrule": "This rule has no date in the ten years after its start, once the "
@@ -137,11 +151,13 @@ def rule_from_fields(
     cron: str = "",
     rrule: str = "",
     exdates: Sequence[datetime] = (),
+    count_ends_at: datetime | None = None,
 ) -> tuple[Rule, ZoneInfo]:
     """The rule and zone a person entered, or one ValidationError naming every field to fix.
 
     Only the fields of the chosen `kind` are read: `every` and `unit` for "interval",
-    `cron` for "cron", `rrule` and `exdates` for "rrule".
+    `cron` for "cron", `rrule` and `exdates` for "rrule", and `count_ends_at` (what
+    `rule_count_end` answered for this rule and zone) when there is one.
     """
     errors: dict[str, list[str]] = {}
     try:
@@ -150,7 +166,14 @@ def rule_from_fields(
         errors["timezone"] = exc.messages
     try:
         rule = _rule_build(
-            kind=kind, start=start, every=every, unit=unit, cron=cron, rrule=rrule, exdates=exdates
+            kind=kind,
+            start=start,
+            every=every,
+            unit=unit,
+            cron=cron,
+            rrule=rrule,
+            exdates=exdates,
+            count_ends_at=count_ends_at,
         )
         if not errors:
             rule_validate(rule=rule, zone=zone)
@@ -170,6 +193,7 @@ def _rule_build(
     cron: str,
     rrule: str,
     exdates: Sequence[datetime],
+    count_ends_at: datetime | None,
 ) -> Rule:
     match kind:
         case "once":
@@ -179,7 +203,9 @@ def _rule_build(
         case "cron":
             return CronRule(expression=cron, start=start)
         case "rrule":
-            return RRuleRule(rule=rrule, start=start, exdates=tuple(exdates))
+            return RRuleRule(
+                rule=rrule, start=start, exdates=tuple(exdates), count_ends_at=count_ends_at
+            )
     raise ValidationError(
         {"kind": f"“{kind}” is not a kind of schedule; choose {_choices(RULE_KINDS)}."}
     )
@@ -198,14 +224,21 @@ def _wall_time_problems(value: object) -> list[str]:
         return [
             "Enter the local date and time without a UTC offset; the time zone says where it is."
         ]
+    if value.year not in YEARS_ACCEPTED:
+        return [f"Enter a date from {YEARS_ACCEPTED[0]} to {YEARS_ACCEPTED[-1]}."]
     return []
 
 
-def _every_problems(every: object) -> list[str]:
+def _every_problems(every: object, unit: object) -> list[str]:
     if isinstance(every, bool) or not isinstance(every, int):
         return ["Enter a whole number, such as 2."]
     if every < 1:
         return [f"Enter 1 or more; every {every} would never move on."]
+    most = MAX_EVERY.get(unit)  # type: ignore[call-overload]
+    if most is not None and every > most:
+        return [
+            f"Every {every:,} {unit} is more than ten years between posts; enter at most {most:,}."
+        ]
     return []
 
 

@@ -1,3 +1,4 @@
+import time as clock
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -476,3 +477,93 @@ def test_parts_moved_on_the_page_are_saved_in_their_new_order(client, member):
         (1, "One"),
         (2, "Two"),
     ]
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ({"schedule_kind": "rrule", "schedule_rrule": "FREQ=MINUTELY;BYSETPOS=2"}, "BYSETPOS"),
+        ({"schedule_kind": "rrule", "schedule_rrule": "FREQ=DAILY;BYSETPOS=2"}, "no date"),
+        ({"schedule_kind": "rrule", "schedule_rrule": "FREQ=SECONDLY"}, "to the minute"),
+        ({"schedule_kind": "rrule", "schedule_rrule": f"FREQ=DAILY;COUNT={2**64}"}, "COUNT="),
+        (
+            {"schedule_kind": "interval", "schedule_every": 3_000_000, "schedule_unit": "days"},
+            "more than ten years",
+        ),
+    ],
+    ids=["bysetpos-minutely", "bysetpos-daily", "secondly", "huge-count", "huge-interval"],
+)
+def test_the_worst_rules_are_refused_on_the_form_within_a_second(client, member, rule, says):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone="America/New_York",
+    )
+    data.update(rule)
+    began = clock.perf_counter()
+
+    response = client.post(reverse("admin:posts_post_add"), data, follow=True)
+
+    assert clock.perf_counter() - began < 1
+    assert says in response.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_the_zone_picker_offers_canonical_zones_the_most_used_first(client, member):
+    post = PostFactory(workspace=member.workspace)
+    Schedule.objects.create(
+        post=post, local_date=date(2026, 6, 2), local_time=time(9, 0), timezone="Asia/Kolkata"
+    )
+
+    page = client.get(reverse("admin:posts_post_add")).content.decode()
+
+    assert 'list="id_schedule_timezone_choices"' in page
+    assert page.index('<option value="Asia/Kolkata">') < page.index(
+        '<option value="Africa/Abidjan">'
+    )
+    assert page.count('<option value="Asia/Kolkata">') == 1
+    assert '<option value="Europe/Paris">' in page
+    assert 'value="localtime"' not in page
+    assert 'value="US/Eastern"' not in page
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("typed", "kept"), [("US/Eastern", "America/New_York"), ("Asia/Calcutta", "Asia/Kolkata")]
+)
+def test_a_legacy_zone_name_is_kept_as_its_canonical_zone(client, member, typed, kept):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone=typed,
+    )
+
+    client.post(reverse("admin:posts_post_add"), data)
+
+    assert Post.objects.get().schedule.timezone == kept
+
+
+def test_a_zone_of_no_place_is_refused_on_the_form(client, member):
+    account = SandboxAccountFactory(workspace=member.workspace)
+    data = composer_data(
+        workspace=member.workspace,
+        accounts=[account],
+        texts=["Hi"],
+        date="2026-06-02",
+        time="09:00",
+        zone="localtime",
+    )
+
+    response = client.post(reverse("admin:posts_post_add"), data)
+
+    assert "“localtime” is not a region/city time zone" in response.content.decode()
+    assert not Post.objects.exists()

@@ -63,6 +63,14 @@ NAMED_ZONES = {
     "UTC",
 }
 ZONES = sorted(NAMED_ZONES | set(sorted(available_timezones())[::12]))
+# Zones whose clocks change with the seasons (in 2025, at least): where COUNT, UNTIL
+# and EXDATE can go wrong. The named ones with such changes are among them.
+SEASONAL_ZONES = sorted(
+    name
+    for name in available_timezones() - {"localtime"}
+    if datetime(2025, 1, 15, tzinfo=ZoneInfo(name)).utcoffset()
+    != datetime(2025, 7, 15, tzinfo=ZoneInfo(name)).utcoffset()
+)
 
 
 def local_reading(instant: datetime, zone: ZoneInfo) -> datetime:
@@ -71,17 +79,22 @@ def local_reading(instant: datetime, zone: ZoneInfo) -> datetime:
 
 def reference_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     """Kairos's instant for the local `wall` time, found by brute force."""
+    readings = instants_reading(wall, zone)
+    if readings:
+        return readings[0]  # on the clock once, or twice: the first instant
+    return reference_instant(wall + clock_jump_over(wall, zone), zone)
+
+
+def instants_reading(wall: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Every real instant at which the zone's clock reads `wall`, in order (none in a gap)."""
     around = wall.replace(tzinfo=UTC)
     # Every offset the zone uses within a day of the wall time, read every 15 minutes.
     offsets = {
         (around + step * 15 * MINUTE).astimezone(zone).utcoffset() for step in range(-96, 97)
     }
-    readings = sorted(
+    return sorted(
         around - offset for offset in offsets if local_reading(around - offset, zone) == wall
     )
-    if readings:
-        return readings[0]  # on the clock once, or twice: the first instant
-    return reference_instant(wall + clock_jump_over(wall, zone), zone)
 
 
 def clock_jump_over(wall: datetime, zone: ZoneInfo) -> timedelta:
@@ -133,14 +146,16 @@ def calendar_days(first: date, last: date) -> list[date]:
 
 
 @st.composite
-def zone_day_and_time(draw: st.DrawFn) -> tuple[ZoneInfo, date, time]:
-    """A zone, a UTC day (most often one on which the zone changes its clocks) and a
-    time of day (on such a day, within the hour before to two hours after the change,
-    which takes in every gap and overlap)."""
-    zone_name = draw(st.sampled_from(ZONES))
+def zone_day_and_time(
+    draw: st.DrawFn, zones: list[str] = ZONES, change_days: int = 3
+) -> tuple[ZoneInfo, date, time]:
+    """A zone, a UTC day (`change_days` times in four, one on which the zone changes
+    its clocks, if it does) and a time of day (on such a day, within the hour before to
+    two hours after the change, which takes in every gap and overlap)."""
+    zone_name = draw(st.sampled_from(zones))
     year = draw(st.sampled_from(YEARS))
     changes = offset_change_days(zone_name, year)
-    if changes and draw(st.integers(0, 3)):
+    if changes and draw(st.integers(0, 3)) < change_days:
         day = draw(st.sampled_from(changes))
     else:
         day = draw(st.dates(date(year, 1, 1), date(year, 12, 31)))
@@ -297,6 +312,107 @@ def test_rrule_seeking_matches_dateutil_expanding_from_the_start(case):
     assert fired == expected
 
 
+# COUNT, UNTIL and EXDATE, across the gaps and overlaps drawn above. The reference
+# takes the rule's wall times as the calendar gives them, makes each an instant by
+# brute force (a day-or-longer rule moves a gap time forward, an hourly or minutely
+# one leaves it out), keeps each instant once, then applies COUNT or UNTIL to the
+# instants, then leaves out the instants of the excluded wall times.
+def reference_series(
+    walls: list[datetime],
+    zone: ZoneInfo,
+    *,
+    skips_gaps: bool,
+    count: int | None,
+    until: datetime | None,
+    exdates: list[datetime],
+) -> list[datetime]:
+    if skips_gaps:
+        walls = [wall for wall in walls if instants_reading(wall, zone)]
+    instants = reference_occurrences(walls, zone)
+    if count is not None:
+        instants = instants[:count]
+    if until is not None:
+        instants = [instant for instant in instants if instant <= until]
+    excluded = {reference_instant(wall, zone) for wall in exdates}
+    return [instant for instant in instants if instant not in excluded]
+
+
+@st.composite
+def bounds_and_exclusions(
+    draw: st.DrawFn, walls: list[datetime], zone: ZoneInfo
+) -> tuple[str, int | None, datetime | None, list[datetime]]:
+    """COUNT or UNTIL (in UTC or local time), as an RRULE part and as the reference's
+    values, and EXDATEs: some of the rule's wall times, or the times its posts show."""
+    near = walls[: len(walls) // 2]
+    if draw(st.booleans()):
+        count = draw(st.integers(1, len(near)))
+        part, until = f";COUNT={count}", None
+    else:
+        count = None
+        around = draw(st.sampled_from(near)) + draw(st.sampled_from([-61, -1, 0, 1, 30])) * MINUTE
+        if draw(st.booleans()):
+            until = reference_instant(around, zone) + draw(st.sampled_from([-1, 0, 1])) * MINUTE
+            part = f";UNTIL={until:%Y%m%dT%H%M%S}Z"
+        else:
+            until = reference_instant(around, zone)
+            part = f";UNTIL={around:%Y%m%dT%H%M%S}"
+    named = draw(st.lists(st.sampled_from(near), max_size=3))
+    shown = [
+        local_reading(reference_instant(wall, zone), zone)
+        for wall in draw(st.lists(st.sampled_from(near), max_size=2))
+    ]
+    return part, count, until, named + shown
+
+
+@given(data=st.data(), two_a_day=st.booleans())
+def test_daily_rrule_count_until_and_exdate_match_the_reference(data, two_a_day):
+    zone, day, at = data.draw(zone_day_and_time(SEASONAL_ZONES, change_days=4))
+    start = datetime.combine(day - timedelta(days=data.draw(st.integers(0, 3))), at)
+    # Two times an hour apart each day: a gap can move the first onto the second.
+    times = [start.time(), (start + 60 * MINUTE).time()] if two_a_day else [start.time()]
+    walls = sorted(
+        datetime.combine(start.date() + timedelta(days=n), each)
+        for n in range(14)
+        for each in times
+    )
+    walls = [wall for wall in walls if wall >= start]
+    part, count, until, exdates = data.draw(bounds_and_exclusions(walls, zone))
+    by = f";BYHOUR={','.join(str(t.hour) for t in times)};BYMINUTE={at.minute}" if two_a_day else ""
+    rule = RRuleRule(rule=f"FREQ=DAILY{by}{part}", start=start, exdates=tuple(exdates))
+
+    fired = occurrences_next(
+        rule=rule, zone=zone, after_utc=midnight(start.date(), -2), count=len(walls)
+    )
+
+    assert fired == reference_series(
+        walls, zone, skips_gaps=False, count=count, until=until, exdates=exdates
+    )
+
+
+@given(data=st.data(), freq=st.sampled_from(["HOURLY", "MINUTELY"]))
+def test_hourly_and_minutely_rrule_count_until_and_exdate_match_the_reference(data, freq):
+    zone, day, at = data.draw(zone_day_and_time(SEASONAL_ZONES, change_days=4))
+    every = data.draw(st.sampled_from([1, 2]) if freq == "HOURLY" else st.sampled_from([15, 30]))
+    step = timedelta(hours=every) if freq == "HOURLY" else every * MINUTE
+    start = datetime.combine(day, at) - step * data.draw(st.integers(0, 4))
+    # The calendar steps the wall clock: the walls are the start plus whole steps.
+    walls = [start + step * n for n in range(16)]
+    part, count, until, exdates = data.draw(bounds_and_exclusions(walls, zone))
+    rule = RRuleRule(
+        rule=f"FREQ={freq};INTERVAL={every}{part}", start=start, exdates=tuple(exdates)
+    )
+
+    fired = occurrences_next(
+        rule=rule, zone=zone, after_utc=midnight(start.date(), -2), count=len(walls)
+    )
+
+    assert fired == reference_series(
+        walls, zone, skips_gaps=True, count=count, until=until, exdates=exdates
+    )
+
+
 def test_the_suite_covers_fifty_zones_and_the_named_ones():
     assert len(ZONES) >= 50
     assert set(ZONES) >= NAMED_ZONES
+    assert len(SEASONAL_ZONES) >= 50
+    assert set(SEASONAL_ZONES) >= {"America/New_York", "Europe/London", "Australia/Lord_Howe"}

@@ -1,3 +1,4 @@
+import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -8,8 +9,10 @@ from accounts.models import AuditEvent
 from posts.models import Post
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
-from publishing.plans import schedule_once
+from publishing.plans import schedule_once, schedule_set
 from scheduling.models import Schedule
+from scheduling.recurrence import rrules
+from scheduling.selectors import schedule_upcoming
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +166,94 @@ def test_two_x_accounts_may_not_publish_the_same_text_at_the_same_time():
         timezone_name="UTC",
         actor=None,
     )
+
+
+# The worst rules found for issue 11: each refused (or set) within a second, saying why.
+WORST_RULES = [
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;BYSETPOS=2"},
+    {"kind": "rrule", "rrule": "FREQ=DAILY;BYSETPOS=2"},
+    {"kind": "rrule", "rrule": "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"},
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;BYMONTH=4;BYMONTHDAY=31"},
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;COUNT=10000"},
+    {"kind": "rrule", "rrule": "FREQ=MINUTELY;COUNT=1000000"},
+    {"kind": "rrule", "rrule": f"FREQ=DAILY;COUNT={2**64}"},
+    {"kind": "rrule", "rrule": "FREQ=WEEKLY;INTERVAL=1000000000"},
+    {"kind": "rrule", "rrule": "FREQ=SECONDLY"},
+    {"kind": "interval", "every": 3_000_000, "unit": "days"},
+    {"kind": "interval", "every": 10**9, "unit": "weeks"},
+    {"kind": "cron", "cron": "* * 30 2 *"},
+]
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("rule", WORST_RULES, ids=lambda rule: str(rule)[:60])
+def test_the_worst_rules_are_refused_or_set_within_a_second(post, rule):
+    began = clock.perf_counter()
+    try:
+        schedule_set(
+            post=post,
+            local_date=date(2025, 3, 2),
+            local_time=time(9, 0),
+            timezone_name="America/New_York",
+            actor=None,
+            **rule,
+        )
+    except ValidationError as refused:
+        assert set(refused.message_dict) <= {"rrule", "every", "cron"}
+
+    assert clock.perf_counter() - began < 1
+
+
+@time_machine.travel(datetime(2025, 3, 1, tzinfo=UTC))
+def test_a_counted_rule_keeps_its_last_occurrence_and_is_never_counted_again(post, monkeypatch):
+    schedule = schedule_set(
+        post=post,
+        kind=Schedule.Kind.RRULE,
+        local_date=date(2025, 3, 9),
+        local_time=time(0, 0),
+        timezone_name="America/New_York",
+        rrule="FREQ=HOURLY;COUNT=6",
+        actor=None,
+    )
+    # 00:00, 01:00 EST, 03:00 to 06:00 EDT: six posts, 02:00 not among them.
+    assert schedule.series_ends_at == datetime(2025, 3, 9, 10, 0, tzinfo=UTC)
+
+    rrules._bounds.cache_clear()  # as in a process that has not counted it
+
+    def counting(*args):
+        raise AssertionError("the rule was counted from its start again")
+
+    monkeypatch.setattr(rrules, "islice", counting)  # the series is counted with islice
+    stored = Schedule.objects.get(pk=schedule.pk)
+
+    assert schedule_upcoming(schedule=stored, after=datetime(2025, 3, 9, 7, 30, tzinfo=UTC)) == [
+        datetime(2025, 3, 9, hour, 0, tzinfo=UTC) for hour in (8, 9, 10)
+    ]
+
+
+@time_machine.travel(NOW)
+def test_a_legacy_zone_name_is_kept_as_the_zone_it_names(post):
+    schedule = schedule_once(
+        post=post,
+        local_date=date(2025, 3, 9),
+        local_time=time(9, 0),
+        timezone_name="US/Eastern",
+        actor=None,
+    )
+
+    assert schedule.timezone == "America/New_York"
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("name", ["localtime", "Etc/GMT+5", "posixrules"])
+def test_a_zone_of_no_place_is_refused(post, name):
+    with pytest.raises(ValidationError) as refused:
+        schedule_once(
+            post=post,
+            local_date=date(2025, 3, 9),
+            local_time=time(9, 0),
+            timezone_name=name,
+            actor=None,
+        )
+
+    assert "IANA name such as Europe/Paris" in refused.value.message_dict["timezone"][0]
