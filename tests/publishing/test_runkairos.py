@@ -1,0 +1,33 @@
+from publishing.management.commands.runkairos import Command
+
+
+def test_links_follow_the_port_and_host_served_on(monkeypatch):
+    monkeypatch.delenv("KAIROS_PUBLIC_URL", raising=False)
+
+    assert Command._env(host="127.0.0.1", port=8123)["KAIROS_PUBLIC_URL"] == (
+        "http://127.0.0.1:8123"
+    )
+    assert Command._env(host="kairos.lan", port=80)["KAIROS_PUBLIC_URL"] == "http://kairos.lan:80"
+
+
+def test_links_name_this_machine_when_serving_on_every_interface(monkeypatch):
+    monkeypatch.delenv("KAIROS_PUBLIC_URL", raising=False)
+
+    assert Command._env(host="0.0.0.0", port=8123)["KAIROS_PUBLIC_URL"] == ("http://127.0.0.1:8123")
+    assert Command._env(host="::1", port=8123)["KAIROS_PUBLIC_URL"] == "http://[::1]:8123"
+
+
+def test_an_operators_public_url_wins(monkeypatch):
+    monkeypatch.setenv("KAIROS_PUBLIC_URL", "https://kairos.example.com")
+
+    assert Command._env(host="127.0.0.1", port=8123)["KAIROS_PUBLIC_URL"] == (
+        "https://kairos.example.com"
+    )
+
+
+def test_web_stops_gracefully_within_bounds_and_shares_no_control_socket():
+    web = Command._commands(host="127.0.0.1", port=8123, concurrency=2)["web"]
+
+    assert "--bind=127.0.0.1:8123" in web
+    assert "--graceful-timeout=3" in web
+    assert "--no-control-socket" in web
