@@ -207,6 +207,14 @@ KAIROS_RUNNING_LEASE = timedelta(seconds=KAIROS_TASK_TIME_LIMIT + 30)
 # before asking it whether the post exists.
 KAIROS_RECONCILE_DELAY = timedelta(seconds=env.int("KAIROS_RECONCILE_DELAY_SECONDS", default=10))
 
+# Retention (`manage.py cleanup`, and daily from beat): rows older than this many days
+# go, unless something still needs them (analytics/retention.py says what stays).
+KAIROS_RETENTION_ATTEMPTS_DAYS = env.int("KAIROS_RETENTION_ATTEMPTS_DAYS", default=90)
+KAIROS_RETENTION_JOBS_DAYS = env.int("KAIROS_RETENTION_JOBS_DAYS", default=365)
+KAIROS_RETENTION_AUDIT_DAYS = env.int("KAIROS_RETENTION_AUDIT_DAYS", default=365)
+KAIROS_RETENTION_SANDBOX_DAYS = env.int("KAIROS_RETENTION_SANDBOX_DAYS", default=30)
+KAIROS_RETENTION_METRICS_DAYS = env.int("KAIROS_RETENTION_METRICS_DAYS", default=365)
+
 # --- Networks -------------------------------------------------------------------
 
 # X API v2. Tests and benchmarks point this at the fake X (fakex/).
