@@ -31,3 +31,12 @@ def test_web_stops_gracefully_within_bounds_and_shares_no_control_socket():
     assert "--bind=127.0.0.1:8123" in web
     assert "--graceful-timeout=3" in web
     assert "--no-control-socket" in web
+    assert "--config=python:config.gunicorn" in web
+
+
+def test_json_logs_leave_out_the_workers_banner(settings):
+    settings.LOG_FORMAT = "json"
+
+    worker = Command._commands(host="127.0.0.1", port=8123, concurrency=2)["worker"]
+
+    assert worker[worker.index("--quiet") + 1] == "worker"

@@ -20,8 +20,10 @@ Supervision:
   `GRACEFUL_SECONDS`), Celery shuts down warm. Whatever is still alive in a
   child's group `STOP_SECONDS` later is SIGKILLed, the group whole, so no
   worker, pool child or beat outlives the command. A second Ctrl-C kills at
-  once. A publish cut short this way is safe: its job's lease runs out and
-  reconciliation asks the network before anything is tried again.
+  once. Celery notices the request between polls of its broker and often needs
+  all of `STOP_SECONDS` on the folder broker. A publish cut short this way is
+  safe: its job's lease runs out and reconciliation asks the network before
+  anything is tried again.
 * A child that exits on its own stops the others the same way, and the command
   exits with the child's status (1 if it was killed by a signal).
 * On Linux each child also gets SIGTERM if this command dies without stopping
@@ -53,7 +55,7 @@ from django.core.management.base import BaseCommand
 from accounts.services import admin_user_ensure, demo_workspace_ensure
 
 # How long a child may take to stop after SIGTERM before its group is killed.
-STOP_SECONDS = 6.0
+STOP_SECONDS = 5.0
 # How long gunicorn's workers may spend on the requests in hand when stopping.
 GRACEFUL_SECONDS = 3
 POLL_SECONDS = 0.1
@@ -141,6 +143,9 @@ class Command(BaseCommand):
             f"--concurrency={concurrency}",
             "--loglevel=INFO",
         ]
+        if settings.LOG_FORMAT == "json":
+            # Its banner is no log line: a log search would choke on it.
+            worker.insert(worker.index("worker"), "--quiet")
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             # A folder broker carries no broadcasts; these would only poll for nothing.
             worker += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
@@ -156,7 +161,8 @@ class Command(BaseCommand):
                 f"--graceful-timeout={GRACEFUL_SECONDS}",
                 # Its default path is one per user: two Kairos on a machine would share it.
                 "--no-control-socket",
-                "--access-logfile=-",
+                # Logs as Kairos's own: plain or JSON, redacted (config/gunicorn.py).
+                "--config=python:config.gunicorn",
             ],
             "worker": worker,
         }
