@@ -49,14 +49,18 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing was deleted.")
             return
         deleted: dict[str, int] = dict.fromkeys(ages, 0)
-        bars: dict[str, tqdm] = {}
+        bar: tqdm | None = None
+        kind = ""
         try:
             for progress in retention_purge(now=now, batch_size=batch_size):
-                bar = bars.get(progress.kind)
-                if bar is None:
-                    bar = bars[progress.kind] = tqdm(
+                if progress.kind != kind:
+                    # One kind at a time: the finished bar stays on screen above the next.
+                    if bar is not None:
+                        bar.close()
+                    kind = progress.kind
+                    bar = tqdm(
                         total=progress.total,
-                        desc=progress.kind,
+                        desc=kind,
                         unit="row",
                         file=sys.stderr,
                         disable=no_progress,
@@ -69,7 +73,7 @@ class Command(BaseCommand):
                 "run the command again once the database answers."
             ) from exc
         finally:
-            for bar in bars.values():
+            if bar is not None:
                 bar.close()
         for name, count in deleted.items():
             self.stdout.write(f"deleted {count} {name} older than {ages[name]} days")
