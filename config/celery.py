@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,3 +19,14 @@ def _database_connections_check(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_init.connect
+def _tracing_in_pool_process(**kwargs) -> None:
+    """Each pool process sends its own spans (an exporter's thread does not survive a fork)."""
+    from django.conf import settings
+
+    if settings.KAIROS_OTLP_ENDPOINT:
+        from config.tracing import tracing_setup
+
+        tracing_setup(service_name="kairos-worker")

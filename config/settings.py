@@ -233,6 +233,10 @@ KAIROS_RETENTION_AUDIT_DAYS = env.int("KAIROS_RETENTION_AUDIT_DAYS", default=365
 KAIROS_RETENTION_SANDBOX_DAYS = env.int("KAIROS_RETENTION_SANDBOX_DAYS", default=30)
 KAIROS_RETENTION_METRICS_DAYS = env.int("KAIROS_RETENTION_METRICS_DAYS", default=365)
 
+# OpenTelemetry traces of requests and tasks (config/tracing.py): off unless an OTLP
+# endpoint is set, e.g. http://collector:4318; then `pip install -r requirements-otel.txt`.
+KAIROS_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+
 # --- Networks -------------------------------------------------------------------
 
 # X API v2. Tests and benchmarks point this at the fake X (fakex/).
