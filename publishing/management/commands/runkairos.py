@@ -25,7 +25,7 @@ Supervision:
   safe: its job's lease runs out and reconciliation asks the network before
   anything is tried again.
 * A child that exits on its own stops the others the same way, and the command
-  exits with the child's status (1 if it was killed by a signal).
+  exits with the child's status (1 if that was 0 or a signal killed it).
 * On Linux each child also gets SIGTERM if this command dies without stopping
   it (SIGKILL, the OOM killer): `PR_SET_PDEATHSIG`. Closing the terminal
   (SIGHUP) stops everything like Ctrl-C.
@@ -220,6 +220,9 @@ def _exited(child: subprocess.Popen) -> bool:
     """Whether the child exited, leaving it unreaped (a zombie keeps its pid, the group's id)."""
     if child.returncode is not None:
         return True
+    if not hasattr(os, "waitid"):
+        # Without waitid (macOS), reap: the pid may then be reused before the group's kill.
+        return child.poll() is not None
     try:
         info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
     except ChildProcessError:
@@ -229,6 +232,8 @@ def _exited(child: subprocess.Popen) -> bool:
 
 def _status(child: subprocess.Popen) -> int:
     """The exit status of an exited child (negative: the signal that killed it), unreaped."""
+    if child.returncode is not None:
+        return child.returncode
     info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
     return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
