@@ -3,7 +3,13 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import (
+    task_prerun,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -42,3 +48,14 @@ def _metrics_process_dead(pid=None, **kwargs) -> None:
     from publishing.metrics import metrics_process_dead
 
     metrics_process_dead(pid=pid or os.getpid())
+
+
+@worker_process_init.connect
+def _tracing_in_pool_process(**kwargs) -> None:
+    """Each pool process sends its own spans (an exporter's thread does not survive a fork)."""
+    from django.conf import settings
+
+    if settings.KAIROS_OTLP_ENDPOINT:
+        from config.tracing import tracing_setup
+
+        tracing_setup(service_name="kairos-worker")

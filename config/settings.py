@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -162,11 +163,28 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
 }
 
+# KAIROS_LOG_FORMAT=json: one JSON object per line, for a log search (config/logs.py).
+LOG_FORMAT = env.str("KAIROS_LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"KAIROS_LOG_FORMAT is {LOG_FORMAT!r}; use plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "config.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # Celery logs every task received and finished; with a tick every second that
     # buries everything else. Kairos logs what a tick did when it did something.
@@ -238,6 +256,17 @@ if PROMETHEUS_MULTIPROC_DIR:
 # The commit /info reports; images set it at build time (Dockerfile), a checkout
 # reads it from .git.
 KAIROS_COMMIT = env.str("KAIROS_COMMIT", default="")
+# Retention (`manage.py cleanup`, and daily from beat): rows older than this many days
+# go, unless something still needs them (analytics/retention.py says what stays).
+KAIROS_RETENTION_ATTEMPTS_DAYS = env.int("KAIROS_RETENTION_ATTEMPTS_DAYS", default=90)
+KAIROS_RETENTION_JOBS_DAYS = env.int("KAIROS_RETENTION_JOBS_DAYS", default=365)
+KAIROS_RETENTION_AUDIT_DAYS = env.int("KAIROS_RETENTION_AUDIT_DAYS", default=365)
+KAIROS_RETENTION_SANDBOX_DAYS = env.int("KAIROS_RETENTION_SANDBOX_DAYS", default=30)
+KAIROS_RETENTION_METRICS_DAYS = env.int("KAIROS_RETENTION_METRICS_DAYS", default=365)
+
+# OpenTelemetry traces of requests and tasks (config/tracing.py): off unless an OTLP
+# endpoint is set, e.g. http://collector:4318; then `pip install -r requirements-otel.txt`.
+KAIROS_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 
 # --- Networks -------------------------------------------------------------------
 
@@ -299,6 +328,8 @@ CACHES = {
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's own writes a message file before filling it; a worker may read it empty.
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from posts import views as posts_views
@@ -10,6 +11,8 @@ admin.site.site_title = "Kairos"
 admin.site.index_title = "Schedule and publish"
 
 urlpatterns = [
+    # People start in the admin; the site has no page of its own.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="root"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("healthz", publishing_views.health, name="health"),

@@ -404,6 +404,17 @@ def _family(leader: int, *, leader_reaped: bool) -> set[int]:
         family |= children
 
 
+def process_family(pid: int) -> set[int]:
+    """The living process `pid`, the members of its group, and all their descendants
+    (whatever sessions they started)."""
+    return _family(pid, leader_reaped=False)
+
+
+def processes_alive(pids: set[int]) -> set[int]:
+    """Those of `pids` that have not died (zombies count as dead)."""
+    return pids & _living_processes().keys()
+
+
 def _stop_family(leader: int, *, leader_reaped: bool) -> set[int]:
     """SIGSTOP the leader's family until no new member appears, and return it.
 

@@ -52,6 +52,7 @@ from django.utils import timezone
 
 from publishing import metrics
 from publishing.backoff import BackoffSchedule
+from publishing.logs import job_log_context
 from publishing.metrics_plan import metrics_first_due_at
 from publishing.models import JobStatus, PublishAttempt, PublishJob
 from publishing.networks import adapter_for
@@ -338,7 +339,8 @@ def jobs_execute(*, job_ids: Sequence[int]) -> dict[int, str]:
     def attempt(run: Run) -> Finished:
         if time.monotonic() >= deadline:
             return _not_tried(run)
-        return _attempt(run, requests[run.job.pk])
+        with job_log_context(job=run.job):
+            return _attempt(run, requests[run.job.pk])
 
     remote = [run for run in runs if adapter_for(run.job.account.network).remote]
     side_by_side = remote if len(remote) > 1 else []

@@ -15,6 +15,7 @@ REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
 # Unit tests send their Celery messages to kombu's in-memory transport, a real
 # broker in this process, so a test can read back exactly what was sent.
 celery_app.conf.broker_url = "memory://"
+celery_app.conf.broker_transport = None  # The folder broker's own (config/broker.py) is set by URL.
 celery_app.conf.broker_transport_options = {}
 
 

@@ -1,0 +1,133 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from accounts.services import audit_record
+from analytics.models import MetricsSnapshot
+from analytics.retention import retention_counts, retention_purge
+from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+S = JobStatus
+NOW = timezone.now()
+OLD = NOW - timedelta(days=400)
+
+
+def _job(*, post, account, status, at, metrics_due_at=None):
+    """A job with one attempt and one sandbox post, as it was `at`."""
+    with time_machine.travel(at, tick=False):
+        job = PublishJobFactory(
+            post=post, account=account, status=status, occurrence_at=at, attempt_count=1
+        )
+        PublishAttempt.objects.create(job=job, number=1, started_at=at)
+        SandboxPost.objects.create(
+            account=account, idempotency_key=f"kairos-job-{job.pk}:0", text="hi", created_at=at
+        )
+    if metrics_due_at:
+        PublishJob.objects.filter(pk=job.pk).update(metrics_due_at=metrics_due_at)
+    return job
+
+
+@pytest.fixture
+def history():
+    account = SandboxAccountFactory()
+    recurring = PostFactory(workspace=account.workspace, accounts=[account])
+    old_occurrence = _job(post=recurring, account=account, status=S.PUBLISHED, at=OLD)
+    MetricsSnapshot.objects.create(job=old_occurrence, due_at=OLD, collected_at=OLD)
+    latest_old = _job(post=recurring, account=account, status=S.PUBLISHED, at=OLD + timedelta(1))
+    once = PostFactory(workspace=account.workspace, accounts=[account])
+    in_review = _job(post=once, account=account, status=S.NEEDS_REVIEW, at=OLD)
+    recent = PostFactory(workspace=account.workspace, accounts=[account])
+    fresh = _job(post=recent, account=account, status=S.PUBLISHED, at=NOW - timedelta(days=1))
+    MetricsSnapshot.objects.create(job=fresh, due_at=NOW, collected_at=NOW)
+    with time_machine.travel(OLD, tick=False):
+        audit_record(workspace=account.workspace, actor=None, action="old", subject=recurring)
+    audit_record(workspace=account.workspace, actor=None, action="new", subject=recurring)
+    return {
+        "old_occurrence": old_occurrence,
+        "latest_old": latest_old,
+        "in_review": in_review,
+        "fresh": fresh,
+    }
+
+
+def _purge():
+    return {p.kind: p.deleted for p in retention_purge(now=NOW, batch_size=1)}
+
+
+def test_old_rows_go_and_younger_ones_stay(history):
+    _purge()
+
+    assert not PublishJob.objects.filter(pk=history["old_occurrence"].pk).exists()
+    assert set(PublishJob.objects.values_list("pk", flat=True)) == {
+        history["latest_old"].pk,
+        history["in_review"].pk,
+        history["fresh"].pk,
+    }
+    assert list(MetricsSnapshot.objects.values_list("job_id", flat=True)) == [history["fresh"].pk]
+    assert list(
+        AuditEvent.objects.filter(action__in=["old", "new"]).values_list("action", flat=True)
+    ) == ["new"]
+    assert not AuditEvent.objects.filter(created_at__lt=NOW - timedelta(days=365)).exists()
+
+
+def test_a_job_in_review_keeps_its_attempts_and_its_sandbox_post(history):
+    _purge()
+
+    in_review = history["in_review"]
+    assert in_review.attempts.count() == 1
+    assert SandboxPost.objects.filter(idempotency_key=f"kairos-job-{in_review.pk}:0").exists()
+
+
+def test_the_latest_occurrence_of_a_post_is_kept_but_loses_its_old_attempts(history):
+    _purge()
+
+    latest = history["latest_old"]
+    assert PublishJob.objects.filter(pk=latest.pk).exists()
+    assert latest.attempts.count() == 0
+    assert history["fresh"].attempts.count() == 1
+
+
+def test_a_job_still_collecting_metrics_is_kept(history):
+    PublishJob.objects.filter(pk=history["old_occurrence"].pk).update(metrics_due_at=NOW)
+
+    _purge()
+
+    assert PublishJob.objects.filter(pk=history["old_occurrence"].pk).exists()
+
+
+def test_old_sandbox_posts_go_once_their_job_is_finished(history):
+    _purge()
+
+    keys = set(SandboxPost.objects.values_list("idempotency_key", flat=True))
+    assert keys == {
+        f"kairos-job-{history['in_review'].pk}:0",
+        f"kairos-job-{history['fresh'].pk}:0",
+    }
+
+
+def test_counts_say_what_a_purge_deletes_and_a_second_purge_finds_nothing(history):
+    counts = retention_counts(now=NOW)
+
+    assert counts == {
+        "attempts": 2,
+        "jobs": 1,
+        "audit events": AuditEvent.objects.filter(created_at__lt=NOW - timedelta(days=365)).count(),
+        "sandbox posts": 2,
+        "metric snapshots": 1,
+    }
+    assert _purge() == counts
+    assert set(retention_counts(now=NOW).values()) == {0}
+
+
+def test_ages_come_from_settings(history, settings):
+    settings.KAIROS_RETENTION_AUDIT_DAYS = 500
+
+    _purge()
+
+    assert AuditEvent.objects.filter(action="old").exists()
