@@ -7,6 +7,7 @@ from django.conf import settings
 from kombu import Connection
 
 from config.celery import app as celery_app
+from fakemastodon.control import fake_mastodon_server
 from fakex.control import fake_x_server
 
 REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
@@ -57,6 +58,21 @@ def x(fake_x, settings):
     fake_x.control.reset()
     settings.X_API_BASE_URL = fake_x.url
     return fake_x
+
+
+@pytest.fixture(scope="module")
+def fake_mastodon():
+    """The fake Mastodon instance over real HTTP (fakemastodon/), one server for a test module."""
+    with fake_mastodon_server() as server:
+        yield server
+
+
+@pytest.fixture
+def mastodon(fake_mastodon):
+    """The module's fake Mastodon, reset to an empty instance. Kairos needs no setting to
+    reach it: a Mastodon account names its own instance."""
+    fake_mastodon.control.reset()
+    return fake_mastodon
 
 
 # Integration tests (marked `integration`, in any folder) run against real
