@@ -224,6 +224,16 @@ X_REDIRECT_URI = env.str("X_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/account
 X_AUTHORIZE_URL = env.str("X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize")
 X_TOKEN_URL = env.str("X_TOKEN_URL", default="https://api.x.com/2/oauth2/token")
 
+# Mastodon. Each account names its own instance (kept with its sign-in), so there is
+# no API address to set; Kairos registers itself as an app on each instance the first
+# time an account there is connected, with this name, website and callback.
+MASTODON_CONNECT_TIMEOUT = env.float("MASTODON_CONNECT_TIMEOUT_SECONDS", default=5.0)
+MASTODON_READ_TIMEOUT = env.float("MASTODON_READ_TIMEOUT_SECONDS", default=20.0)
+MASTODON_CLIENT_NAME = env.str("MASTODON_CLIENT_NAME", default="Kairos")
+MASTODON_REDIRECT_URI = env.str(
+    "MASTODON_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/mastodon/callback/"
+)
+
 # Fernet keys for network credentials at rest, comma-separated: the first encrypts,
 # all decrypt, so a new key goes first and an old one is removed only after
 # `manage.py rotate_credentials_key`. Empty (the embedded default): a key derived

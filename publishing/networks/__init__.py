@@ -1,11 +1,12 @@
 """The registry: which adapter speaks to which network. A new network is one line here."""
 
 from publishing.networks.base import NetworkAdapter
+from publishing.networks.mastodon import MastodonAdapter
 from publishing.networks.sandbox import SandboxAdapter
 from publishing.networks.x import XAdapter
 
 _ADAPTERS: dict[str, NetworkAdapter] = {
-    adapter.network: adapter for adapter in (SandboxAdapter(), XAdapter())
+    adapter.network: adapter for adapter in (SandboxAdapter(), XAdapter(), MastodonAdapter())
 }
 
 

@@ -1,0 +1,31 @@
+import pytest
+
+from publishing.networks.base import Account
+from tests.networks import MemoryStore
+
+
+@pytest.fixture
+def brand(mastodon):
+    """A user of the fake instance, with a token allowing what Kairos asks for."""
+    return mastodon.control.create_connected_account(
+        username="kairos_brand",
+        scopes=["write:statuses", "write:media", "read:statuses", "profile"],
+    )
+
+
+@pytest.fixture
+def account(mastodon, brand):
+    """The Mastodon account as an adapter sees it: no database, its instance in its sign-in."""
+    return Account(
+        id=1,
+        network="mastodon",
+        handle="kairos_brand@127.0.0.1",
+        external_id=brand.id,
+        name="@kairos_brand@127.0.0.1 (Mastodon)",
+        credentials={"instance_url": mastodon.url, "access_token": brand.access_token},
+    )
+
+
+@pytest.fixture
+def store(account):
+    return MemoryStore(account)
