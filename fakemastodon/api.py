@@ -260,8 +260,8 @@ def _refusal(
         )
     if any(media.ready_at > now for media in attachments if media is not None):
         return error(422, NOT_PROCESSED)
-    kinds = {media.kind for media in attachments if media is not None}
-    if "image" in kinds and kinds - {"image"}:
+    # A video or GIF goes alone (PostStatusService: more than one file, one of them a video).
+    if len(attachments) > 1 and any(media and media.kind != "image" for media in attachments):
         return error(422, VIDEO_WITH_IMAGES)
     return None
 
