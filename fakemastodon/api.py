@@ -451,14 +451,6 @@ class ListQueryRequest(Request):
 
     query_lists: dict[str, list[str]] = field(default_factory=dict)
 
-    @classmethod
-    def from_target(
-        cls, *, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> ListQueryRequest:
-        request = super().from_target(method=method, target=target, headers=headers, body=body)
-        request.query_lists = parse_qs(target.partition("?")[2], keep_blank_values=True)
-        return request
-
 
 def _query_lists(request: Request) -> dict[str, list[str]]:
     return getattr(request, "query_lists", {})

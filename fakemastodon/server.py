@@ -7,13 +7,12 @@ and the request/response shapes are fakex's, shared by every fake network.
 
 from __future__ import annotations
 
-import sys
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 from fakemastodon import api, oauth
 from fakemastodon.api import ListQueryRequest, error
@@ -22,7 +21,7 @@ from fakemastodon.ratelimits import Reading
 from fakemastodon.state import Caller, World
 from fakex.faults import Fault
 from fakex.routing import Route, find_route
-from fakex.server import FakeXServer
+from fakex.server import FakeXRequestHandler, FakeXServer
 from fakex.wire import Request, Response
 
 INVALID_TOKEN = "The access token is invalid"
@@ -168,6 +167,12 @@ class FakeMastodon:
         except (KeyError, TypeError, ValueError) as problem:
             return Response(400, {"error": f"malformed control request: {problem!r}"})
 
+    def unmetered(self, response: Response) -> Response:
+        """What fakex's handler answers by itself (a request it cannot read, a bug in the
+        fake), in Mastodon's words: `{"error": ...}`."""
+        body = response.body if isinstance(response.body, dict) else {}
+        return error(response.status, str(body.get("title") or body.get("error") or "Error"))
+
     def _finish(self, endpoint: str, response: Response | None) -> Response | None:
         outcome = "connection_closed" if response is None else str(response.status)
         with self.world.lock:
@@ -195,37 +200,17 @@ def _bearer_token(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" else None
 
 
-class FakeMastodonRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries a content-length
+class FakeMastodonRequestHandler(FakeXRequestHandler):
+    """fakex's handler (keep-alive, the request read whole, a fake's bug answered 500),
+    with Mastodon's headers and every repeated query parameter kept."""
+
     server_version = "Mastodon"
-    disable_nagle_algorithm = True
-    timeout = 120
     server: FakeMastodonServer
 
-    def do_GET(self) -> None:
-        started = time.perf_counter()
-        length = self.headers.get("content-length") or "0"
-        if not length.isdigit():
-            self.close_connection = True
-            self._send(error(400, "Bad Request"), started)
-            return
-        request = ListQueryRequest.from_target(
-            method=self.command,
-            target=self.path,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self.rfile.read(int(length)) if int(length) else b"",
-        )
-        try:
-            response = self.server.fake.handle(request)
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            response = error(500, "We're sorry, but something went wrong.")
-        if response is None:
-            self.close_connection = True
-            return
-        self._send(response, started)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+    def _read_request(self) -> Request:
+        request = super()._read_request()
+        query_lists = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        return ListQueryRequest(**vars(request), query_lists=query_lists)
 
     def _send(self, response: Response, started: float) -> None:
         payload = response.encoded_body()
@@ -241,13 +226,6 @@ class FakeMastodonRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: object) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
 
 
 class FakeMastodonServer(FakeXServer):
