@@ -43,8 +43,9 @@ class FakeMastodonControl(FakeXControl):
     """One method per control call; each returns the decoded JSON answer.
 
     Inherited from fakex: reset, stats, set_time_offset, advance_time, add_fault,
-    set_fault_rates, clear_faults, faults. fakex's calls for X's users, posts and
-    settings are not answered here (404).
+    set_fault_rates, clear_faults, faults, and set_media_processing (how long a video
+    or GIF takes, and whether it ends `succeeded` or `failed`). fakex's calls for X's
+    users, posts and other settings are not answered here (404).
     """
 
     # Scene
@@ -80,16 +81,6 @@ class FakeMastodonControl(FakeXControl):
         """max_characters, max_media_attachments, characters_reserved_per_url, image_size_limit,
         video_size_limit, description_limit."""
         return self._call("PATCH", "/_fake/configuration", fields)
-
-    def set_media_processing(
-        self, *, seconds: float | None = None, outcome: str | None = None
-    ) -> dict[str, Any]:
-        changes: dict[str, Any] = {}
-        if seconds is not None:
-            changes["media_processing_seconds"] = seconds
-        if outcome is not None:
-            changes["media_processing_outcome"] = outcome
-        return self._call("PATCH", "/_fake/settings", changes)
 
     def set_rate_limit(
         self, throttle: str, *, limit: int, period_seconds: int | None = None

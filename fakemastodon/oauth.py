@@ -127,10 +127,7 @@ def authorize(world: World, request: Request) -> Response:
 
 
 def token(world: World, request: Request) -> Response:
-    try:
-        params = request_params(request)
-    except ValueError:
-        params = {}
+    params = _params_or_none(request)
     with world.lock:
         app = world.apps.get(str(params.get("client_id", "")))
         if app is None or not hmac.compare_digest(
@@ -166,10 +163,7 @@ def token(world: World, request: Request) -> Response:
 
 
 def revoke(world: World, request: Request) -> Response:
-    try:
-        params = request_params(request)
-    except ValueError:
-        params = {}
+    params = _params_or_none(request)
     with world.lock:
         app = world.apps.get(str(params.get("client_id", "")))
         if app is None or params.get("client_secret") != app.client_secret:
@@ -180,6 +174,14 @@ def revoke(world: World, request: Request) -> Response:
         if revoked is not None and revoked.client_id == app.client_id:
             del world.tokens[str(params["token"])]
     return Response(200, {})
+
+
+def _params_or_none(request: Request) -> dict:
+    """The form or JSON body; an unreadable one is no parameters (Doorkeeper's way)."""
+    try:
+        return request_params(request)
+    except ValueError:
+        return {}
 
 
 def _verifier_matches(code: AuthorizationCode, verifier: str) -> bool:

@@ -73,21 +73,9 @@ class MastodonClient:
             )
         return self._pool
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        account: Account,
-        store: AccountStore,
-        endpoint: str,
-        scope: str = "",
-        **kwargs: Any,
-    ) -> Any:
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The instance's JSON answer to one call; see `answer`."""
-        return self.answer(
-            method, path, account=account, store=store, endpoint=endpoint, scope=scope, **kwargs
-        ).body
+        return self.answer(method, path, **kwargs).body
 
     def answer(
         self,
