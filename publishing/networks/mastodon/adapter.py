@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -24,6 +25,7 @@ from publishing.networks.base import (
     AppRegistry,
     Connection,
     Credentials,
+    ErrorKind,
     Lookup,
     MediaUploaded,
     MetricsReading,
@@ -228,16 +230,28 @@ class MastodonAdapter(NetworkAdapter):
             body["media_ids"] = media_ids
         if reply_to:
             body["in_reply_to_id"] = reply_to
-        return self.client.call(
-            "POST",
-            "/api/v1/statuses",
-            account=request.account,
-            store=store,
-            endpoint="post",
-            scope="write:statuses",
-            json=body,
-            headers={"Idempotency-Key": idempotency_key(request, index)},
-        )
+        try:
+            return self.client.call(
+                "POST",
+                "/api/v1/statuses",
+                account=request.account,
+                store=store,
+                endpoint="post",
+                scope="write:statuses",
+                json=body,
+                headers={"Idempotency-Key": idempotency_key(request, index)},
+            )
+        except PublishError as error:
+            # The one thing a new status can be "not found" for is the post it replies to.
+            if error.http_status == 404 and reply_to:
+                raise replace(
+                    error,
+                    kind=ErrorKind.VALIDATION,
+                    message=f"Part {index + 1} answers part {index} (status {reply_to}), which "
+                    "is no longer on Mastodon, so the thread cannot go on. Publish the rest as "
+                    "a new post.",
+                ) from None
+            raise
 
     def _timeline_lookup(
         self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore

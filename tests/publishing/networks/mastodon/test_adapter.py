@@ -147,6 +147,35 @@ def test_a_video_is_waited_for_until_processed(mastodon, account):
     assert saved == [(0, result.external_id)]
 
 
+def test_a_video_still_processing_after_the_wait_is_retried_with_its_upload(
+    mastodon, account, monkeypatch
+):
+    monkeypatch.setattr("publishing.networks.mastodon.media.PROCESSING_WAIT_SECONDS", 0)
+    mastodon.control.set_media_processing(seconds=30)
+    video = media_file(9, MP4, kind=MediaKind.VIDEO, mime_type="video/mp4")
+    uploaded = []
+    with pytest.raises(PublishError) as caught:
+        MastodonAdapter().publish(
+            request_for(account, PartContent(text="Clip", media=(video,))),
+            store=MemoryStore(account),
+            on_part_published=lambda index, external_id: None,
+            on_media_uploaded=lambda *upload: uploaded.append(upload),
+        )
+    assert (caught.value.kind, caught.value.maybe_accepted) == (ErrorKind.SERVER, False)
+    assert "tries again later with the same upload" in caught.value.message
+    assert [asset_id for asset_id, _, _ in uploaded] == [9]
+
+
+def test_a_thread_whose_last_part_was_deleted_cannot_go_on(mastodon, account, store):
+    first, _, _ = publish(account, "1/2")
+    MastodonAdapter().delete(account=account, external_id=first.external_id, store=store)
+    with pytest.raises(PublishError) as caught:
+        publish(account, "1/2", "2/2", published=[first.external_id])
+    error = caught.value
+    assert (error.kind, error.http_status) == (ErrorKind.VALIDATION, 404)
+    assert "no longer on Mastodon" in error.message
+
+
 def test_a_video_the_instance_cannot_process_is_a_validation_error(mastodon, account):
     mastodon.control.set_media_processing(seconds=1, outcome="failed")
     video = media_file(9, MP4, kind=MediaKind.VIDEO, mime_type="video/mp4")
