@@ -1,6 +1,8 @@
 import pytest
 
+from accounts.services import social_account_connect
 from publishing.networks.base import Account
+from tests.factories import WorkspaceFactory
 from tests.networks import MemoryStore
 
 
@@ -29,3 +31,15 @@ def account(mastodon, brand):
 @pytest.fixture
 def store(account):
     return MemoryStore(account)
+
+
+@pytest.fixture
+def stored_account(mastodon, brand):
+    """The same account kept in the database, as connecting it leaves it."""
+    return social_account_connect(
+        network="mastodon",
+        workspace=WorkspaceFactory(),
+        external_id=brand.id,
+        handle="kairos_brand@127.0.0.1",
+        credentials={"instance_url": mastodon.url, "access_token": brand.access_token},
+    )

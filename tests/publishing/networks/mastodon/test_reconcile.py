@@ -4,24 +4,12 @@ reconciliation into exactly one post."""
 
 import pytest
 
-from accounts.services import social_account_connect
 from publishing.execution import job_execute, job_reconcile
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob
-from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
+from tests.factories import PostFactory, PublishJobFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stored_account(mastodon, brand):
-    return social_account_connect(
-        network="mastodon",
-        workspace=WorkspaceFactory(),
-        external_id=brand.id,
-        handle="kairos_brand@127.0.0.1",
-        credentials={"instance_url": mastodon.url, "access_token": brand.access_token},
-    )
 
 
 def job_for(account, *texts):
