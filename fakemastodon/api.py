@@ -186,7 +186,7 @@ def status_json(world: World, status: Status) -> dict[str, Any]:
         "favourites_count": status.favourites_count,
         "quotes_count": status.quotes_count,
         "edited_at": None,
-        "content": content_html(status.text, domain=world.domain),
+        "content": content_html(status.text),
         "reblog": None,
         "application": {"name": status.application, "website": None},
         "account": account_json(world, status.account_id),
@@ -199,7 +199,7 @@ def status_json(world: World, status: Status) -> dict[str, Any]:
     }
 
 
-def content_html(text: str, *, domain: str) -> str:
+def content_html(text: str) -> str:
     """The status as Mastodon renders it: escaped, paragraphs, `<br />`, links shortened
     for display with the full address kept in hidden spans."""
     paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p]
