@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import XConnectView
+from accounts.api import MastodonConnectView, XConnectView
 from publishing.api import JobPostView
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),
     path("jobs/<int:job_id>/post/", JobPostView.as_view(), name="job-post"),
     path("x/connect/", XConnectView.as_view(), name="x-connect"),
+    path("mastodon/connect/", MastodonConnectView.as_view(), name="mastodon-connect"),
     *router.urls,
 ]

@@ -145,3 +145,31 @@ def test_the_instance_is_read_from_what_people_type(typed, base):
 def test_an_address_kairos_will_not_use_is_refused(typed):
     with pytest.raises(ConnectError):
         mastodon_instance(typed)
+
+
+# --- The API ---------------------------------------------------------------------------
+
+
+def test_integrators_get_an_address_to_send_the_person_to(instance, client, staff, workspace):
+    answer = client.post(
+        "/api/v1/mastodon/connect/",
+        {"workspace": workspace.pk, "instance": instance.url},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200
+    authorize_url = answer.json()["authorize_url"]
+    assert authorize_url.startswith(f"{instance.url}/oauth/authorize?")
+    consent = requests.get(authorize_url, allow_redirects=False, timeout=10)
+    back = urlsplit(consent.headers["location"])
+    assert client.get(f"{back.path}?{back.query}").status_code == 302
+    assert SocialAccount.objects.get(workspace=workspace).handle == "kairos_brand@127.0.0.1"
+
+
+def test_the_api_says_why_an_instance_cannot_be_used(instance, client, staff, workspace):
+    answer = client.post(
+        "/api/v1/mastodon/connect/",
+        {"workspace": workspace.pk, "instance": "http://mastodon.social"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+    assert "HTTPS only" in answer.json()["detail"]
