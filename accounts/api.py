@@ -46,15 +46,66 @@ class XConnectView(APIView):
 
     @extend_schema(request=XConnectRequestSerializer, responses=XConnectAnswerSerializer)
     def post(self, request: Request) -> Response:
-        given = XConnectRequestSerializer(data=request.data, context={"request": request})
-        given.is_valid(raise_exception=True)
-        try:
-            url = social_account_connect_start(
-                user=request.user, workspace=given.validated_data["workspace"], network="x"
-            )
-        except ConnectError as problem:
-            return Response({"detail": str(problem)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(XConnectAnswerSerializer({"authorize_url": url}).data)
+        return _connect_started(
+            request,
+            network="x",
+            given=XConnectRequestSerializer,
+            refused=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+
+
+class MastodonConnectRequestSerializer(XConnectRequestSerializer):
+    instance = serializers.CharField(
+        max_length=200,
+        help_text="The Mastodon instance the account lives on, such as mastodon.social.",
+    )
+
+
+class MastodonConnectAnswerSerializer(serializers.Serializer):
+    authorize_url = serializers.URLField(
+        help_text="Send the person here to sign in on their instance and allow Kairos. Valid "
+        "10 minutes."
+    )
+
+
+class MastodonConnectView(APIView):
+    """Start connecting a Mastodon account to a workspace.
+
+    The first account of an instance registers Kairos there as an app. Open
+    `authorize_url` in a browser signed in to Kairos as the caller: the person signs
+    in on their instance and allows Kairos, the instance sends them back to Kairos,
+    and the account is stored (or, if known, reconnected). Within 10 minutes, once.
+    An instance address Kairos cannot use, or an instance that would not register
+    Kairos, is answered 400 with `detail` saying why.
+    """
+
+    @extend_schema(
+        request=MastodonConnectRequestSerializer, responses=MastodonConnectAnswerSerializer
+    )
+    def post(self, request: Request) -> Response:
+        return _connect_started(
+            request,
+            network="mastodon",
+            given=MastodonConnectRequestSerializer,
+            refused=status.HTTP_400_BAD_REQUEST,
+        )
+
+
+def _connect_started(
+    request: Request, *, network: str, given: type[XConnectRequestSerializer], refused: int
+) -> Response:
+    data = given(data=request.data, context={"request": request})
+    data.is_valid(raise_exception=True)
+    try:
+        url = social_account_connect_start(
+            user=request.user,
+            workspace=data.validated_data["workspace"],
+            network=network,
+            server=data.validated_data.get("instance", ""),
+        )
+    except ConnectError as problem:
+        return Response({"detail": str(problem)}, status=refused)
+    return Response({"authorize_url": url})
 
 
 class BlueskyConnectRequestSerializer(WorkspaceSerializer):

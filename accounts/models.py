@@ -128,6 +128,27 @@ class SocialAccount(models.Model):
         return f"<SocialAccount {self.pk} {self.network}:@{self.handle}>"
 
 
+class NetworkApp(models.Model):
+    """Kairos's own app on one server of a network where every server keeps its own apps
+    (a Mastodon instance): registered there the first time an account on it is
+    connected, and used for every sign-in there after."""
+
+    network = models.CharField(max_length=16, choices=SocialAccount.Network.choices)
+    server = models.CharField(max_length=200, help_text="The server's address, as https://host.")
+    client_id = models.CharField(max_length=200)
+    # Encrypted like an account's credentials (accounts/crypto.py).
+    client_secret = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "server"], name="network_app_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Kairos on {self.server} ({self.get_network_display()})"
+
+
 class AuditEvent(models.Model):
     """One change or transition, who made it and when. Rows are only ever added."""
 

@@ -21,7 +21,7 @@ from accounts.crypto import (
     credentials_encrypt,
     credentials_rotate,
 )
-from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
+from accounts.models import AuditEvent, Membership, NetworkApp, SocialAccount, Workspace
 
 
 def audit_record(
@@ -338,6 +338,52 @@ def social_account_billing_clear(*, account: SocialAccount, actor: AbstractBaseU
             )
     account.billing_problem = ""
     return bool(cleared)
+
+
+# --- Kairos's apps on a network's servers ------------------------------------------------
+
+
+def network_app_keys(*, network: str, server: str) -> tuple[str, str] | None:
+    """(client id, client secret) of Kairos's app kept for `server`; None when there is
+    none, or when its secret no longer decrypts (its key was retired): registering
+    again is then the way back."""
+    app = NetworkApp.objects.filter(network=network, server=server).first()
+    return None if app is None else _network_app_readable(app)
+
+
+def network_app_keep(
+    *, network: str, server: str, client_id: str, client_secret: str
+) -> tuple[str, str]:
+    """Keep the app just registered on `server` and return the keys to use there.
+
+    Two people connecting the first accounts of an instance at once both register:
+    the first kept wins and both use it; the other app stays unused on the instance.
+    A kept app whose secret no longer decrypts is replaced.
+    """
+    with transaction.atomic():
+        app, created = NetworkApp.objects.select_for_update().get_or_create(
+            network=network,
+            server=server,
+            defaults={
+                "client_id": client_id,
+                "client_secret": credentials_encrypt({"client_secret": client_secret}),
+            },
+        )
+        kept = None if created else _network_app_readable(app)
+        if kept is not None:
+            return kept
+        if not created:
+            app.client_id = client_id
+            app.client_secret = credentials_encrypt({"client_secret": client_secret})
+            app.save(update_fields=["client_id", "client_secret"])
+    return client_id, client_secret
+
+
+def _network_app_readable(app: NetworkApp) -> tuple[str, str] | None:
+    try:
+        return app.client_id, credentials_decrypt(app.client_secret)["client_secret"]
+    except (CredentialsUnreadable, KeyError):
+        return None
 
 
 # --- OAuth sign-in state ----------------------------------------------------------------

@@ -24,6 +24,16 @@ from publishing.connect import (
 from publishing.networks import NetworkNotSupported, adapter_for
 from publishing.networks.base import ConnectError, ConnectField
 
+X_INTRO = (
+    "Kairos sends you to X. Sign in there as the account to publish to, and choose "
+    "“Authorize app”; X then sends you back here. You have 10 minutes."
+)
+MASTODON_INTRO = (
+    "Kairos sends you to the account's Mastodon instance. Sign in there as the account to "
+    "publish to, and choose “Authorize”; the instance then sends you back here. You have 10 "
+    "minutes. The first account of an instance also registers Kairos there as an app."
+)
+
 
 class WorkspaceChoiceForm(forms.Form):
     workspace = forms.ModelChoiceField(
@@ -95,33 +105,77 @@ def account_connect_form(request: HttpRequest, network: str) -> HttpResponse:
     )
 
 
+class MastodonConnectForm(WorkspaceChoiceForm):
+    instance = forms.CharField(
+        max_length=200,
+        help_text="The instance the account lives on, such as mastodon.social.",
+    )
+
+
 @staff_member_required
 def x_connect(request: HttpRequest) -> HttpResponse:
     """Staff choose the workspace, then sign in to X and allow Kairos there."""
-    form = WorkspaceChoiceForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            return redirect(
-                social_account_connect_start(
-                    user=request.user, workspace=form.cleaned_data["workspace"], network="x"
-                )
-            )
-        except ConnectError as problem:
-            messages.error(request, str(problem))
-    return render(
+    return _connect_page(request, network="x", label="X", intro=X_INTRO, form=WorkspaceChoiceForm)
+
+
+@staff_member_required
+def mastodon_connect(request: HttpRequest) -> HttpResponse:
+    """Staff choose the workspace and name the instance, then sign in there and allow Kairos."""
+    return _connect_page(
         request,
-        "admin/accounts/socialaccount/x_connect.html",
-        {**admin.site.each_context(request), "title": "Connect X account", "form": form},
+        network="mastodon",
+        label="Mastodon",
+        intro=MASTODON_INTRO,
+        form=MastodonConnectForm,
     )
 
 
 @login_required(login_url=reverse_lazy("admin:login"))
 def x_callback(request: HttpRequest) -> HttpResponse:
     """Where X sends the person back, with a code to exchange or the error they met."""
+    return _connect_callback(request, network="x", label="X")
+
+
+@login_required(login_url=reverse_lazy("admin:login"))
+def mastodon_callback(request: HttpRequest) -> HttpResponse:
+    """Where the Mastodon instance sends the person back."""
+    return _connect_callback(request, network="mastodon", label="Mastodon")
+
+
+def _connect_page(
+    request: HttpRequest, *, network: str, label: str, intro: str, form: type[forms.Form]
+) -> HttpResponse:
+    bound = form(request.POST or None, user=request.user)
+    if request.method == "POST" and bound.is_valid():
+        try:
+            return redirect(
+                social_account_connect_start(
+                    user=request.user,
+                    workspace=bound.cleaned_data["workspace"],
+                    network=network,
+                    server=bound.cleaned_data.get("instance", ""),
+                )
+            )
+        except ConnectError as problem:
+            messages.error(request, str(problem))
+    return render(
+        request,
+        "admin/accounts/socialaccount/connect.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"Connect {label} account",
+            "form": bound,
+            "intro": intro,
+            "network_label": label,
+        },
+    )
+
+
+def _connect_callback(request: HttpRequest, *, network: str, label: str) -> HttpResponse:
     try:
         account = social_account_connect_finish(
             user=request.user,
-            network="x",
+            network=network,
             state=request.GET.get("state", ""),
             code=request.GET.get("code", ""),
             error=request.GET.get("error", ""),
@@ -129,11 +183,13 @@ def x_callback(request: HttpRequest) -> HttpResponse:
     except (OAuthStateRefused, ConnectError) as refusal:
         return render(
             request,
-            "admin/accounts/socialaccount/x_connect_failed.html",
+            "admin/accounts/socialaccount/connect_failed.html",
             {
                 **admin.site.each_context(request),
-                "title": "X account not connected",
+                "title": f"{label} account not connected",
                 "reason": str(refusal),
+                "network_label": label,
+                "connect_view": f"accounts:{network}-connect",
             },
             status=400,
         )

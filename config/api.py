@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import BlueskyConnectView, XConnectView
+from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
 from publishing.api import JobPostView
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
@@ -13,5 +13,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/post/", JobPostView.as_view(), name="job-post"),
     path("x/connect/", XConnectView.as_view(), name="x-connect"),
     path("bluesky/connect/", BlueskyConnectView.as_view(), name="bluesky-connect"),
+    path("mastodon/connect/", MastodonConnectView.as_view(), name="mastodon-connect"),
     *router.urls,
 ]

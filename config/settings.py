@@ -301,6 +301,15 @@ BLUESKY_VIDEO_URL = env.str("BLUESKY_VIDEO_URL", default="https://video.bsky.app
 BLUESKY_VIDEO_PROCESSING_TIMEOUT = env.float(
     "BLUESKY_VIDEO_PROCESSING_TIMEOUT_SECONDS", default=120.0
 )
+# Mastodon. Each account names its own instance (kept with its sign-in), so there is
+# no API address to set; Kairos registers itself as an app on each instance the first
+# time an account there is connected, with this name, website and callback.
+MASTODON_CONNECT_TIMEOUT = env.float("MASTODON_CONNECT_TIMEOUT_SECONDS", default=5.0)
+MASTODON_READ_TIMEOUT = env.float("MASTODON_READ_TIMEOUT_SECONDS", default=20.0)
+MASTODON_CLIENT_NAME = env.str("MASTODON_CLIENT_NAME", default="Kairos")
+MASTODON_REDIRECT_URI = env.str(
+    "MASTODON_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/mastodon/callback/"
+)
 
 # Fernet keys for network credentials at rest, comma-separated: the first encrypts,
 # all decrypt, so a new key goes first and an old one is removed only after

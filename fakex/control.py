@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from fakex.server import make_server
+from fakex.server import FakeXServer, make_server
 
 LISTENING_PREFIX = "fakex listening on "
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -279,14 +279,20 @@ def fake_x_server(
 ) -> Iterator[RunningFakeX]:
     """The fake on a free port in a background thread of this process."""
     options = {"problem_host": problem_host} if problem_host else {}
-    server = make_server(host, 0, profile=profile, **options)
+    with served(make_server(host, 0, profile=profile, **options)) as url:
+        yield RunningFakeX(url=url, control=FakeXControl(url))
+
+
+@contextmanager
+def served(server: FakeXServer) -> Iterator[str]:
+    """Any fake's server answering in a background thread of this process; yields its URL."""
     # A short poll interval makes shutdown() quick, which adds up over a test session.
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakex", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake", daemon=True
     )
     thread.start()
     try:
-        yield RunningFakeX(url=server.url, control=FakeXControl(server.url))
+        yield server.url
     finally:
         server.shutdown()
         server.server_close()
@@ -296,9 +302,10 @@ def fake_x_server(
 class FakeXProcess:
     """The fake as `python -m fakex` in a subprocess on a free port."""
 
-    # What another fake built on fakex (fakebluesky) changes to run the same way.
+    # What a subclass (fakebluesky, fakemastodon) changes to run another fake the same way.
+    name = "fake X"
     listening_prefix = LISTENING_PREFIX
-    control_class = FakeXControl
+    control_class: type[FakeXControl] = FakeXControl
 
     def __init__(
         self,
@@ -320,7 +327,7 @@ class FakeXProcess:
     @property
     def control(self) -> FakeXControl:
         if self._control is None:
-            raise RuntimeError("the fake X process is not running; call start() first")
+            raise RuntimeError(f"the {self.name} process is not running; call start() first")
         return self._control
 
     def start(self) -> FakeXProcess:
@@ -336,7 +343,7 @@ class FakeXProcess:
         line = self._first_line(self._process)
         if not line.startswith(self.listening_prefix):
             self.stop()
-            raise RuntimeError(f"{self.command[2]} did not start; it said {line!r}")
+            raise RuntimeError(f"{self.name} did not start; it said {line!r}")
         self.url = line.removeprefix(self.listening_prefix).strip()
         self._control = self.control_class(self.url)
         return self

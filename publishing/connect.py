@@ -22,18 +22,22 @@ from accounts.permissions import ACCOUNT_MANAGE, member_may, workspaces_where
 from accounts.services import oauth_state_issue, oauth_state_redeem, social_account_connect
 from publishing.networks import adapter_for
 from publishing.networks.base import ConnectError, Connection
+from publishing.stores import DatabaseAppRegistry
 
 
 def social_account_connect_start(
-    *, user: AbstractBaseUser, workspace: Workspace, network: str
+    *, user: AbstractBaseUser, workspace: Workspace, network: str, server: str = ""
 ) -> str:
     """The network's address where the person signs in and allows Kairos; the sign-in is
-    remembered for 10 minutes, for this person only (accounts.services)."""
+    remembered for 10 minutes, for this person only (accounts.services). `server` is
+    where the account lives, for a network that asks (a Mastodon instance)."""
     _may_add_accounts(user=user, workspace=workspace)
-    return adapter_for(network).connect_start(
+    adapter = adapter_for(network)
+    return adapter.connect_start(
         state_for=lambda verifier: oauth_state_issue(
             network=network, user=user, workspace=workspace, code_verifier=verifier
-        )
+        ),
+        **({"server": server, **_apps(network)} if adapter.asks_server else {}),
     )
 
 
@@ -56,7 +60,11 @@ def social_account_connect_finish(
     workspace = workspace.first()
     if workspace is None:
         raise ConnectError("The workspace this sign-in was for is no longer yours to change.")
-    connection = adapter.connect_finish(code=code, verifier=sign_in.code_verifier)
+    connection = adapter.connect_finish(
+        code=code,
+        verifier=sign_in.code_verifier,
+        **(_apps(network) if adapter.asks_server else {}),
+    )
     return _connection_keep(user=user, workspace=workspace, network=network, connection=connection)
 
 
@@ -100,3 +108,8 @@ def _connection_keep(
         subscription_type=profile.subscription_type,
         actor=user,
     )
+
+
+def _apps(network: str) -> dict[str, DatabaseAppRegistry]:
+    """What an adapter that asks for a server also takes: Kairos's apps on its servers."""
+    return {"apps": DatabaseAppRegistry(network=network)}

@@ -26,6 +26,8 @@ from django.utils import timezone
 from accounts.crypto import CredentialsUnreadable
 from accounts.models import SocialAccount
 from accounts.services import (
+    network_app_keep,
+    network_app_keys,
     social_account_billing_flag,
     social_account_credentials,
     social_account_credentials_save,
@@ -36,6 +38,7 @@ from publishing import metrics
 from publishing.models import SandboxPost
 from publishing.networks.base import (
     Account,
+    AppKeys,
     Credentials,
     CredentialsRefused,
     MediaFile,
@@ -165,3 +168,24 @@ class SandboxPostsInDatabase:
 
     def delete(self, *, account_id: int, post_id: str) -> None:
         SandboxPost.objects.filter(pk=post_id, account_id=account_id).delete()
+
+
+class DatabaseAppRegistry:
+    """Kairos's apps on the servers of one network, as rows (accounts.NetworkApp)."""
+
+    def __init__(self, *, network: str) -> None:
+        self.network = network
+
+    def app_keys(self, *, server: str, register: Callable[[], AppKeys]) -> AppKeys:
+        kept = network_app_keys(network=self.network, server=server)
+        if kept is None:
+            # Registered outside any transaction: the server's answer is kept whatever
+            # happens next, so a retry does not register again.
+            registered = register()
+            kept = network_app_keep(
+                network=self.network,
+                server=server,
+                client_id=registered.client_id,
+                client_secret=registered.client_secret,
+            )
+        return AppKeys(client_id=kept[0], client_secret=kept[1])

@@ -8,6 +8,7 @@ from kombu import Connection
 
 from config.celery import app as celery_app
 from fakebluesky.control import fake_bluesky_server
+from fakemastodon.control import fake_mastodon_server
 from fakex.control import fake_x_server
 
 REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
@@ -68,6 +69,13 @@ def fake_bluesky():
         yield server
 
 
+@pytest.fixture(scope="module")
+def fake_mastodon():
+    """The fake Mastodon instance over real HTTP (fakemastodon/), one server for a test module."""
+    with fake_mastodon_server() as server:
+        yield server
+
+
 @pytest.fixture
 def bsky(fake_bluesky, settings):
     """The module's fake Bluesky, reset to an empty world, with Kairos pointed at it."""
@@ -76,6 +84,14 @@ def bsky(fake_bluesky, settings):
     settings.BLUESKY_APPVIEW_URL = fake_bluesky.url
     settings.BLUESKY_VIDEO_URL = fake_bluesky.url
     return fake_bluesky
+
+
+@pytest.fixture
+def mastodon(fake_mastodon):
+    """The module's fake Mastodon, reset to an empty instance. Kairos needs no setting to
+    reach it: a Mastodon account names its own instance."""
+    fake_mastodon.control.reset()
+    return fake_mastodon
 
 
 # Integration tests (marked `integration`, in any folder) run against real

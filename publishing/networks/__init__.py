@@ -2,11 +2,13 @@
 
 from publishing.networks.base import NetworkAdapter
 from publishing.networks.bluesky import BlueskyAdapter
+from publishing.networks.mastodon import MastodonAdapter
 from publishing.networks.sandbox import SandboxAdapter
 from publishing.networks.x import XAdapter
 
 _ADAPTERS: dict[str, NetworkAdapter] = {
-    adapter.network: adapter for adapter in (SandboxAdapter(), XAdapter(), BlueskyAdapter())
+    adapter.network: adapter
+    for adapter in (SandboxAdapter(), XAdapter(), MastodonAdapter(), BlueskyAdapter())
 }
 
 

@@ -259,6 +259,22 @@ class ConnectField:
     initial: str = ""
 
 
+@dataclass(frozen=True)
+class AppKeys:
+    """Kairos's own app on one server of a network where every server keeps its own apps
+    (a Mastodon instance): registered once per server, used for every sign-in there."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+class AppRegistry(Protocol):
+    """Where the connect flow keeps Kairos's app keys per server (publishing/stores.py)."""
+
+    def app_keys(self, *, server: str, register: Callable[[], AppKeys]) -> AppKeys:
+        """The keys kept for `server`; the first time, those `register()` gets, kept."""
+
+
 class ConnectError(Exception):
     """Connecting an account did not work; the message says why and what to do."""
 
@@ -332,6 +348,9 @@ class NetworkAdapter(ABC):
     # The fields of a form that connects an account instead (connect_with); empty for a
     # network connected by its sign-in, or not at all.
     connect_fields: tuple[ConnectField, ...] = ()
+    # Whether staff first name the server the account lives on (a Mastodon instance):
+    # connect_start then also takes `server`, and both connect steps take `apps`.
+    asks_server: bool = False
     # How long before its access expires an account's sign-in is renewed; None for a
     # network whose sign-in does not expire.
     refresh_before: timedelta | None = None
@@ -404,15 +423,21 @@ class NetworkAdapter(ABC):
         """The account's profile as the network has it now. Raises `PublishError`."""
         raise NotImplementedError(f"{self.label} gives no profile (has_profile is false)")
 
-    def connect_start(self, *, state_for: Callable[[str], str]) -> str:
+    def connect_start(
+        self, *, state_for: Callable[[str], str], server: str = "", apps: AppRegistry | None = None
+    ) -> str:
         """The network's address where a person signs in and allows Kairos.
 
-        `state_for(verifier)` remembers the flow's secret (a PKCE verifier) and
-        returns the `state` naming it. Raises `ConnectError`.
+        `state_for(verifier)` remembers the flow's secret (a PKCE verifier, and what
+        else the adapter needs again at the end) and returns the `state` naming it.
+        With `asks_server`: `server` is where the account lives, `apps` Kairos's keys
+        there. Raises `ConnectError`.
         """
         raise NotImplementedError(f"{self.label} accounts are not connected by signing in")
 
-    def connect_finish(self, *, code: str, verifier: str) -> Connection:
+    def connect_finish(
+        self, *, code: str, verifier: str, apps: AppRegistry | None = None
+    ) -> Connection:
         """Trade the code the network sent back for the account's sign-in and profile.
 
         Raises `ConnectError`.

@@ -1,0 +1,3 @@
+from publishing.networks.mastodon.adapter import MastodonAdapter
+
+__all__ = ["MastodonAdapter"]
