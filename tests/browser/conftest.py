@@ -8,7 +8,8 @@ CI (KAIROS_REQUIRE_SERVICES=1). Playwright never downloads a browser: it starts
 /usr/bin/chromium with the flags this machine's closed network needs.
 
 `screenshot(page, name)` saves `var/screenshots/<name>.png` (git-ignored, overwritten
-by each run); `make screenshots` copies the ones the README shows into docs/screenshots/.
+by each run), and a failed test leaves `failed-<test>.png` there; `make screenshots`
+copies the ones the README shows into docs/screenshots/.
 """
 
 from collections.abc import Callable, Iterator
@@ -93,3 +94,14 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test leaves the page it failed on as var/screenshots/failed-<test>.png."""
+    report = yield
+    page = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    if page is not None and not page.is_closed():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"failed-{item.name}.png", full_page=True)
+    return report
