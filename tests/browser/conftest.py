@@ -12,11 +12,13 @@ by each run), and a failed test leaves `failed-<test>.png` there; `make screensh
 copies the ones the README shows into docs/screenshots/.
 """
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from accounts.models import Membership
 from tests.conftest import CHROMIUM
@@ -103,5 +105,7 @@ def pytest_runtest_makereport(item, call):
     page = item.funcargs.get("page") if report.when == "call" and report.failed else None
     if page is not None and not page.is_closed():
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"failed-{item.name}.png", full_page=True)
+        # A browser that died takes no picture; the failure itself is still reported.
+        with contextlib.suppress(PlaywrightError):
+            page.screenshot(path=SCREENSHOTS / f"failed-{item.name}.png", full_page=True)
     return report
