@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kairos
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration lint format migrate chaos
+.PHONY: help install run test unit integration lint format migrate chaos screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,13 @@ unit: install ## Unit tests, on SQLite
 integration: install ## Integration tests: real PostgreSQL, Redis, Celery worker and beat
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest -m integration -s
+
+# The browser tests' screenshots the README shows, refreshed only on purpose.
+README_SCREENSHOTS := composer-thread post-published
+screenshots: install ## Run the browser tests and copy the README's screenshots into docs/screenshots/
+	KAIROS_REQUIRE_SERVICES=1 $(PY) -m pytest -m browser tests/browser
+	mkdir -p docs/screenshots
+	cp $(README_SCREENSHOTS:%=var/screenshots/%.png) docs/screenshots/
 
 lint: install ## ruff, formatting and missing migrations
 	$(VENV)/bin/ruff check .

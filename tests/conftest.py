@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -12,6 +13,8 @@ from fakemastodon.control import fake_mastodon_server
 from fakex.control import fake_x_server
 
 REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
+# Browser tests (tests/browser/) drive Debian's Chromium; Playwright never downloads one.
+CHROMIUM = Path("/usr/bin/chromium")
 
 # Unit tests send their Celery messages to kombu's in-memory transport, a real
 # broker in this process, so a test can read back exactly what was sent.
@@ -98,6 +101,7 @@ def mastodon(fake_mastodon):
 # PostgreSQL and Redis. `make test` points DATABASE_URL and CELERY_BROKER_URL at
 # them; without them the tests are skipped with the reason shown, and with
 # KAIROS_REQUIRE_SERVICES=1 (as in CI) a missing server is a failure instead.
+# Browser tests (marked `browser`) are treated the same way when Chromium is missing.
 
 
 def _missing_services() -> list[str]:
@@ -127,17 +131,37 @@ def _missing_services() -> list[str]:
     return missing
 
 
+def _browser_missing() -> list[str]:
+    if not CHROMIUM.exists():
+        return [f"{CHROMIUM} is missing (Debian: apt-get install chromium)"]
+    return []
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     # trylast: after `-m` has deselected, so a unit-only run asks for no servers.
-    integration = [item for item in items if item.get_closest_marker("integration")]
-    if not integration:
+    _skip_or_require(
+        [item for item in items if item.get_closest_marker("integration")],
+        missing=_missing_services,
+        needs="integration tests need PostgreSQL and Redis",
+    )
+    _skip_or_require(
+        [item for item in items if item.get_closest_marker("browser")],
+        missing=_browser_missing,
+        needs="browser tests need Debian's Chromium",
+    )
+
+
+def _skip_or_require(items, *, missing, needs: str) -> None:
+    """Skips `items`, saying why, when what they need is missing; with
+    KAIROS_REQUIRE_SERVICES=1 (as in CI) stops the run instead."""
+    if not items:
         return
-    missing = _missing_services()
-    if not missing:
+    problems = missing()
+    if not problems:
         return
-    reason = "integration tests need PostgreSQL and Redis: " + "; ".join(missing)
+    reason = f"{needs}: " + "; ".join(problems)
     if REQUIRED:
         raise pytest.UsageError(f"KAIROS_REQUIRE_SERVICES=1 but {reason}")
-    for item in integration:
+    for item in items:
         item.add_marker(pytest.mark.skip(reason=reason))
