@@ -362,7 +362,7 @@ class PostAdminForm(forms.ModelForm):
         for account in choices:
             self.fields[own_text_field(account)] = forms.CharField(
                 required=False,
-                label=f"{account}",
+                label=f"Own text for {account}",
                 widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
                 initial=targets[account.pk].text_override if account.pk in targets else "",
                 help_text="Optional: part 1's text for this account only.",
@@ -397,8 +397,6 @@ class PostAdminForm(forms.ModelForm):
             self.add_error(
                 "tags", f"{', '.join(foreign_tags)}: tag(s) of another workspace than {workspace}."
             )
-        if self.refusal is not None:
-            self._refusal_show(self.refusal)
         has_date = bool(cleaned.get("schedule_local_date"))
         has_time = bool(cleaned.get("schedule_local_time"))
         if has_date != has_time:
@@ -406,6 +404,9 @@ class PostAdminForm(forms.ModelForm):
                 "schedule_local_date" if not has_date else "schedule_local_time",
                 "Give both a date and a time to schedule the post, or neither to keep a draft.",
             )
+        # Last: showing a refusal on a field takes the field out of the cleaned data.
+        if self.refusal is not None:
+            self._refusal_show(self.refusal)
         return cleaned
 
     def _refusal_show(self, refusal: ValidationError) -> None:

@@ -25,19 +25,18 @@ def field(page: Page, name: str):
 
 
 def compose(page: Page, *, workspace: str, account: str, texts: list[str], at: datetime) -> None:
-    """Fills the composer as a person would: the workspace, the account, the parts
-    (numbering each added part, as the form asks today) and a local date, time and zone."""
+    """Fills the composer as a person would: the workspace, the account, the parts (each
+    added with "Add another", never numbered by hand) and a local date, time and zone."""
     field(page, "workspace").select_option(label=workspace)
-    page.get_by_label(account).check()
+    page.get_by_role("checkbox", name=account).check()
     parts = page.locator("#parts-group")
     for position, text in enumerate(texts):
         if position:
             parts.get_by_role("button", name=re.compile("^Add another")).click()
-            field(page, f"parts-{position}-position").fill(str(position))
         field(page, f"parts-{position}-text").fill(text)
     field(page, "schedule_local_date").fill(f"{at:%Y-%m-%d}")
     field(page, "schedule_local_time").fill(f"{at:%H:%M:%S}")
-    field(page, "schedule_timezone").select_option(ZONE)
+    field(page, "schedule_timezone").fill(ZONE)
 
 
 def save(page: Page) -> None:
@@ -58,9 +57,14 @@ def test_an_editor_schedules_a_thread_and_follows_it_to_the_published_post(
         page,
         workspace="Acme",
         account="@acme (Sandbox)",
-        texts=["Launch day! Kairos goes live.", "Part two: how the thread continues."],
+        # Typed in the wrong order, then put right with the part's ↑ button.
+        texts=["Part two: how the thread continues.", "Launch day! Kairos goes live."],
         at=at,
     )
+    page.locator("#parts-group tr.form-row").nth(1).get_by_role(
+        "button", name="Move this part up"
+    ).click()
+    expect(page.locator("#parts-group .kairos-part-number").first).to_have_text("Part 1")
     screenshot(page, "composer-thread")
     save(page)
 
@@ -112,7 +116,8 @@ def test_a_schedule_in_the_past_is_refused_on_the_form_and_nothing_is_saved(
         "has already passed"
     )
     expect(field(page, "parts-0-text")).to_have_value("This one is too late.")
-    expect(page.get_by_label("@late (Sandbox)")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="@late (Sandbox)")).to_be_checked()
+    expect(page.get_by_text("Give both a date and a time")).to_have_count(0)
     screenshot(page, "composer-refused")
     assert not Post.objects.exists()
 

@@ -32,9 +32,12 @@
 
   function equip(row) {
     if (row.querySelector(".kairos-part-order")) return;
-    const cell = row.querySelector("td.field-position") || row.querySelector("td");
+    // The position cell is hidden (its input is); the tools go above the text.
+    const cell = row.querySelector("td.field-text") || row.querySelector("td");
     const tools = document.createElement("span");
     tools.className = "kairos-part-order";
+    tools.style.display = "block";
+    tools.style.marginBottom = "4px";
     const number = document.createElement("strong");
     number.className = "kairos-part-number";
     tools.append(number, " ");
