@@ -66,6 +66,7 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
         "account",
         "status",
         "occurrence_at",
+        "lateness",
         "attempt_count",
         "link",
     ]
@@ -91,6 +92,7 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
         "error_kind",
         "error_message",
         "published_at",
+        "lateness",
         "metrics_due_at",
         "created_at",
         "updated_at",
@@ -102,6 +104,14 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Late by")
+    def lateness(self, job: PublishJob) -> str:
+        """How long after its time the post went out (published − due), to the millisecond."""
+        if job.published_at is None:
+            return "—"
+        late = (job.published_at - job.due_at).total_seconds()
+        return f"{late:.3f} s" if late >= 0 else f"{-late:.3f} s early"
 
     @admin.display(description="Published post")
     def link(self, job: PublishJob):

@@ -1,10 +1,13 @@
+from datetime import UTC, date, datetime, time, timedelta
+
 import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent
 from posts.models import Post
 from publishing.models import JobStatus as S
-from tests.factories import MembershipFactory, PublishJobFactory
+from scheduling.models import Schedule
+from tests.factories import MembershipFactory, PostFactory, PublishJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +88,29 @@ def test_jobs_of_other_workspaces_cannot_be_marked(client, staff):
     staff.user.save()
     response = client.get(reverse("admin:publishing_publishjob_mark_published", args=[foreign.pk]))
     assert response.status_code == 404
+
+
+def test_job_pages_show_instants_with_seconds_and_zone_and_how_late_it_went(client, staff):
+    due = datetime(2026, 3, 12, 9, 0, 0, tzinfo=UTC)
+    job = PublishJobFactory(
+        post__workspace=staff.workspace,
+        status=S.PUBLISHED,
+        occurrence_at=due,
+        due_at=due,
+        published_at=due + timedelta(seconds=1, milliseconds=250),
+    )
+    listed = client.get(reverse("admin:publishing_publishjob_changelist")).content.decode()
+    assert "2026-03-12 09:00:00 UTC" in listed
+    assert "1.250 s" in listed
+    page = client.get(reverse("admin:publishing_publishjob_change", args=[job.pk]))
+    assert "2026-03-12 09:00:01 UTC" in page.content.decode()
+
+
+def test_a_date_reads_back_as_it_was_typed(client, staff):
+    post = PostFactory(workspace=staff.workspace)
+    Schedule.objects.create(
+        post=post, local_date=date(2026, 3, 12), local_time=time(9, 30), timezone="UTC"
+    )
+    page = client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert 'value="2026-03-12"' in page
+    assert "12/03/2026" not in page and "03/12/2026" not in page
