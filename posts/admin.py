@@ -132,6 +132,18 @@ class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     form = PostPartForm
     fields = ["position", "text", "files", "uploads", "alt_texts"]
 
+    readonly_fields = ["attached"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["text", "attached"]
+        return self.fields
+
+    @admin.display(description="Files")
+    def attached(self, part: PostPart) -> str:
+        files = [pm.asset for pm in part.partmedia_set.select_related("asset")]
+        return format_html_join(mark_safe("<br>"), "{}", ((media_label(a),) for a in files)) or "—"
+
     def get_formset(self, request, obj=None, **kwargs):
         # The library of the post's workspace (of the person's workspaces, for a new post).
         library = MediaAsset.objects.filter(
@@ -499,11 +511,28 @@ class PostAdmin(WorkspaceScopedAdmin):
     list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
     list_filter = ["status", DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["parts__text"]
-    readonly_fields = ["status", "when", "published_links", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "when",
+        "targets_label",
+        "published_links",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["publish_now", "add_to_queue", "cancel", "restore"]
     save_on_top = True
 
     def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Someone who may only look reads the plan, not an empty form of it.
+            return [
+                (None, {"fields": ["workspace", "targets_label", "priority", "campaign", "tags"]}),
+                ("Schedule", {"fields": ["when"]}),
+                (
+                    "Outcome",
+                    {"fields": ["status", "published_links", "created_at", "updated_at"]},
+                ),
+            ]
         fieldsets = [
             (None, {"fields": ["workspace", "accounts", "priority", "campaign", "tags"]}),
             (

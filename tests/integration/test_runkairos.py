@@ -30,7 +30,7 @@ SCHEDULE_A_SANDBOX_POST = textwrap.dedent(
     from django.utils import timezone
     from accounts.models import SocialAccount
     from posts.services import post_create
-    from scheduling.services import schedule_once
+    from publishing.plans import schedule_once
 
     account = SocialAccount.objects.get(handle="demo")
     post = post_create(

@@ -31,7 +31,9 @@
   }
 
   function equip(row) {
+    // A read-only page has no positions to set, and so no buttons.
     if (row.querySelector(".kairos-part-order")) return;
+    if (!row.querySelector("input[name$='-position']")) return;
     // The position cell is hidden (its input is); the tools go above the text.
     const cell = row.querySelector("td.field-text") || row.querySelector("td");
     const tools = document.createElement("span");
