@@ -5,11 +5,11 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from accounts.timezones import zone_get
+from accounts.timezones import zone_canonical_name
 
 
 def validate_timezone_name(value: str) -> None:
-    zone_get(value)
+    zone_canonical_name(value)
 
 
 class Workspace(models.Model):

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
 
@@ -41,9 +41,20 @@ _UTC_TARGETS = frozenset({"Etc/UTC", "Etc/GMT"})
 
 
 def zone_get(name: str) -> ZoneInfo:
-    """The zone called `name` (an alias gives its canonical zone), or a ValidationError
-    that says what to type instead."""
-    return ZoneInfo(zone_canonical_name(name))
+    """The zone of a stored name: an alias gives its canonical zone.
+
+    What a person types is checked with `zone_canonical_name`. A name stored before
+    names were checked (`localtime`, `Etc/GMT+5`) is read as zoneinfo always read
+    it, so a schedule kept under it still goes out when it meant to, rather than
+    stopping the dispatch tick; anything zoneinfo does not know is a ValidationError.
+    """
+    try:
+        return ZoneInfo(zone_canonical_name(name))
+    except ValidationError as refusal:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise refusal from None
 
 
 def zone_canonical_name(name: str) -> str:

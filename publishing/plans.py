@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from accounts.timezones import utc_to_wall
+from accounts.timezones import utc_to_wall, zone_canonical_name
 from posts.models import Post
 from publishing.crosspost import post_identical_text_conflicts
 from publishing.limits import posting_limit_conflicts, posting_limit_next_fits
@@ -65,6 +65,10 @@ def schedule_set(
     """
     now = now or timezone.now()
     post_republish_check(post=post, confirmed=republish)
+    try:
+        timezone_name = zone_canonical_name(timezone_name)
+    except ValidationError as refusal:
+        raise ValidationError({"timezone": refusal.messages}) from None
     start = datetime.combine(local_date, local_time)
     rule, zone = rule_from_fields(
         kind=kind,

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -55,7 +56,18 @@ def test_wall_to_utc_takes_only_naive_times():
 def test_zones_of_no_region_or_city_are_refused(name):
     # localtime and posixrules mean the server's setting; Etc/GMT+5 is UTC-5.
     with pytest.raises(ValidationError, match="IANA name such as Europe/Paris"):
-        zone_get(name)
+        zone_canonical_name(name)
+
+
+@pytest.mark.parametrize("name", ["localtime", "Etc/GMT+5", "posixrules"])
+def test_a_name_stored_before_names_were_checked_is_still_read(name):
+    # A schedule kept under it must not stop the dispatch tick after an upgrade.
+    assert zone_get(name) == ZoneInfo(name)
+
+
+def test_a_name_zoneinfo_never_knew_is_refused_when_read():
+    with pytest.raises(ValidationError, match="not a known time zone"):
+        zone_get("Mars/Olympus_Mons")
 
 
 @pytest.mark.parametrize(
