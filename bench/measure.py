@@ -185,7 +185,9 @@ def queue_fill(
 
     It only reads the queue, so it takes nothing from the broker and adds no work to
     the sender being measured. Kombu pushes each message at the head of its list
-    (LPUSH), so the new ones are the first `length - seen` of each list.
+    (LPUSH), so a message keeps its place counted from the tail: the new ones are
+    read by those places, which a message pushed meanwhile does not shift (counted
+    from the head, it would, and be counted twice).
     """
     deadline = time.monotonic() + timeout
     lengths = dict.fromkeys(_queue_lists(queue), 0)
@@ -203,7 +205,8 @@ def queue_fill(
             if jobs_per_message is None:
                 seen += new
             else:
-                seen += sum(jobs_per_message(raw) for raw in client.lrange(name, 0, new - 1))
+                arrived = client.lrange(name, -length, -lengths[name] - 1)
+                seen += sum(jobs_per_message(raw) for raw in arrived)
             lengths[name] = length
             last_at = now
             first_at = first_at or now
