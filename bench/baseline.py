@@ -93,7 +93,8 @@ def baseline_run(env: BenchEnv, *, count: int, timebox: float) -> BaselineResult
     periodic_tasks_create(count=count)
     tables_analyze()
     assert env.postgres and env.redis
-    with env.beat("baseline-beat") as beat:
+    # This beat is the naive scheduler, not Kairos's: it must not put Kairos's entries back.
+    with env.beat("baseline-beat", KAIROS_BEAT_KEEPS_ENTRIES="0") as beat:
         beat.wait_for_log(BEAT_READY, READY_TIMEOUT)
         started = time.time()
         meter = CpuMeter(

@@ -204,6 +204,9 @@ LOGGING = {
 
 # The address people use to reach this Kairos; sandbox posts link to it.
 KAIROS_PUBLIC_URL = env.str("KAIROS_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Beat puts Kairos's own entries back when it starts (publishing/beat.py). Only a beat
+# that is not Kairos's turns this off: the benchmark's naive baseline (bench/baseline.py).
+KAIROS_BEAT_KEEPS_ENTRIES = env.bool("KAIROS_BEAT_KEEPS_ENTRIES", default=True)
 # How often beat runs the dispatch tick, in seconds (fractions allowed).
 KAIROS_TICK_SECONDS = env.float("KAIROS_TICK_SECONDS", default=1.0)
 # How many due schedules or jobs one tick claims per batch.

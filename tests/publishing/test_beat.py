@@ -65,3 +65,10 @@ def test_beat_starting_puts_back_an_entry_changed_or_deleted_by_hand():
     beat_init.send(sender=None)
     assert PeriodicTask.objects.get(name=DISPATCH_TICK).enabled
     assert PeriodicTask.objects.filter(name=METRICS_COLLECT).exists()
+
+
+def test_a_beat_that_is_not_kaiross_leaves_the_entries_as_they_are(settings):
+    settings.KAIROS_BEAT_KEEPS_ENTRIES = False
+    PeriodicTask.objects.filter(name=DISPATCH_TICK).update(enabled=False)
+    beat_init.send(sender=None)
+    assert not PeriodicTask.objects.get(name=DISPATCH_TICK).enabled
