@@ -15,10 +15,30 @@ from fakex.ratelimits import PROFILES
 from fakex.server import make_server
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m fakex", description=__doc__.split("\n")[0])
+def parser_for(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The options every fake takes: where to listen, and whether to log requests."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def serve(server, *, listening_prefix: str) -> None:
+    """Announce the server's address as the first line, then serve until SIGTERM or SIGINT."""
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        # Inside the try: a caller may send SIGTERM as soon as it reads this line.
+        print(f"{listening_prefix}{server.url}", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = parser_for("python -m fakex", __doc__)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="pro")
     parser.add_argument(
         "--problem-host",
@@ -26,7 +46,6 @@ def main(argv: list[str] | None = None) -> None:
         default=TWITTER_PROBLEM_HOST,
         help="host in problem `type` URLs",
     )
-    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     arguments = parser.parse_args(argv)
 
     server = make_server(
@@ -36,15 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         problem_host=arguments.problem_host,
         verbose=arguments.verbose,
     )
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        # Inside the try: a caller may send SIGTERM as soon as it reads this line.
-        print(f"fakex listening on {server.url}", flush=True)
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server, listening_prefix="fakex listening on ")
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
