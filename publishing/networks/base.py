@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import IO, Any, Protocol
 
@@ -79,6 +79,11 @@ class Account:
 
     def __str__(self) -> str:
         return self.name or f"@{self.handle}"
+
+    def access_expires_within(self, margin: timedelta) -> bool:
+        """Whether the access lapses within `margin` (never, without a known expiry)."""
+        expires_at = self.token_expires_at
+        return expires_at is not None and expires_at - datetime.now(UTC) <= margin
 
 
 class MediaKind(StrEnum):

@@ -114,7 +114,7 @@ def bluesky_access_jwt(*, account: Account, store: AccountStore) -> str:
     access_jwt = account.credentials.get("access_jwt")
     if not access_jwt:
         raise _needs_reauth_error(account)
-    if not _expiring(account):
+    if not account.access_expires_within(REFRESH_BEFORE):
         return access_jwt
     return bluesky_session_refresh(account=account, store=store)
 
@@ -131,7 +131,7 @@ def bluesky_session_refresh(*, account: Account, store: AccountStore, refused: s
         if refused:
             usable = bool(access_jwt) and access_jwt != refused
         else:
-            usable = bool(access_jwt) and not _expiring(current)
+            usable = bool(access_jwt) and not current.access_expires_within(REFRESH_BEFORE)
         if usable:
             return None
         credentials = _refresh_exchange(current)
@@ -228,11 +228,6 @@ def _needs_reauth_error(account: Account) -> PublishError:
         "a new app password (Social accounts → Connect Bluesky account) and it goes out.",
         details={ACCOUNT_NEEDS_REAUTH: True},
     )
-
-
-def _expiring(account: Account) -> bool:
-    expires_at = account.token_expires_at
-    return expires_at is not None and expires_at - datetime.now(UTC) <= REFRESH_BEFORE
 
 
 def _timeout() -> tuple[float, float]:

@@ -168,7 +168,7 @@ def x_access_token(*, account: Account, store: AccountStore) -> str:
         raise PublishError(
             kind=ErrorKind.AUTH_EXPIRED, message=f"{account} has no X token; connect it again."
         )
-    if not _expiring(account):
+    if not account.access_expires_within(REFRESH_BEFORE):
         return access_token
     return x_token_refresh(account=account, store=store)
 
@@ -205,7 +205,7 @@ def x_token_refresh(*, account: Account, store: AccountStore, refused: str = "")
             # Any other token was stored by a refresh that ran while we waited.
             usable = bool(access_token) and access_token != refused
         else:
-            usable = bool(access_token) and not _expiring(current)
+            usable = bool(access_token) and not current.access_expires_within(REFRESH_BEFORE)
         if usable:
             return None
         credentials = _refresh_exchange(refresh_token=current.credentials.get("refresh_token", ""))
@@ -273,11 +273,6 @@ def _needs_reauth_error(account: Account) -> PublishError:
         "the account (Social accounts → Connect X account) and it goes out.",
         details={ACCOUNT_NEEDS_REAUTH: True},
     )
-
-
-def _expiring(account: Account) -> bool:
-    expires_at = account.token_expires_at
-    return expires_at is not None and expires_at - datetime.now(UTC) <= REFRESH_BEFORE
 
 
 def _session(
