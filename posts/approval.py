@@ -20,10 +20,13 @@ are dispatched (`publishing.dispatch.jobs_dispatch`), not here.
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from accounts.permissions import POST_APPROVE, POST_COMPOSE, member_may
 from accounts.services import audit_record
 from posts.models import Post, PostPart, Target
@@ -43,6 +46,13 @@ EVENTS = {
     A.IN_REVIEW: "post.review_requested",
     A.APPROVED: "post.approved",
     A.CHANGES_REQUESTED: "post.changes_requested",
+}
+
+# How the post's page names them.
+EVENT_LABELS = {
+    "post.review_requested": "Review requested",
+    "post.approved": "Approved",
+    "post.changes_requested": "Changes requested",
 }
 
 
@@ -160,4 +170,17 @@ def post_content_fingerprint(*, post_id: int) -> tuple:
         variants,
         tuple(parts.order_by("position", "partmedia__position", "partmedia__asset_id")),
         tuple(targets.order_by("account_id")),
+    )
+
+
+def approval_history(*, post: Post) -> QuerySet[AuditEvent]:
+    """Who asked for review, who decided, when and why: the post's approval events."""
+    return (
+        AuditEvent.objects.filter(
+            subject_type=ContentType.objects.get_for_model(Post),
+            subject_id=str(post.pk),
+            action__in=EVENTS.values(),
+        )
+        .select_related("actor")
+        .order_by("created_at", "pk")
     )
