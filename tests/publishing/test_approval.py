@@ -9,7 +9,6 @@ import time_machine
 from accounts.models import AuditEvent, Membership
 from posts.approval import post_approve, post_content_fingerprint
 from posts.models import Post, PostPart
-from publishing import dispatch
 from publishing.approval import (
     jobs_overdue_for_approval,
     post_content_edited,
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.django_db
 
 A = Post.Approval
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def tick(django_capture_on_commit_callbacks):
-    def run(**kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return dispatch.tick(**kwargs)
-
-    return run
 
 
 def scheduled_post(*, at, approval=A.IN_REVIEW, need_approval=True, workspace=None) -> Post:

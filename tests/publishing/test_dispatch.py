@@ -5,7 +5,6 @@ import time_machine
 from django.utils import timezone
 
 from posts.models import Post
-from publishing import dispatch
 from publishing.dispatch import batches_split
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
@@ -14,17 +13,6 @@ from scheduling.models import Schedule
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tick(django_capture_on_commit_callbacks):
-    """One dispatch tick, with its after-commit sends run as a real commit would."""
-
-    def run(**kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return dispatch.tick(**kwargs)
-
-    return run
 
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
