@@ -25,6 +25,7 @@ from posts.approval import EVENT_LABELS as APPROVAL_EVENT_LABELS
 from posts.approval import (
     approval_history,
     post_approve,
+    post_awaits_approval,
     post_changes_request,
     post_content_fingerprint,
     post_review_request,
@@ -987,10 +988,18 @@ class PostAdmin(WorkspaceScopedAdmin):
                 self.message_user(
                     request, f"{post}: not published: {' '.join(exc.messages)}", messages.ERROR
                 )
-            else:
+                continue
+            if post_awaits_approval(post=post):
                 self.message_user(
-                    request, f"{post}: publishing to {created} account(s) now.", messages.SUCCESS
+                    request,
+                    f"{post}: {created} job(s) made, waiting for approval: it goes out once "
+                    "approved (or is missed past the workspace's window).",
+                    messages.WARNING,
                 )
+                continue
+            self.message_user(
+                request, f"{post}: publishing to {created} account(s) now.", messages.SUCCESS
+            )
 
     @admin.action(
         description="Add to queue (next free slot of its accounts)", permissions=["post_schedule"]

@@ -88,6 +88,12 @@ def approval_transition(
     return True
 
 
+def post_awaits_approval(*, post: Post) -> bool:
+    """Whether the post may not go out yet for want of an approval (the rule dispatch
+    applies to its jobs: publishing.approval.JOB_WAITS_FOR_APPROVAL)."""
+    return post.workspace.posts_need_approval and post.approval != A.APPROVED
+
+
 def _approval_required(post: Post) -> None:
     if not post.workspace.posts_need_approval:
         raise ValidationError(

@@ -164,3 +164,16 @@ def test_the_overdue_filter_lists_exactly_the_posts_overdue_for_approval(client,
     response = client.get(reverse("admin:posts_post_changelist"), {"approval": "overdue"})
     assert list(response.context["cl"].result_list) == [overdue]
     assert "In review · overdue for approval" in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_publish_now_on_a_post_waiting_for_approval_says_it_waits(client, workspace):
+    signed_in(client, workspace, R.EDITOR)
+    account = SandboxAccountFactory(workspace=workspace)
+    post = PostFactory(workspace=workspace, accounts=[account], approval=A.IN_REVIEW)
+    response = client.post(
+        reverse("admin:posts_post_changelist"),
+        {"action": "publish_now", "_selected_action": [post.pk]},
+        follow=True,
+    )
+    assert "waiting for approval: it goes out once approved" in response.content.decode()
