@@ -72,6 +72,7 @@ def test_an_editor_submits_an_approver_approves_from_the_queue_and_it_goes_out(
     save(page)
     post = Post.objects.get(parts__text="Spring collection: out today.")
     page.goto(f"/admin/posts/post/{post.pk}/change/")
+    screenshot(page, "post-approval-draft")
     page.get_by_role("button", name="Submit for review").click()
     expect(page.locator(".messagelist")).to_contain_text("sent for review")
     expect(page.locator(".field-approval_label")).to_contain_text("In review")
@@ -99,6 +100,7 @@ def test_an_editor_submits_an_approver_approves_from_the_queue_and_it_goes_out(
     trail = page.locator(".field-approval_trail")
     expect(trail).to_contain_text("Review requested · editor")
     expect(trail).to_contain_text("Approved · approver")
+    screenshot(page, "post-approval-history")
 
     page.goto("/admin/")
     expect(page.locator("#dashboard-published")).to_contain_text("Spring collection")
