@@ -8,10 +8,13 @@ changelist query that lists exactly the rows it counted: the faces turn it into 
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from accounts.models import SocialAccount, Workspace
 from accounts.permissions import WORKSPACE_VIEW, workspaces_where
@@ -20,6 +23,7 @@ from publishing.approval import JOB_WAITS_FOR_APPROVAL
 from publishing.models import JobStatus, PublishJob, RateLimitWindow
 from publishing.networks.base import APP_KEY, account_key
 from scheduling.models import Schedule
+from scheduling.selectors import schedule_occurrence_after
 
 S = JobStatus
 
@@ -74,26 +78,46 @@ def dashboard_for(*, user, now: datetime) -> Dashboard:
 
 
 def upcoming_for(*, visible, now: datetime) -> list[Upcoming]:
-    """The next occurrence of each schedule within the next 24 hours, one row per account
-    it goes to, soonest first (a schedule repeating within the day shows its next one)."""
-    targets = (
-        Target.objects.filter(
+    """What goes out in the next 24 hours, one row per occurrence and account, soonest
+    first: recurring schedules expanded (an hourly one shows each hour), at most
+    UPCOMING_SHOWN rows. Four queries: the schedules, their skipped or moved
+    occurrences, the posts' parts and their accounts."""
+    until = now + timedelta(hours=UPCOMING_HOURS)
+    schedules = (
+        Schedule.objects.filter(
             post__workspace__in=visible,
             post__deleted_at__isnull=True,
-            post__schedule__status=Schedule.Status.ACTIVE,
-            post__schedule__next_occurrence_at__gte=now,
-            post__schedule__next_occurrence_at__lt=now + timedelta(hours=UPCOMING_HOURS),
+            status=Schedule.Status.ACTIVE,
+            next_occurrence_at__gte=now,
+            next_occurrence_at__lt=until,
         )
-        .select_related("account", "post__schedule")
-        .prefetch_related("post__parts")
-        .order_by("post__schedule__next_occurrence_at", "account__handle")[:UPCOMING_SHOWN]
+        .select_related("post")
+        .prefetch_related(
+            "changes",
+            "post__parts",
+            Prefetch("post__targets", queryset=Target.objects.select_related("account")),
+        )
+        .order_by("next_occurrence_at")[:UPCOMING_SHOWN]
     )
-    return [
-        Upcoming(
-            at=target.post.schedule.next_occurrence_at, account=target.account, post=target.post
-        )
-        for target in targets
-    ]
+    rows = heapq.merge(
+        *(_occurrence_rows(schedule=schedule, until=until) for schedule in schedules),
+        key=lambda row: (row.at, row.account.handle),
+    )
+    return list(itertools.islice(rows, UPCOMING_SHOWN))
+
+
+def _occurrence_rows(*, schedule: Schedule, until: datetime) -> Iterator[Upcoming]:
+    """The schedule's occurrences before `until`, one row per account, computed only as
+    far as they are read (heapq.merge takes them lazily)."""
+    accounts = sorted(
+        (target.account for target in schedule.post.targets.all()),
+        key=lambda account: account.handle,
+    )
+    at = schedule.next_occurrence_at
+    while at is not None and at < until:
+        for account in accounts:
+            yield Upcoming(at=at, account=account, post=schedule.post)
+        at = schedule_occurrence_after(schedule=schedule, after=at)
 
 
 def _jobs_attention(*, visible, now: datetime) -> list[Attention]:

@@ -14,7 +14,8 @@ from posts.models import Post
 from publishing.dashboard import dashboard_for
 from publishing.models import JobStatus as S
 from publishing.models import RateLimitWindow
-from publishing.plans import schedule_once
+from publishing.plans import schedule_once, schedule_set
+from scheduling.models import Schedule
 from tests.factories import (
     MembershipFactory,
     PostFactory,
@@ -143,6 +144,28 @@ def test_the_next_24_hours_and_the_last_published(viewer):
     ]
     assert [job.external_url for job in dashboard.published] == [
         f"https://example.com/{n}" for n in range(3)
+    ]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_recurring_post_shows_each_occurrence_of_the_next_24_hours(viewer):
+    first, second = (
+        SandboxAccountFactory(workspace=viewer.workspace, handle=handle) for handle in ("b", "a")
+    )
+    post = PostFactory(workspace=viewer.workspace, accounts=[first, second])
+    schedule_set(
+        post=post,
+        kind=Schedule.Kind.INTERVAL,
+        local_date=NOW.date(),
+        local_time=(NOW + timedelta(hours=1)).time(),
+        timezone_name="UTC",
+        every=8,
+        unit="hours",
+        actor=None,
+    )
+    upcoming = dashboard_for(user=viewer.user, now=NOW).upcoming
+    assert [(row.at, row.account.handle) for row in upcoming] == [
+        (NOW + timedelta(hours=hours), handle) for hours in (1, 9, 17) for handle in ("a", "b")
     ]
 
 
