@@ -17,8 +17,13 @@ from publishing.approval import (
 from publishing.execution import jobs_start
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
-from publishing.plans import schedule_once
-from tests.factories import MembershipFactory, PostFactory, SandboxAccountFactory, WorkspaceFactory
+from tests.factories import (
+    MembershipFactory,
+    PostFactory,
+    SandboxAccountFactory,
+    WorkspaceFactory,
+    schedule_once_at,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,14 +37,7 @@ def scheduled_post(*, at, approval=A.IN_REVIEW, need_approval=True, workspace=No
     )
     account = SandboxAccountFactory(workspace=workspace)
     post = PostFactory(workspace=workspace, accounts=[account], approval=approval)
-    with time_machine.travel(at - timedelta(hours=1)):
-        schedule_once(
-            post=post,
-            local_date=at.date(),
-            local_time=at.time(),
-            timezone_name="UTC",
-            actor=None,
-        )
+    schedule_once_at(post, at)
     return post
 
 

@@ -8,9 +8,8 @@ from posts.models import Post
 from publishing.dispatch import batches_split
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
-from publishing.plans import schedule_once
 from scheduling.models import Schedule
-from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory, schedule_once_at
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +21,7 @@ def scheduled_post(*, at: datetime, accounts: int = 1) -> Post:
     first = SandboxAccountFactory()
     others = SandboxAccountFactory.create_batch(accounts - 1, workspace=first.workspace)
     post = PostFactory(workspace=first.workspace, accounts=[first, *others])
-    with time_machine.travel(at - timedelta(hours=1)):
-        schedule_once(
-            post=post,
-            local_date=at.date(),
-            local_time=at.time(),
-            timezone_name="UTC",
-            actor=None,
-        )
+    schedule_once_at(post, at)
     return post
 
 
