@@ -26,8 +26,10 @@
       return isoString.replace(/Z$/, "").replace(/\+00:00$/, "");
     }
 
+    // ?date=2026-12-05 opens the calendar there; ?view=week in the week view.
     const calendar = new FullCalendar.Calendar(element, {
-      initialView: "dayGridMonth",
+      initialView: filters.get("view") === "week" ? "timeGridWeek" : "dayGridMonth",
+      initialDate: filters.get("date") || undefined,
       timeZone: "UTC",
       firstDay: 1,
       height: "auto",
