@@ -133,8 +133,10 @@ def calendar_page(
 
 def _made_entries(*, workspaces, start: datetime, end: datetime) -> list[CalendarEntry]:
     jobs = (
+        # By the account's workspace (always the post's): the (account, occurrence)
+        # index then reads only the range of the workspace's accounts.
         PublishJob.objects.filter(
-            post__workspace__in=workspaces,
+            account__workspace__in=workspaces,
             post__deleted_at__isnull=True,
             occurrence_at__gte=start,
             occurrence_at__lt=end,
