@@ -14,8 +14,8 @@ day is marked when an account's posts on it (in the viewer's zone) exceed its
 `max_per_day`, when more than `max_per_hour` fall within an hour, or, on X, when they
 exceed the 24-hour caps X last reported (per user on the account's token, per app
 over the X accounts the viewer can see; a network that has reported nothing marks
-nothing). What counts is what limits.py counts: planned, waiting, in flight and
-published posts.
+nothing); posts closer than its `min_spacing` mark the day too. What counts is
+what limits.py counts: planned, waiting, in flight and published posts.
 
 The number of queries does not depend on how many entries there are: one for jobs,
 one for schedules (and their changes), one each for targets, first parts, tags,
@@ -37,6 +37,7 @@ from django.db.models import QuerySet
 from accounts.models import SocialAccount
 from accounts.timezones import utc_to_wall
 from posts.models import Post, PostPart, Target
+from publishing.limits import duration_words
 from publishing.models import JobStatus, PublishJob, RateLimitWindow
 from publishing.networks.base import APP_KEY, account_key
 from scheduling.models import PostingLimit, Schedule
@@ -289,50 +290,25 @@ def _shown(entry: CalendarEntry, filters: CalendarFilters) -> bool:
 def _limit_marks(*, entries: list[CalendarEntry], zone: ZoneInfo) -> list[LimitMark]:
     counted = [entry for entry in entries if entry.status in COUNTED]
     by_account_day: dict[tuple[int, date], list[datetime]] = defaultdict(list)
-    labels = {}
+    handles = {}
     for entry in counted:
         by_account_day[(entry.account_id, utc_to_wall(entry.at, zone).date())].append(entry.at)
-        labels[entry.account_id] = entry.handle
+        handles[entry.account_id] = entry.handle
     limits = {
-        limit.account_id: limit for limit in PostingLimit.objects.filter(account__in=list(labels))
+        limit.account_id: limit for limit in PostingLimit.objects.filter(account__in=list(handles))
     }
-    caps = _network_day_caps(account_ids=list(labels))
+    caps = _network_day_caps(account_ids=list(handles))
     marks = []
     for (account_id, day), instants in sorted(by_account_day.items(), key=lambda item: item[0]):
-        handle = labels[account_id]
-        limit = limits.get(account_id)
-        if limit and limit.max_per_day and len(instants) > limit.max_per_day:
-            marks.append(
-                LimitMark(
-                    day=day,
-                    account_id=account_id,
-                    label=f"{len(instants)}/{limit.max_per_day} {handle}",
-                    reason=f"{handle} has {len(instants)} posts this day; its limit is "
-                    f"{limit.max_per_day} within any 24 hours.",
-                )
+        marks += [
+            LimitMark(day=day, account_id=account_id, label=label, reason=reason)
+            for label, reason in _account_day_breaches(
+                handle=handles[account_id],
+                instants=sorted(instants),
+                limit=limits.get(account_id),
+                user_cap=caps.get(account_key(account_id)),
             )
-        busiest = _most_within(sorted(instants), HOUR)
-        if limit and limit.max_per_hour and busiest > limit.max_per_hour:
-            marks.append(
-                LimitMark(
-                    day=day,
-                    account_id=account_id,
-                    label=f"{busiest}/{limit.max_per_hour} an hour {handle}",
-                    reason=f"{handle} has {busiest} posts within an hour this day; its limit "
-                    f"is {limit.max_per_hour} within any hour.",
-                )
-            )
-        cap = caps.get(account_key(account_id))
-        if cap and len(instants) > cap:
-            marks.append(
-                LimitMark(
-                    day=day,
-                    account_id=account_id,
-                    label=f"{len(instants)}/{cap} {handle} (X per user)",
-                    reason=f"X lets {handle}'s token post {cap} times in 24 hours; "
-                    f"{len(instants)} are planned this day.",
-                )
-            )
+        ]
     app_cap = caps.get(APP_KEY)
     if app_cap:
         per_day = Counter(
@@ -352,6 +328,49 @@ def _limit_marks(*, entries: list[CalendarEntry], zone: ZoneInfo) -> list[LimitM
             if count > app_cap
         ]
     return marks
+
+
+def _account_day_breaches(
+    *, handle: str, instants: list[datetime], limit: PostingLimit | None, user_cap: int | None
+) -> list[tuple[str, str]]:
+    """(badge, sentence) for each rule one account's posts of one day break."""
+    day_count = len(instants)
+    breaches = []
+    if limit and limit.max_per_day and day_count > limit.max_per_day:
+        breaches.append(
+            (
+                f"{day_count}/{limit.max_per_day} {handle}",
+                f"{handle} has {day_count} posts this day; its limit is "
+                f"{limit.max_per_day} within any 24 hours.",
+            )
+        )
+    busiest = _most_within(instants, HOUR)
+    if limit and limit.max_per_hour and busiest > limit.max_per_hour:
+        breaches.append(
+            (
+                f"{busiest}/{limit.max_per_hour} an hour {handle}",
+                f"{handle} has {busiest} posts within an hour this day; its limit is "
+                f"{limit.max_per_hour} within any hour.",
+            )
+        )
+    spacing = limit.min_spacing if limit else None
+    if spacing and spacing > timedelta(0) and _most_within(instants, spacing) > 1:
+        breaches.append(
+            (
+                f"< {duration_words(spacing)} apart {handle}",
+                f"{handle} has posts closer than {duration_words(spacing)} this day; "
+                f"they must be {duration_words(spacing)} apart.",
+            )
+        )
+    if user_cap and day_count > user_cap:
+        breaches.append(
+            (
+                f"{day_count}/{user_cap} {handle} (X per user)",
+                f"X lets {handle}'s token post {user_cap} times in 24 hours; "
+                f"{day_count} are planned this day.",
+            )
+        )
+    return breaches
 
 
 def _most_within(instants: list[datetime], span: timedelta) -> int:

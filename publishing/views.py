@@ -242,6 +242,8 @@ def calendar_move(request: HttpRequest) -> JsonResponse:
         zone = zone_get(zone_canonical_name(request.POST.get("zone", "")))
         to = wall_to_utc(_wall(request.POST.get("start", "")), zone)
         occurrence_at = datetime.fromisoformat(request.POST.get("occurrence", ""))
+        if occurrence_at.tzinfo is None:
+            raise ValidationError("The occurrence is an instant with its offset.")
         schedule = post_occurrence_reschedule(
             post=post, occurrence_at=occurrence_at, to=to, actor=request.user
         )

@@ -1,6 +1,6 @@
 """The calendar's feed and moves (publishing/calendar.py, publishing/views.py)."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -268,6 +268,15 @@ def test_a_viewer_sees_posts_not_draggable_and_may_not_move_them(client, account
     assert moved.status_code == 403
 
 
+def test_a_move_names_the_occurrence_with_its_offset(client, account):
+    post = _post(account, at=datetime(2026, 3, 23, 9))
+
+    response = _move(client, post, occurrence="2026-03-23T08:00:00", start="2026-03-24T09:00:00")
+
+    assert response.status_code == 400
+    assert Schedule.objects.get(post=post).local_date == date(2026, 3, 23)
+
+
 def test_the_range_is_bounded(client, account):
     response = client.get(
         reverse("calendar-feed"), {"start": "2026-01-01T00:00:00", "end": "2026-03-01T00:00:00"}
@@ -346,6 +355,21 @@ def test_an_hourly_limit_marks_the_day_with_the_busiest_hour(client, account):
     PostingLimitFactory(account=account, max_per_hour=2)
 
     assert _marks(_feed(client)) == ["3/2 an hour @acme"]
+
+
+def test_posts_closer_than_the_spacing_mark_the_day(client, account):
+    _post(account, at=datetime(2026, 3, 24, 9, 0))
+    _post(account, at=datetime(2026, 3, 24, 9, 10))
+    _post(account, at=datetime(2026, 3, 25, 9, 0))
+    _post(account, at=datetime(2026, 3, 25, 9, 15))
+    # Limits set after the plan was drawn: the plan no longer fits.
+    PostingLimitFactory(account=account, min_spacing=timedelta(minutes=15))
+
+    body = _feed(client)
+
+    assert _marks(body) == ["< 15 minutes apart @acme"]
+    [mark] = [event for event in body["events"] if event["extendedProps"].get("limit")]
+    assert mark["start"] == "2026-03-24"
 
 
 def test_filters_do_not_hide_what_counts_against_a_limit(client, account):
