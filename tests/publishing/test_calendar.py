@@ -64,10 +64,22 @@ def _post(account, *, text="Hello", at=None, zone=PARIS, kind=Schedule.Kind.ONCE
     return post
 
 
+def _daily(account, *, at: datetime):
+    """A post to `account` every day at the wall time of `at` in Paris, from `at` on."""
+    return _post(account, at=at, kind=Schedule.Kind.INTERVAL, every=1, unit=Schedule.Unit.DAYS)
+
+
 def _feed(client, start="2026-03-16T00:00:00", end="2026-04-06T00:00:00", **params):
     response = client.get(reverse("calendar-feed"), {"start": start, "end": end, **params})
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def _move(client, post, *, occurrence: str, start: str, zone=PARIS):
+    return client.post(
+        reverse("calendar-move"),
+        {"post": post.pk, "occurrence": occurrence, "start": start, "zone": zone},
+    )
 
 
 def _entries(body) -> list[dict]:
@@ -82,13 +94,7 @@ def _marks(body) -> list[str]:
 
 
 def test_a_daily_post_keeps_its_wall_time_across_the_change_to_summer_time(client, account):
-    _post(
-        account,
-        at=datetime(2026, 3, 27, 9, 0),
-        kind=Schedule.Kind.INTERVAL,
-        every=1,
-        unit=Schedule.Unit.DAYS,
-    )
+    _daily(account, at=datetime(2026, 3, 27, 9, 0))
 
     paris = _entries(
         _feed(client, start="2026-03-27T00:00:00", end="2026-04-01T00:00:00", zone=PARIS)
@@ -114,13 +120,7 @@ def test_a_daily_post_keeps_its_wall_time_across_the_change_to_summer_time(clien
 
 
 def test_made_jobs_show_with_their_status_and_planned_ones_start_after_them(client, account):
-    post = _post(
-        account,
-        at=datetime(2026, 3, 18, 9, 0),
-        kind=Schedule.Kind.INTERVAL,
-        every=1,
-        unit=Schedule.Unit.DAYS,
-    )
+    post = _daily(account, at=datetime(2026, 3, 18, 9, 0))
     # The tick made the jobs of the 18th to the 20th, and the next occurrence is the 21st.
     for day, status in ((18, JobStatus.PUBLISHED), (19, JobStatus.FAILED)):
         PublishJobFactory(
@@ -154,13 +154,7 @@ def test_made_jobs_show_with_their_status_and_planned_ones_start_after_them(clie
 
 
 def test_a_moved_occurrence_shows_at_its_new_time_and_a_skipped_one_not_at_all(client, account):
-    post = _post(
-        account,
-        at=datetime(2026, 3, 23, 9, 0),
-        kind=Schedule.Kind.INTERVAL,
-        every=1,
-        unit=Schedule.Unit.DAYS,
-    )
+    post = _daily(account, at=datetime(2026, 3, 23, 9, 0))
     schedule = post.schedule
     OccurrenceChange.objects.create(
         schedule=schedule, original_at=datetime(2026, 3, 24, 8, tzinfo=UTC), moved_to=None
@@ -237,14 +231,8 @@ def test_another_workspaces_posts_are_neither_shown_nor_moved(client, account):
     assert [event["title"] for event in _entries(_feed(client))] == ["@acme · Yours"]
     # Their account is not even a choice of the filter.
     assert client.get(reverse("calendar-feed"), {"account": [stranger.pk]}).status_code == 400
-    moved = client.post(
-        reverse("calendar-move"),
-        {
-            "post": theirs.pk,
-            "occurrence": "2026-03-23T08:00:00+00:00",
-            "start": "2026-03-24T09:00:00",
-            "zone": PARIS,
-        },
+    moved = _move(
+        client, theirs, occurrence="2026-03-23T08:00:00+00:00", start="2026-03-24T09:00:00"
     )
     assert moved.status_code == 404
 
@@ -256,15 +244,7 @@ def test_a_viewer_sees_posts_not_draggable_and_may_not_move_them(client, account
 
     [event] = _entries(_feed(client))
     assert event["editable"] is False
-    moved = client.post(
-        reverse("calendar-move"),
-        {
-            "post": post.pk,
-            "occurrence": "2026-03-23T08:00:00+00:00",
-            "start": "2026-03-24T09:00:00",
-            "zone": PARIS,
-        },
-    )
+    moved = _move(client, post, occurrence="2026-03-23T08:00:00+00:00", start="2026-03-24T09:00:00")
     assert moved.status_code == 403
 
 
@@ -295,12 +275,8 @@ def test_the_query_count_does_not_grow_with_the_posts(client, member, account):
     _post(account, at=datetime(2026, 3, 23, 9))
     few = queries_for_feed()
     for day in range(24, 31):
-        post = _post(
-            SandboxAccountFactory(workspace=member.workspace),
-            at=datetime(2026, 3, day, 9),
-            kind=Schedule.Kind.INTERVAL,
-            every=1,
-            unit=Schedule.Unit.DAYS,
+        post = _daily(
+            SandboxAccountFactory(workspace=member.workspace), at=datetime(2026, 3, day, 9)
         )
         post.tags.add(Tag.objects.create(workspace=member.workspace, name=f"t{day}"))
         PublishJobFactory(
@@ -420,13 +396,6 @@ def test_xs_24_hour_caps_as_last_reported_mark_the_day(client, member):
 # --- Moves ---------------------------------------------------------------------------
 
 
-def _move(client, post, *, occurrence: str, start: str, zone=PARIS):
-    return client.post(
-        reverse("calendar-move"),
-        {"post": post.pk, "occurrence": occurrence, "start": start, "zone": zone},
-    )
-
-
 def test_a_one_off_post_dragged_a_day_later_is_scheduled_there_in_its_own_zone(client, account):
     post = _post(account, at=datetime(2026, 3, 23, 9), zone="America/New_York")
 
@@ -447,13 +416,7 @@ def test_a_one_off_post_dragged_a_day_later_is_scheduled_there_in_its_own_zone(c
 
 
 def test_a_dragged_recurring_occurrence_moves_alone(client, account):
-    post = _post(
-        account,
-        at=datetime(2026, 3, 23, 9, 0),
-        kind=Schedule.Kind.INTERVAL,
-        every=1,
-        unit=Schedule.Unit.DAYS,
-    )
+    post = _daily(account, at=datetime(2026, 3, 23, 9, 0))
 
     response = _move(
         client, post, occurrence="2026-03-24T08:00:00+00:00", start="2026-03-24T17:30:00"
