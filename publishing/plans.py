@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from accounts.timezones import utc_to_wall, zone_canonical_name
+from accounts.timezones import utc_to_wall, zone_canonical_name, zone_get
 from posts.models import Post
 from publishing.crosspost import post_identical_text_conflicts
 from publishing.limits import posting_limit_conflicts, posting_limit_next_fits
@@ -35,6 +35,7 @@ from publishing.states import job_transition
 from scheduling.models import Schedule
 from scheduling.recurrence import rule_count_end, rule_from_fields
 from scheduling.selectors import schedule_first_from
+from scheduling.services import schedule_occurrence_move
 
 WAITING = (JobStatus.PENDING, JobStatus.QUEUED)
 
@@ -153,6 +154,61 @@ def schedule_once(
         timezone_name=timezone_name,
         actor=actor,
         now=now,
+    )
+
+
+def post_occurrence_reschedule(
+    *, post: Post, occurrence_at: datetime, to: datetime, actor, now: datetime | None = None
+) -> Schedule:
+    """Move one occurrence of a post to the instant `to` (UTC), as a drag on the calendar.
+
+    A one-off post is scheduled again at the new time (`schedule_set`: it cancels its
+    jobs that have not started and checks limits); one occurrence of a recurring post
+    is moved (`schedule_occurrence_move`), the rest of the series is left as it is.
+    Either way the new time is kept as a wall time in the post's own zone. An
+    occurrence whose job has started or finished is refused with what became of it;
+    the services refuse again, under their locks, one that starts meanwhile.
+    """
+    now = now or timezone.now()
+    schedule = Schedule.objects.filter(post=post).first()
+    if schedule is None:
+        raise ValidationError("The post has no schedule; schedule it on its page first.")
+    _started_refuse(post=post, occurrence_at=occurrence_at)
+    wall = utc_to_wall(to, zone_get(schedule.timezone))
+    if schedule.kind == Schedule.Kind.ONCE:
+        return schedule_set(
+            post=post,
+            kind=Schedule.Kind.ONCE,
+            local_date=wall.date(),
+            local_time=wall.time(),
+            timezone_name=schedule.timezone,
+            actor=actor,
+            now=now,
+        )
+    return schedule_occurrence_move(
+        schedule=schedule,
+        occurrence_at=occurrence_at,
+        local_date=wall.date(),
+        local_time=wall.time(),
+        actor=actor,
+        now=now,
+    )
+
+
+def _started_refuse(*, post: Post, occurrence_at: datetime) -> None:
+    jobs = PublishJob.objects.filter(post=post, occurrence_at=occurrence_at).exclude(
+        status__in=(*WAITING, JobStatus.CANCELLED)
+    )
+    job = jobs.select_related("account").first()
+    if job is None:
+        return
+    if job.status == JobStatus.RUNNING:
+        raise ValidationError(
+            f"It is being published to {job.account} right now; wait for its outcome."
+        )
+    raise ValidationError(
+        f"It is already {job.get_status_display().lower()} on {job.account}; "
+        "a post that went out (or stopped) is not moved."
     )
 
 
