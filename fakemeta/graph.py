@@ -392,6 +392,12 @@ def object_fields(world: World, object_id: str, token: Token) -> dict[str, Any] 
         shown = _post_json(post)
         if post.network == "instagram":
             shown.update(like_count=post.likes, comments_count=post.comments)
+        else:
+            shown.update(
+                shares={"count": post.shares},
+                comments={"data": [], "summary": {"total_count": post.comments}},
+                reactions={"data": [], "summary": {"total_count": post.likes}},
+            )
         return shown
     return None
 
