@@ -184,3 +184,23 @@ def test_a_sign_in_without_instagram_accounts_says_what_to_link(
 
     assert response.status_code == 400
     assert "Link the Instagram account to a Facebook Page" in response.content.decode()
+
+
+@pytest.mark.parametrize("network", ["facebook", "instagram"])
+def test_the_api_starts_the_same_sign_in(meta, person, client, staff, workspace, network):
+    answer = client.post(
+        f"/api/v1/{network}/connect/", {"workspace": workspace.pk}, content_type="application/json"
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["authorize_url"].startswith(f"{meta.url}/v27.0/dialog/oauth?")
+
+
+def test_the_api_says_when_no_meta_app_is_set(meta, client, staff, workspace, settings):
+    settings.META_APP_ID = ""
+
+    answer = client.post(
+        "/api/v1/facebook/connect/", {"workspace": workspace.pk}, content_type="application/json"
+    )
+
+    assert answer.status_code == 503 and "META_APP_ID" in answer.json()["detail"]
