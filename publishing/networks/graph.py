@@ -22,14 +22,17 @@ answers. Every one becomes JSON, rate-limit readings (`x-app-usage`,
     1, 2, 5xx, is_transient   server         the post may exist: reconciled, not retried blindly
     timeout/reset             network        likewise, unless the request never left
 
-This module is an adapter module like the networks' own: it imports only
-`publishing.networks.base` (tests/test_layers.py lets both Meta adapters import it).
+`GraphAdapter` is what both adapters do alike (one post per job, delete, numbers post
+by post, the sign-in's start). This module is an adapter module like the networks'
+own: it imports only `publishing.networks.base` (tests/test_layers.py lets both Meta
+adapters import it).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,14 +48,22 @@ from publishing.networks.base import (
     APP_KEY,
     Account,
     AccountStore,
+    AppRegistry,
     ConnectError,
     Credentials,
     CredentialsRefused,
     ErrorKind,
     Lookup,
     MediaFile,
+    MediaUploaded,
+    MetricsReading,
+    NetworkAdapter,
+    PartPublished,
+    PostMetrics,
     Presence,
     PublishError,
+    PublishRequest,
+    PublishResult,
     WindowReading,
     account_key,
 )
@@ -422,6 +433,102 @@ def _comparable(text: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# --- What both Meta adapters do alike ----------------------------------------------------
+
+
+class GraphAdapter(NetworkAdapter):
+    """A network on the Graph API (Facebook Pages, Instagram): one post per job, deleted by
+    id, its numbers read post by post, accounts connected by Facebook Login with a choice
+    of the person's Pages (`connect_choices` is each network's own)."""
+
+    has_metrics = True
+    has_profile = True
+    connects = True
+    offers_choices = True
+    # A Page token made from a long-lived user token does not expire (it ends when the
+    # person changes their password, leaves the Page or removes Kairos): refresh_before
+    # stays None, and a refused token sends the account to reconnecting.
+    sign: GraphSign
+    scopes: tuple[str, ...]
+    # The name of the setting holding the callback registered with Meta.
+    redirect_setting: str
+    # The permission that deleting a post needs, for a refusal's message.
+    delete_needs: str
+
+    def __init__(self) -> None:
+        self.client = GraphClient(self.sign)
+
+    def publish(
+        self,
+        request: PublishRequest,
+        *,
+        store: AccountStore,
+        on_part_published: PartPublished,
+        on_media_uploaded: MediaUploaded | None = None,
+    ) -> PublishResult:
+        if request.published_part_ids:
+            external_id = request.published_part_ids[0]
+        else:
+            external_id = self._post(request, store=store, on_media_uploaded=on_media_uploaded)
+            on_part_published(0, external_id)
+        return PublishResult(
+            external_id=external_id,
+            url=self._published_url(account=request.account, store=store, external_id=external_id),
+            part_ids=(external_id,),
+        )
+
+    def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
+        try:
+            self.client.call(
+                "DELETE", f"/{external_id}", account=account, store=store, needs=self.delete_needs
+            )
+        except PublishError as error:
+            if not is_not_found(error):
+                raise
+
+    def connect_start(
+        self, *, state_for: Callable[[str], str], server: str = "", apps: AppRegistry | None = None
+    ) -> str:
+        # No PKCE verifier to keep: Meta's code exchange is authenticated by the app secret.
+        return graph_dialog_url(
+            state=state_for(""), scopes=self.scopes, redirect_uri=self._redirect_uri()
+        )
+
+    @abstractmethod
+    def _post(
+        self,
+        request: PublishRequest,
+        *,
+        store: AccountStore,
+        on_media_uploaded: MediaUploaded | None,
+    ) -> str:
+        """Make the post on the network; its id."""
+
+    def _published_url(self, *, account: Account, store: AccountStore, external_id: str) -> str:
+        return self.post_url(account=account, external_id=external_id)
+
+    def _redirect_uri(self) -> str:
+        return getattr(settings, self.redirect_setting)
+
+    def _sign_in(self, code: str) -> UserSignIn:
+        return graph_sign_in(code=code, redirect_uri=self._redirect_uri(), label=self.label)
+
+    def _per_post(
+        self, external_ids: Sequence[str], read: Callable[[str], PostMetrics]
+    ) -> MetricsReading:
+        """Each post's numbers as `read` gets them; a post Meta no longer has is gone."""
+        metrics: dict[str, PostMetrics] = {}
+        gone = set()
+        for external_id in external_ids:
+            try:
+                metrics[external_id] = read(external_id)
+            except PublishError as error:
+                if not is_not_found(error):
+                    raise
+                gone.add(external_id)
+        return MetricsReading(metrics=metrics, gone=frozenset(gone))
 
 
 # --- Signing in (Facebook Login, for Pages and the Instagram accounts linked to them) ------

@@ -24,12 +24,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-
 from publishing.networks.base import (
     Account,
     AccountStore,
-    AppRegistry,
     ConnectError,
     Connection,
     Credentials,
@@ -38,23 +35,17 @@ from publishing.networks.base import (
     MediaKind,
     MediaUploaded,
     MetricsReading,
-    NetworkAdapter,
     PartContent,
-    PartPublished,
     PostMetrics,
     Profile,
     PublishError,
     PublishRequest,
-    PublishResult,
 )
 from publishing.networks.facebook.validation import facebook_content_problems
 from publishing.networks.graph import (
-    GraphClient,
+    GraphAdapter,
     GraphSign,
-    graph_dialog_url,
     graph_pages,
-    graph_sign_in,
-    is_not_found,
     media_address,
     recent_lookup,
 )
@@ -75,55 +66,16 @@ INSIGHTS = ("post_media_view", "post_total_media_view_unique")
 COUNT_FIELDS = "shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
 
 
-class FacebookAdapter(NetworkAdapter):
+class FacebookAdapter(GraphAdapter):
     network = "facebook"
     label = "Facebook"
-    has_metrics = True
-    has_profile = True
-    connects = True
-    offers_choices = True
-    # A Page token made from a long-lived user token does not expire (it ends when the
-    # person changes their password, leaves the Page or removes Kairos): refresh_before
-    # stays None, and a refused token sends the account to reconnecting.
-
-    def __init__(self) -> None:
-        self.client = GraphClient(SIGN)
+    sign = SIGN
+    scopes = SCOPES
+    redirect_setting = "FACEBOOK_REDIRECT_URI"
+    delete_needs = "pages_manage_posts"
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return facebook_content_problems(parts)
-
-    def publish(
-        self,
-        request: PublishRequest,
-        *,
-        store: AccountStore,
-        on_part_published: PartPublished,
-        on_media_uploaded: MediaUploaded | None = None,
-    ) -> PublishResult:
-        account = request.account
-        if request.published_part_ids:
-            post_id = request.published_part_ids[0]
-        else:
-            post_id = self._post(request, store=store, on_media_uploaded=on_media_uploaded)
-            on_part_published(0, post_id)
-        return PublishResult(
-            external_id=post_id,
-            url=self.post_url(account=account, external_id=post_id),
-            part_ids=(post_id,),
-        )
-
-    def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
-        try:
-            self.client.call(
-                "DELETE",
-                f"/{external_id}",
-                account=account,
-                store=store,
-                needs="pages_manage_posts",
-            )
-        except PublishError as error:
-            if not is_not_found(error):
-                raise
 
     def find_part(
         self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore
@@ -159,32 +111,26 @@ class FacebookAdapter(NetworkAdapter):
     ) -> MetricsReading:
         """Reactions, comments and shares of each post, and its views where Meta gives
         them (insights need a Page of 100 likes or more: otherwise left unknown)."""
-        metrics: dict[str, PostMetrics] = {}
-        gone = set()
-        for external_id in external_ids:
-            try:
-                counts = self.client.call(
-                    "GET",
-                    f"/{external_id}",
-                    account=account,
-                    store=store,
-                    params={"fields": COUNT_FIELDS},
-                    needs="pages_read_engagement",
-                )
-            except PublishError as error:
-                if is_not_found(error):
-                    gone.add(external_id)
-                    continue
-                raise
+
+        def read(external_id: str) -> PostMetrics:
+            counts = self.client.call(
+                "GET",
+                f"/{external_id}",
+                account=account,
+                store=store,
+                params={"fields": COUNT_FIELDS},
+                needs="pages_read_engagement",
+            )
             views = self._insights(account=account, store=store, external_id=external_id)
-            metrics[external_id] = PostMetrics(
+            return PostMetrics(
                 impressions=views.get("post_media_view"),
                 likes=_total(counts.get("reactions")),
                 replies=_total(counts.get("comments")),
                 reposts=(counts.get("shares") or {}).get("count", 0),
                 raw={"counts": counts, "insights": views},
             )
-        return MetricsReading(metrics=metrics, gone=frozenset(gone))
+
+        return self._per_post(external_ids, read)
 
     def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
         answer = self.client.call(
@@ -196,19 +142,9 @@ class FacebookAdapter(NetworkAdapter):
         )
         return _page_profile(answer)
 
-    def connect_start(
-        self, *, state_for: Callable[[str], str], server: str = "", apps: AppRegistry | None = None
-    ) -> str:
-        return graph_dialog_url(
-            state=state_for(""), scopes=SCOPES, redirect_uri=settings.FACEBOOK_REDIRECT_URI
-        )
-
     def connect_choices(self, *, code: str, verifier: str) -> tuple[Connection, ...]:
         """The Pages the person manages, each with its own Page token."""
-        sign_in = graph_sign_in(
-            code=code, redirect_uri=settings.FACEBOOK_REDIRECT_URI, label=self.label
-        )
-        pages = graph_pages(sign_in, label=self.label, fields="id,name,access_token")
+        pages = graph_pages(self._sign_in(code), label=self.label, fields="id,name,access_token")
         connections = tuple(
             Connection(
                 credentials=Credentials(

@@ -23,7 +23,7 @@ reading the account's recent media (`find_part`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +32,6 @@ from django.conf import settings
 from publishing.networks.base import (
     Account,
     AccountStore,
-    AppRegistry,
     ConnectError,
     Connection,
     Credentials,
@@ -42,25 +41,19 @@ from publishing.networks.base import (
     MediaKind,
     MediaUploaded,
     MetricsReading,
-    NetworkAdapter,
     PartContent,
-    PartPublished,
     PostMetrics,
     Profile,
     PublishError,
     PublishRequest,
-    PublishResult,
     WindowReading,
     account_key,
 )
 from publishing.networks.graph import (
-    GraphClient,
+    GraphAdapter,
     GraphSign,
     graph_ask,
-    graph_dialog_url,
     graph_pages,
-    graph_sign_in,
-    is_not_found,
     media_address,
     recent_lookup,
 )
@@ -86,58 +79,17 @@ METRICS = ("views", "reach", "likes", "comments", "shares", "saved")
 PROFILE_FIELDS = "id,username,name,profile_picture_url,followers_count"
 
 
-class InstagramAdapter(NetworkAdapter):
+class InstagramAdapter(GraphAdapter):
     network = "instagram"
     label = "Instagram"
-    has_metrics = True
-    has_profile = True
-    connects = True
-    offers_choices = True
+    sign = SIGN
+    scopes = SCOPES
+    redirect_setting = "INSTAGRAM_REDIRECT_URI"
+    delete_needs = "instagram_content_publish"
     # Connected with its Page's token, which does not expire (as Facebook's).
-
-    def __init__(self) -> None:
-        self.client = GraphClient(SIGN)
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return instagram_content_problems(parts)
-
-    def publish(
-        self,
-        request: PublishRequest,
-        *,
-        store: AccountStore,
-        on_part_published: PartPublished,
-        on_media_uploaded: MediaUploaded | None = None,
-    ) -> PublishResult:
-        account = request.account
-        if request.published_part_ids:
-            media_id = request.published_part_ids[0]
-        else:
-            self._quota_check(account=account, store=store)
-            container = self._container(request, store=store, on_uploaded=on_media_uploaded)
-            self._wait_until_finished(account=account, store=store, container=container)
-            media_id = self._call(
-                account, store, "POST", "media_publish", body={"creation_id": container}
-            )["id"]
-            on_part_published(0, media_id)
-        return PublishResult(
-            external_id=media_id,
-            url=self._permalink(account=account, store=store, media_id=media_id),
-            part_ids=(media_id,),
-        )
-
-    def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
-        try:
-            self.client.call(
-                "DELETE",
-                f"/{external_id}",
-                account=account,
-                store=store,
-                needs="instagram_content_publish",
-            )
-        except PublishError as error:
-            if not is_not_found(error):
-                raise
 
     def find_part(
         self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore
@@ -168,25 +120,17 @@ class InstagramAdapter(NetworkAdapter):
     def metrics_fetch(
         self, *, account: Account, external_ids: Sequence[str], store: AccountStore
     ) -> MetricsReading:
-        metrics: dict[str, PostMetrics] = {}
-        gone = set()
-        for external_id in external_ids:
-            try:
-                answer = self.client.call(
-                    "GET",
-                    f"/{external_id}/insights",
-                    account=account,
-                    store=store,
-                    params={"metric": ",".join(METRICS)},
-                    needs="instagram_manage_insights",
-                )
-            except PublishError as error:
-                if is_not_found(error):
-                    gone.add(external_id)
-                    continue
-                raise
+        def read(external_id: str) -> PostMetrics:
+            answer = self.client.call(
+                "GET",
+                f"/{external_id}/insights",
+                account=account,
+                store=store,
+                params={"metric": ",".join(METRICS)},
+                needs="instagram_manage_insights",
+            )
             values = {item["name"]: item["values"][0]["value"] for item in answer.get("data", [])}
-            metrics[external_id] = PostMetrics(
+            return PostMetrics(
                 impressions=values.get("views"),
                 likes=values.get("likes"),
                 replies=values.get("comments"),
@@ -194,7 +138,8 @@ class InstagramAdapter(NetworkAdapter):
                 bookmarks=values.get("saved"),
                 raw=values,
             )
-        return MetricsReading(metrics=metrics, gone=frozenset(gone))
+
+        return self._per_post(external_ids, read)
 
     def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
         answer = self.client.call(
@@ -206,21 +151,13 @@ class InstagramAdapter(NetworkAdapter):
         )
         return _profile(answer)
 
-    def connect_start(
-        self, *, state_for: Callable[[str], str], server: str = "", apps: AppRegistry | None = None
-    ) -> str:
-        return graph_dialog_url(
-            state=state_for(""), scopes=SCOPES, redirect_uri=settings.INSTAGRAM_REDIRECT_URI
-        )
-
     def connect_choices(self, *, code: str, verifier: str) -> tuple[Connection, ...]:
         """The Instagram professional accounts linked to the person's Pages; each publishes
         with its Page's token."""
-        sign_in = graph_sign_in(
-            code=code, redirect_uri=settings.INSTAGRAM_REDIRECT_URI, label=self.label
-        )
         pages = graph_pages(
-            sign_in, label=self.label, fields="id,name,access_token,instagram_business_account"
+            self._sign_in(code),
+            label=self.label,
+            fields="id,name,access_token,instagram_business_account",
         )
         connections = []
         for page in pages:
@@ -250,6 +187,21 @@ class InstagramAdapter(NetworkAdapter):
         return tuple(connections)
 
     # --- Steps --------------------------------------------------------------------
+
+    def _post(
+        self,
+        request: PublishRequest,
+        *,
+        store: AccountStore,
+        on_media_uploaded: MediaUploaded | None,
+    ) -> str:
+        account = request.account
+        self._quota_check(account=account, store=store)
+        container = self._container(request, store=store, on_uploaded=on_media_uploaded)
+        self._wait_until_finished(account=account, store=store, container=container)
+        return self._call(account, store, "POST", "media_publish", body={"creation_id": container})[
+            "id"
+        ]
 
     def _call(
         self,
@@ -393,15 +345,20 @@ class InstagramAdapter(NetworkAdapter):
                 )
             time.sleep(settings.INSTAGRAM_CONTAINER_POLL)
 
-    def _permalink(self, *, account: Account, store: AccountStore, media_id: str) -> str:
+    def _published_url(self, *, account: Account, store: AccountStore, external_id: str) -> str:
+        """The post's own address, which only Meta knows (`permalink`)."""
         try:
             answer = self.client.call(
-                "GET", f"/{media_id}", account=account, store=store, params={"fields": "permalink"}
+                "GET",
+                f"/{external_id}",
+                account=account,
+                store=store,
+                params={"fields": "permalink"},
             )
         except PublishError:
             # Published all the same: the address is a nicety, the profile shows the post.
-            return self.post_url(account=account, external_id=media_id)
-        return answer.get("permalink") or self.post_url(account=account, external_id=media_id)
+            answer = {}
+        return answer.get("permalink") or self.post_url(account=account, external_id=external_id)
 
 
 _STATUS_WORDS = {
