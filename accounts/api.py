@@ -91,6 +91,29 @@ class MastodonConnectView(APIView):
         )
 
 
+class MetaConnectView(APIView):
+    """Start connecting Facebook Pages (or, at /instagram/connect/, Instagram professional
+    accounts) to a workspace.
+
+    Open `authorize_url` in a browser signed in to Kairos as the caller: the person
+    signs in with Facebook and allows Kairos, Facebook sends them back to Kairos, and
+    there they choose which of the Pages they manage (or the Instagram accounts linked
+    to them) to connect. Within 10 minutes, once. Answered 503 while Kairos has no Meta
+    app (META_APP_ID).
+    """
+
+    network = "facebook"
+
+    @extend_schema(request=XConnectRequestSerializer, responses=XConnectAnswerSerializer)
+    def post(self, request: Request) -> Response:
+        return _connect_started(
+            request,
+            network=self.network,
+            given=XConnectRequestSerializer,
+            refused=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+
+
 def _connect_started(
     request: Request, *, network: str, given: type[XConnectRequestSerializer], refused: int
 ) -> Response:

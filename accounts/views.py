@@ -17,7 +17,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.permissions import ACCOUNT_MANAGE, workspaces_where
 from accounts.services import OAuthStateRefused
 from publishing.connect import (
+    social_account_connect_chosen,
     social_account_connect_finish,
+    social_account_connect_offer,
+    social_account_connect_offered,
     social_account_connect_start,
     social_account_connect_with,
 )
@@ -32,6 +35,12 @@ MASTODON_INTRO = (
     "Kairos sends you to the account's Mastodon instance. Sign in there as the account to "
     "publish to, and choose “Authorize”; the instance then sends you back here. You have 10 "
     "minutes. The first account of an instance also registers Kairos there as an app."
+)
+
+META_INTRO = (
+    "Kairos sends you to Facebook. Sign in as a person who manages the {what}, and allow "
+    "Kairos what it asks; Facebook then sends you back here to choose which to connect. You "
+    "have 10 minutes."
 )
 
 
@@ -130,6 +139,74 @@ def mastodon_connect(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_member_required
+def facebook_connect(request: HttpRequest) -> HttpResponse:
+    """Staff choose the workspace, then sign in to Facebook and allow Kairos there."""
+    intro = META_INTRO.format(what="Pages")
+    return _connect_page(
+        request, network="facebook", label="Facebook", intro=intro, form=WorkspaceChoiceForm
+    )
+
+
+@staff_member_required
+def instagram_connect(request: HttpRequest) -> HttpResponse:
+    """Staff choose the workspace, then sign in with Facebook as the Page the Instagram
+    professional account is linked to."""
+    intro = META_INTRO.format(what="Page the Instagram professional account is linked to")
+    return _connect_page(
+        request, network="instagram", label="Instagram", intro=intro, form=WorkspaceChoiceForm
+    )
+
+
+class AccountsChoiceForm(forms.Form):
+    accounts = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, label="Connect", help_text="Each publishes alone."
+    )
+
+    def __init__(self, *args, profiles, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["accounts"].choices = [
+            (profile.external_id, profile.display_name or profile.handle) for profile in profiles
+        ]
+
+
+@staff_member_required
+def connect_choose(request: HttpRequest, network: str, offer: str) -> HttpResponse:
+    """Staff choose which of the accounts a sign-in brought to connect (Facebook Pages)."""
+    try:
+        adapter = adapter_for(network)
+        offered = social_account_connect_offered(user=request.user, network=network, offer=offer)
+    except NetworkNotSupported:
+        raise Http404(f"Kairos does not know the network “{network}”.") from None
+    except ConnectError as refusal:
+        return _connect_refused(request, network=network, label=adapter.label, refusal=refusal)
+    form = AccountsChoiceForm(request.POST or None, profiles=offered.profiles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts = social_account_connect_chosen(
+                user=request.user,
+                network=network,
+                offer=offer,
+                external_ids=form.cleaned_data["accounts"],
+            )
+        except ConnectError as refusal:
+            return _connect_refused(request, network=network, label=adapter.label, refusal=refusal)
+        names = ", ".join(str(account) for account in accounts)
+        messages.success(request, f"{names} connected and publishing for {offered.workspace}.")
+        return redirect("admin:accounts_socialaccount_changelist")
+    return render(
+        request,
+        "admin/accounts/socialaccount/connect_choose.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"Choose {adapter.label} accounts to connect",
+            "form": form,
+            "network_label": adapter.label,
+            "workspace": offered.workspace,
+        },
+    )
+
+
 @login_required(login_url=reverse_lazy("admin:login"))
 def x_callback(request: HttpRequest) -> HttpResponse:
     """Where X sends the person back, with a code to exchange or the error they met."""
@@ -140,6 +217,18 @@ def x_callback(request: HttpRequest) -> HttpResponse:
 def mastodon_callback(request: HttpRequest) -> HttpResponse:
     """Where the Mastodon instance sends the person back."""
     return _connect_callback(request, network="mastodon", label="Mastodon")
+
+
+@login_required(login_url=reverse_lazy("admin:login"))
+def facebook_callback(request: HttpRequest) -> HttpResponse:
+    """Where Facebook sends the person back; then they choose the Pages to connect."""
+    return _connect_callback(request, network="facebook", label="Facebook")
+
+
+@login_required(login_url=reverse_lazy("admin:login"))
+def instagram_callback(request: HttpRequest) -> HttpResponse:
+    """Where Facebook sends the person back; then they choose the Instagram accounts."""
+    return _connect_callback(request, network="instagram", label="Instagram")
 
 
 def _connect_page(
@@ -172,26 +261,36 @@ def _connect_page(
 
 
 def _connect_callback(request: HttpRequest, *, network: str, label: str) -> HttpResponse:
+    back = {
+        "user": request.user,
+        "network": network,
+        "state": request.GET.get("state", ""),
+        "code": request.GET.get("code", ""),
+        "error": request.GET.get("error", ""),
+    }
     try:
-        account = social_account_connect_finish(
-            user=request.user,
-            network=network,
-            state=request.GET.get("state", ""),
-            code=request.GET.get("code", ""),
-            error=request.GET.get("error", ""),
-        )
+        if adapter_for(network).offers_choices:
+            offer = social_account_connect_offer(**back)
+            return redirect("accounts:connect-choose", network, offer)
+        account = social_account_connect_finish(**back)
     except (OAuthStateRefused, ConnectError) as refusal:
-        return render(
-            request,
-            "admin/accounts/socialaccount/connect_failed.html",
-            {
-                **admin.site.each_context(request),
-                "title": f"{label} account not connected",
-                "reason": str(refusal),
-                "network_label": label,
-                "connect_view": f"accounts:{network}-connect",
-            },
-            status=400,
-        )
+        return _connect_refused(request, network=network, label=label, refusal=refusal)
     messages.success(request, f"{account} is connected and publishes for {account.workspace}.")
     return redirect("admin:accounts_socialaccount_change", account.pk)
+
+
+def _connect_refused(
+    request: HttpRequest, *, network: str, label: str, refusal: Exception
+) -> HttpResponse:
+    return render(
+        request,
+        "admin/accounts/socialaccount/connect_failed.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"{label} account not connected",
+            "reason": str(refusal),
+            "network_label": label,
+            "connect_view": f"accounts:{network}-connect",
+        },
+        status=400,
+    )

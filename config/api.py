@@ -1,7 +1,12 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
+from accounts.api import (
+    BlueskyConnectView,
+    MastodonConnectView,
+    MetaConnectView,
+    XConnectView,
+)
 from publishing.api import JobPostView
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
@@ -14,5 +19,11 @@ urlpatterns = [
     path("x/connect/", XConnectView.as_view(), name="x-connect"),
     path("bluesky/connect/", BlueskyConnectView.as_view(), name="bluesky-connect"),
     path("mastodon/connect/", MastodonConnectView.as_view(), name="mastodon-connect"),
+    path("facebook/connect/", MetaConnectView.as_view(), name="facebook-connect"),
+    path(
+        "instagram/connect/",
+        MetaConnectView.as_view(network="instagram"),
+        name="instagram-connect",
+    ),
     *router.urls,
 ]

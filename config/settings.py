@@ -315,6 +315,31 @@ MASTODON_CLIENT_NAME = env.str("MASTODON_CLIENT_NAME", default="Kairos")
 MASTODON_REDIRECT_URI = env.str(
     "MASTODON_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/mastodon/callback/"
 )
+# Facebook Pages and Instagram professional accounts: Meta's Graph API, one app on
+# developers.facebook.com for both (Facebook Login). Empty META_APP_ID: connecting them
+# is off. The Graph API version is in every path; each lives about two years
+# (reference/networks.md), so move META_GRAPH_VERSION on before Meta retires it. Tests
+# point the Graph and dialog addresses at the fake (fakemeta/).
+META_APP_ID = env.str("META_APP_ID", default="")
+META_APP_SECRET = env.str("META_APP_SECRET", default="")
+META_GRAPH_VERSION = env.str("META_GRAPH_VERSION", default="v27.0")
+META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com").rstrip("/")
+META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com").rstrip("/")
+META_CONNECT_TIMEOUT = env.float("META_CONNECT_TIMEOUT_SECONDS", default=5.0)
+META_READ_TIMEOUT = env.float("META_READ_TIMEOUT_SECONDS", default=30.0)
+# Must match, character for character, a "Valid OAuth Redirect URI" of the app.
+FACEBOOK_REDIRECT_URI = env.str(
+    "FACEBOOK_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/facebook/callback/"
+)
+INSTAGRAM_REDIRECT_URI = env.str(
+    "INSTAGRAM_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/instagram/callback/"
+)
+# How long a publish waits for Instagram to prepare a container (a video) before trying
+# again later, and how often it asks.
+INSTAGRAM_CONTAINER_TIMEOUT = env.float("INSTAGRAM_CONTAINER_TIMEOUT_SECONDS", default=120.0)
+INSTAGRAM_CONTAINER_POLL = env.float("INSTAGRAM_CONTAINER_POLL_SECONDS", default=3.0)
+# How long the signed address of a library file that Meta fetches stays valid.
+KAIROS_MEDIA_URL_MAX_AGE = env.int("KAIROS_MEDIA_URL_MAX_AGE_SECONDS", default=3600)
 
 # Fernet keys for network credentials at rest, comma-separated: the first encrypts,
 # all decrypt, so a new key goes first and an old one is removed only after

@@ -33,6 +33,8 @@ urlpatterns = [
     path("metrics", publishing_views.metrics, name="metrics"),
     path("sandbox/", include("publishing.urls_sandbox")),
     path("library/<int:asset_id>/", posts_views.media_file, name="media-file"),
+    # Signed and short-lived, for networks that download a post's files (posts/media_urls.py).
+    path("library/signed/<str:token>/", posts_views.media_file_signed, name="media-signed"),
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -33,6 +33,7 @@ from accounts.services import (
     social_account_credentials_save,
     social_account_needs_reauth,
 )
+from posts.media_urls import media_asset_signed_url
 from posts.models import MediaAsset
 from publishing import metrics
 from publishing.models import SandboxPost
@@ -80,6 +81,7 @@ def media_file(asset: MediaAsset) -> MediaFile:
         width=asset.width,
         height=asset.height,
         duration_ms=asset.duration_ms,
+        url=media_asset_signed_url(asset),
         open=partial(_file_open, asset.file),
     )
 

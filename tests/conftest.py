@@ -10,6 +10,7 @@ from kombu import Connection
 from config.celery import app as celery_app
 from fakebluesky.control import fake_bluesky_server
 from fakemastodon.control import fake_mastodon_server
+from fakemeta.control import APP_ID, APP_SECRET, fake_meta_server
 from fakex.control import fake_x_server
 
 REQUIRED = os.environ.get("KAIROS_REQUIRE_SERVICES") == "1"
@@ -95,6 +96,25 @@ def mastodon(fake_mastodon):
     reach it: a Mastodon account names its own instance."""
     fake_mastodon.control.reset()
     return fake_mastodon
+
+
+@pytest.fixture(scope="module")
+def fake_meta():
+    """The fake Graph API over real HTTP (fakemeta/), one server for a test module."""
+    with fake_meta_server() as server:
+        yield server
+
+
+@pytest.fixture
+def meta(fake_meta, settings):
+    """The module's fake Graph API, reset to an empty world, with Kairos's Meta app pointed
+    at it (Facebook Pages and Instagram)."""
+    fake_meta.control.reset()
+    settings.META_GRAPH_URL = fake_meta.url
+    settings.META_DIALOG_URL = fake_meta.url
+    settings.META_APP_ID = APP_ID
+    settings.META_APP_SECRET = APP_SECRET
+    return fake_meta
 
 
 # Integration tests (marked `integration`, in any folder) run against real

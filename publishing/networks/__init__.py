@@ -2,13 +2,22 @@
 
 from publishing.networks.base import NetworkAdapter
 from publishing.networks.bluesky import BlueskyAdapter
+from publishing.networks.facebook import FacebookAdapter
+from publishing.networks.instagram import InstagramAdapter
 from publishing.networks.mastodon import MastodonAdapter
 from publishing.networks.sandbox import SandboxAdapter
 from publishing.networks.x import XAdapter
 
 _ADAPTERS: dict[str, NetworkAdapter] = {
     adapter.network: adapter
-    for adapter in (SandboxAdapter(), XAdapter(), MastodonAdapter(), BlueskyAdapter())
+    for adapter in (
+        SandboxAdapter(),
+        XAdapter(),
+        MastodonAdapter(),
+        BlueskyAdapter(),
+        FacebookAdapter(),
+        InstagramAdapter(),
+    )
 }
 
 

@@ -109,6 +109,9 @@ class MediaFile:
     width: int | None = None
     height: int | None = None
     duration_ms: int | None = None
+    # Where a network that fetches files itself (Instagram, Facebook) may download it: a
+    # signed Kairos address that works for a short while (posts.media_urls).
+    url: str = field(default="", repr=False, compare=False)
     # Opens the file for binary reading, as a context manager.
     open: Callable[[], AbstractContextManager[IO[bytes]]] | None = field(
         default=None, repr=False, compare=False
@@ -356,6 +359,9 @@ class NetworkAdapter(ABC):
     # Whether staff first name the server the account lives on (a Mastodon instance):
     # connect_start then also takes `server`, and both connect steps take `apps`.
     asks_server: bool = False
+    # Whether one sign-in brings several accounts to choose from (the Facebook Pages a
+    # person manages): `connect_choices` then answers instead of `connect_finish`.
+    offers_choices: bool = False
     # How long before its access expires an account's sign-in is renewed; None for a
     # network whose sign-in does not expire.
     refresh_before: timedelta | None = None
@@ -448,6 +454,11 @@ class NetworkAdapter(ABC):
         Raises `ConnectError`.
         """
         raise NotImplementedError(f"{self.label} accounts are not connected by signing in")
+
+    def connect_choices(self, *, code: str, verifier: str) -> tuple[Connection, ...]:
+        """With `offers_choices`: every account the sign-in may publish to, for the person
+        to choose from. Raises `ConnectError` (also when there is none)."""
+        raise NotImplementedError(f"{self.label} sign-ins do not offer accounts to choose")
 
     def connect_with(self, *, values: Mapping[str, str]) -> Connection:
         """Connect an account from the values a person gave for `connect_fields`.

@@ -1,0 +1,3 @@
+from publishing.networks.facebook.adapter import FacebookAdapter
+
+__all__ = ["FacebookAdapter"]

@@ -1,0 +1,3 @@
+from publishing.networks.instagram.adapter import InstagramAdapter
+
+__all__ = ["InstagramAdapter"]
