@@ -9,10 +9,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
 
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
-from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
+from accounts.permissions import (
+    POST_COMPOSE,
+    POST_PUBLISH,
+    POST_SCHEDULE,
+    WORKSPACE_VIEW,
+    workspaces_where,
+)
 from accounts.timezones import zone_canonical_name, zone_choices
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
@@ -20,6 +28,7 @@ from posts.services import post_restore, post_set_targets
 from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
 from publishing.plans import post_soft_delete, schedule_set
+from publishing.post_resource import PostResource
 from publishing.services import (
     DONE,
     RepublishUnconfirmed,
@@ -501,9 +510,14 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Post)
-class PostAdmin(WorkspaceScopedAdmin):
+class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     form = PostAdminForm
     inlines = [PostPartInline, PublishJobInline]
+    # Import and Export: the CSV of `import_posts` / `export_posts` (publishing/post_csv.py).
+    resource_classes = [PostResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    skip_admin_log = True  # each imported post is in Audit events, as the services record it
 
     class Media:
         js = ["posts/parts_order.js"]
@@ -521,6 +535,26 @@ class PostAdmin(WorkspaceScopedAdmin):
     ]
     actions = ["publish_now", "add_to_queue", "cancel", "restore"]
     save_on_top = True
+
+    def has_import_permission(self, request):
+        return self.may(request, POST_COMPOSE)
+
+    def has_export_permission(self, request):
+        return self.may(request, WORKSPACE_VIEW)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {
+            "actor": request.user,
+            "workspaces": workspaces_where(user=request.user, action=POST_COMPOSE),
+        }
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # All or nothing, as `import_posts` without --partial.
+        kwargs.pop("form", None)
+        return {**kwargs, "rollback_on_validation_errors": True}
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and not self.has_change_permission(request, obj):
