@@ -60,4 +60,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"job {job.pk}: still {job.status}: {job.error_message}")
         self.stdout.write(f"Settled {len(jobs) - unsettled} of {len(jobs)} jobs.")
         if unsettled:
-            raise CommandError(f"{unsettled} jobs still need a person (above).", returncode=1)
+            raise CommandError(f"{unsettled} jobs were not settled (above).", returncode=1)
