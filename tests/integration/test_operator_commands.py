@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from posts.models import Post
 from publishing.models import JobStatus, PublishAttempt, PublishJob
-from publishing.post_csv import COLUMNS
 from tests.integration.conftest import ROOT, _process_env
+from tests.post_rows import posts_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -45,11 +45,8 @@ def demo(manage):
 
 
 def _csv(tmp_path, rows: list[dict]) -> str:
-    dataset = tablib.Dataset(headers=COLUMNS)
-    for row in rows:
-        dataset.append([row.get(column, "") for column in COLUMNS])
     path = tmp_path / "posts.csv"
-    path.write_text(dataset.export("csv"))
+    path.write_text(posts_csv(rows))
     return str(path)
 
 

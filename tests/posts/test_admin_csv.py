@@ -13,6 +13,7 @@ from accounts.models import Membership
 from posts.models import Post
 from publishing.post_csv import COLUMNS
 from tests.factories import MembershipFactory, PostFactory, SandboxAccountFactory
+from tests.post_rows import posts_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +29,7 @@ def editor(client):
 
 
 def _upload(client, rows: list[dict]):
-    dataset = tablib.Dataset(headers=COLUMNS)
-    for row in rows:
-        dataset.append([row.get(column, "") for column in COLUMNS])
-    upload = SimpleUploadedFile("posts.csv", dataset.export("csv").encode(), "text/csv")
+    upload = SimpleUploadedFile("posts.csv", posts_csv(rows).encode(), "text/csv")
     return client.post(
         reverse("admin:posts_post_import"),
         {"resource": 0, "format": 0, "import_file": upload},

@@ -11,29 +11,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import SocialAccount
-from accounts.services import social_account_connect
 from publishing.models import RateLimitWindow
 from publishing.ratelimits import account_key
-from tests.factories import SandboxAccountFactory, WorkspaceFactory
+from tests.factories import SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def toot(mastodon):
-    """A Mastodon account connected to the fake instance, and its user there."""
-    user = mastodon.control.create_connected_account(
-        username="kairos_brand",
-        scopes=["write:statuses", "write:media", "read:statuses", "profile"],
-    )
-    account = social_account_connect(
-        network="mastodon",
-        workspace=WorkspaceFactory(slug="brand"),
-        external_id=user.id,
-        handle="kairos_brand@127.0.0.1",
-        credentials={"instance_url": mastodon.url, "access_token": user.access_token},
-    )
-    return account, user
 
 
 def _check(*args) -> tuple[int, str]:

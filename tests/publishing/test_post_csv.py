@@ -17,6 +17,7 @@ from publishing.demo import demo_seed
 from publishing.post_csv import COLUMNS, parts_join, parts_split
 from scheduling.models import Schedule
 from tests.factories import MembershipFactory, UserFactory
+from tests.post_rows import posts_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +45,8 @@ def _refused(command: str, *args) -> tuple[CommandError, str, str]:
 
 
 def _csv(tmp_path, *rows: dict) -> str:
-    dataset = tablib.Dataset(headers=COLUMNS)
-    for row in rows:
-        dataset.append([row.get(column, "") for column in COLUMNS])
     path = tmp_path / "posts.csv"
-    path.write_text(dataset.export("csv"))
+    path.write_text(posts_csv(rows))
     return str(path)
 
 

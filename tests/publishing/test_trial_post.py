@@ -8,10 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import SocialAccount
-from accounts.services import social_account_connect
 from posts.models import Post
 from publishing.models import JobStatus, PublishJob, SandboxPost
-from tests.factories import SandboxAccountFactory, WorkspaceFactory
+from tests.factories import SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +22,6 @@ def _send(*args) -> tuple[int, str]:
     except CommandError as exc:
         return exc.returncode, out.getvalue() + str(exc)
     return 0, out.getvalue()
-
-
-@pytest.fixture
-def toot(mastodon):
-    user = mastodon.control.create_connected_account(
-        username="kairos_brand",
-        scopes=["write:statuses", "write:media", "read:statuses", "profile"],
-    )
-    return social_account_connect(
-        network="mastodon",
-        workspace=WorkspaceFactory(),
-        external_id=user.id,
-        handle="kairos_brand@127.0.0.1",
-        credentials={"instance_url": mastodon.url, "access_token": user.access_token},
-    ), user
 
 
 def test_the_sandbox_gets_the_post_and_its_link_is_printed():
