@@ -104,3 +104,15 @@ def test_export_writes_the_posts_the_person_sees(client, editor):
             "priority": "normal",
         }
     ]
+
+
+def test_a_viewer_may_export_but_not_import(client):
+    viewer = MembershipFactory(role=Membership.Role.VIEWER)
+    client.force_login(viewer.user)
+
+    changelist = client.get(reverse("admin:posts_post_changelist")).content.decode()
+
+    assert reverse("admin:posts_post_export") in changelist
+    assert reverse("admin:posts_post_import") not in changelist
+    assert client.get(reverse("admin:posts_post_import")).status_code == 403
+    assert client.get(reverse("admin:posts_post_export")).status_code == 200
