@@ -27,7 +27,7 @@ from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets
 from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
-from publishing.plans import post_soft_delete, schedule_set
+from publishing.plans import post_soft_delete, schedule_date_time_problems, schedule_set
 from publishing.post_resource import PostResource
 from publishing.services import (
     DONE,
@@ -418,13 +418,12 @@ class PostAdminForm(forms.ModelForm):
             self.add_error(
                 "tags", f"{', '.join(foreign_tags)}: tag(s) of another workspace than {workspace}."
             )
-        has_date = bool(cleaned.get("schedule_local_date"))
-        has_time = bool(cleaned.get("schedule_local_time"))
-        if has_date != has_time:
-            self.add_error(
-                "schedule_local_date" if not has_date else "schedule_local_time",
-                "Give both a date and a time to schedule the post, or neither to keep a draft.",
-            )
+        missing = schedule_date_time_problems(
+            has_date=bool(cleaned.get("schedule_local_date")),
+            has_time=bool(cleaned.get("schedule_local_time")),
+        )
+        for name, message in missing.items():
+            self.add_error(f"schedule_{name}", message)
         # Last: showing a refusal on a field takes the field out of the cleaned data.
         if self.refusal is not None:
             self._refusal_show(self.refusal)
@@ -468,13 +467,13 @@ class PostAdminForm(forms.ModelForm):
             or any(f"schedule_{name}" in self.changed_data for name in SCHEDULE_FIELDS)
         )
 
-    def schedule_arguments(self, *, default_zone: str) -> dict:
+    def schedule_arguments(self) -> dict:
         data = self.cleaned_data
         return {
             "kind": data["schedule_kind"] or Schedule.Kind.ONCE,
             "local_date": data["schedule_local_date"],
             "local_time": data["schedule_local_time"],
-            "timezone_name": data["schedule_timezone"] or default_zone,
+            "timezone_name": data["schedule_timezone"],  # empty: the workspace's
             "every": data["schedule_every"],
             "unit": data["schedule_unit"],
             "cron": data["schedule_cron"].strip(),
@@ -697,7 +696,7 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
         if not form.schedule_requested():
             self._unscheduled_check(request, post)
             return
-        arguments = form.schedule_arguments(default_zone=post.workspace.default_timezone)
+        arguments = form.schedule_arguments()
         try:
             schedule = schedule_set(
                 post=post,

@@ -30,7 +30,7 @@ from accounts.models import SocialAccount, Workspace
 from accounts.services import audit_record
 from posts.models import Campaign, Post, Tag
 from posts.services import post_create
-from publishing.plans import schedule_set
+from publishing.plans import schedule_date_time_problems, schedule_set
 from scheduling.models import Schedule
 
 COLUMNS = (
@@ -147,11 +147,9 @@ def post_row_parse(row: Mapping[str, str | None]) -> PostRow:
             local_time = time.fromisoformat(cell["time"])
         except ValueError:
             refuse("time", f"“{cell['time']}” is no time; write HH:MM or HH:MM:SS.")
-    if bool(cell["date"]) != bool(cell["time"]):
-        refuse(
-            "date" if not cell["date"] else "time",
-            "Give both a date and a time to schedule the post, or neither to keep a draft.",
-        )
+    missing = schedule_date_time_problems(has_date=bool(cell["date"]), has_time=bool(cell["time"]))
+    for name, message in missing.items():
+        refuse(SERVICE_FIELD_COLUMNS[name], message)
     kind = cell["repeat"].lower() or Schedule.Kind.ONCE
     if kind not in Schedule.Kind.values:
         refuse("repeat", f"“{cell['repeat']}”: write one of {', '.join(Schedule.Kind.values)}.")
@@ -255,7 +253,7 @@ def post_row_import(
             kind=row.kind,
             local_date=row.local_date,
             local_time=row.local_time,
-            timezone_name=row.timezone or workspace.default_timezone,
+            timezone_name=row.timezone,
             actor=actor,
             every=row.every,
             unit=row.unit,
