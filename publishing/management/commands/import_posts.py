@@ -85,7 +85,10 @@ class Command(BaseCommand):
                 retain_instance_in_row_result=True,
             )
         errors = list(import_errors(result))
-        stored = not dry_run and (partial or not errors)
+        # A row that failed with an exception (not a refusal) rolls the whole import back.
+        stored = not (dry_run or result.has_errors()) and (
+            partial or not result.has_validation_errors()
+        )
         verb = "created" if stored else "would create"
         rows = zip(dataset.dict, result.rows, strict=True)
         for number, (values, row) in enumerate(rows, start=2):
