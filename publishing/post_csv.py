@@ -107,6 +107,15 @@ def parts_join(texts: Iterable[str]) -> str:
     return f"\n{PART_SEPARATOR}\n".join(texts)
 
 
+def account_spec_split(spec: str) -> tuple[str, str]:
+    """`network:@handle` or `@handle` (a Mastodon handle's own `@host:port` kept whole)
+    as (network or "", handle without its leading @)."""
+    network, _, handle = spec.partition(":")
+    if network not in SocialAccount.Network.values:
+        network, handle = "", spec
+    return network, handle.lstrip("@")
+
+
 def _names(value: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in re.split(r"[,;]", value) if name.strip())
 
@@ -125,14 +134,7 @@ def post_row_parse(row: Mapping[str, str | None]) -> PostRow:
     for entry in re.split(r"[\s,;]+", cell["accounts"]):
         if not entry:
             continue
-        network, _, handle = entry.rpartition(":") if ":" in entry else ("", "", entry)
-        if network and network not in SocialAccount.Network.values:
-            refuse(
-                "accounts",
-                f"“{network}” in “{entry}” is no network; use one of "
-                f"{', '.join(SocialAccount.Network.values)}.",
-            )
-        accounts.append((network, handle.lstrip("@")))
+        accounts.append(account_spec_split(entry))
     texts = parts_split(cell["text"])
     if not texts:
         refuse("text", "A post needs text; separate thread parts by a line “---”.")

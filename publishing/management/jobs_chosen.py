@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import SocialAccount
 from publishing.models import JobStatus, PublishJob
+from publishing.post_csv import account_spec_split
 
 # Usage errors (nothing chosen) exit 2; 1 is kept for jobs that could not be handled.
 USAGE = 2
@@ -41,8 +42,8 @@ def account_find(*, spec: str, workspace: str | None) -> SocialAccount:
     if spec.isdigit():
         found = list(accounts.filter(pk=int(spec)))
     else:
-        network, _, handle = spec.rpartition(":")
-        found = list(accounts.filter(handle__iexact=handle.lstrip("@")))
+        network, handle = account_spec_split(spec)
+        found = list(accounts.filter(handle__iexact=handle))
         if network:
             found = [account for account in found if account.network == network]
     if not found:

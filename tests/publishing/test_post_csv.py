@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from accounts.models import AuditEvent
 from posts.models import Post, Tag
 from publishing.demo import demo_seed
-from publishing.post_csv import COLUMNS, parts_join, parts_split
+from publishing.post_csv import COLUMNS, account_spec_split, parts_join, parts_split
 from scheduling.models import Schedule
 from tests.factories import MembershipFactory, UserFactory
 from tests.post_rows import posts_csv
@@ -190,3 +190,13 @@ def test_export_then_import_makes_the_same_posts_again(demo, tmp_path):
     assert list(first.headers) == list(COLUMNS)
     assert len(first) == Post.objects.filter(workspace=demo).count() // 2
     assert sorted(second.dict, key=str) == sorted(first.dict * 2, key=str)
+
+
+def test_an_account_is_named_by_handle_with_its_network_where_needed():
+    assert account_spec_split("x:@brand") == ("x", "brand")
+    assert account_spec_split("@brand") == ("", "brand")
+    assert account_spec_split("brand@social.example:8443") == ("", "brand@social.example:8443")
+    assert account_spec_split("mastodon:@brand@social.example") == (
+        "mastodon",
+        "brand@social.example",
+    )
