@@ -10,6 +10,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
 
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
@@ -18,6 +20,7 @@ from accounts.permissions import (
     POST_COMPOSE,
     POST_PUBLISH,
     POST_SCHEDULE,
+    WORKSPACE_VIEW,
     workspaces_where,
 )
 from accounts.timezones import zone_canonical_name, zone_choices
@@ -40,7 +43,8 @@ from publishing.approval import (
 )
 from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
-from publishing.plans import post_soft_delete, schedule_set
+from publishing.plans import post_soft_delete, schedule_date_time_problems, schedule_set
+from publishing.post_resource import PostResource
 from publishing.services import (
     DONE,
     RepublishUnconfirmed,
@@ -430,13 +434,12 @@ class PostAdminForm(forms.ModelForm):
             self.add_error(
                 "tags", f"{', '.join(foreign_tags)}: tag(s) of another workspace than {workspace}."
             )
-        has_date = bool(cleaned.get("schedule_local_date"))
-        has_time = bool(cleaned.get("schedule_local_time"))
-        if has_date != has_time:
-            self.add_error(
-                "schedule_local_date" if not has_date else "schedule_local_time",
-                "Give both a date and a time to schedule the post, or neither to keep a draft.",
-            )
+        missing = schedule_date_time_problems(
+            has_date=bool(cleaned.get("schedule_local_date")),
+            has_time=bool(cleaned.get("schedule_local_time")),
+        )
+        for name, message in missing.items():
+            self.add_error(f"schedule_{name}", message)
         # Last: showing a refusal on a field takes the field out of the cleaned data.
         if self.refusal is not None:
             self._refusal_show(self.refusal)
@@ -480,13 +483,13 @@ class PostAdminForm(forms.ModelForm):
             or any(f"schedule_{name}" in self.changed_data for name in SCHEDULE_FIELDS)
         )
 
-    def schedule_arguments(self, *, default_zone: str) -> dict:
+    def schedule_arguments(self) -> dict:
         data = self.cleaned_data
         return {
             "kind": data["schedule_kind"] or Schedule.Kind.ONCE,
             "local_date": data["schedule_local_date"],
             "local_time": data["schedule_local_time"],
-            "timezone_name": data["schedule_timezone"] or default_zone,
+            "timezone_name": data["schedule_timezone"],  # empty: the workspace's
             "every": data["schedule_every"],
             "unit": data["schedule_unit"],
             "cron": data["schedule_cron"].strip(),
@@ -547,9 +550,14 @@ class ChangesRequestForm(forms.Form):
 
 
 @admin.register(Post)
-class PostAdmin(WorkspaceScopedAdmin):
+class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     form = PostAdminForm
     inlines = [PostPartInline, PublishJobInline]
+    # Import and Export: the CSV of `import_posts` / `export_posts` (publishing/post_csv.py).
+    resource_classes = [PostResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    skip_admin_log = True  # each imported post is in Audit events, as the services record it
 
     class Media:
         js = ["posts/parts_order.js"]
@@ -582,6 +590,26 @@ class PostAdmin(WorkspaceScopedAdmin):
     ]
     actions = ["publish_now", "add_to_queue", "cancel", "restore"]
     save_on_top = True
+
+    def has_import_permission(self, request):
+        return self.may(request, POST_COMPOSE)
+
+    def has_export_permission(self, request):
+        return self.may(request, WORKSPACE_VIEW)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {
+            "actor": request.user,
+            "workspaces": workspaces_where(user=request.user, action=POST_COMPOSE),
+        }
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # All or nothing, as `import_posts` without --partial.
+        kwargs.pop("form", None)
+        return {**kwargs, "rollback_on_validation_errors": True}
 
     def get_fieldsets(self, request, obj=None):
         approval = (
@@ -765,7 +793,7 @@ class PostAdmin(WorkspaceScopedAdmin):
         if not form.schedule_requested():
             self._unscheduled_check(request, post)
             return
-        arguments = form.schedule_arguments(default_zone=post.workspace.default_timezone)
+        arguments = form.schedule_arguments()
         try:
             schedule = schedule_set(
                 post=post,

@@ -40,6 +40,17 @@ from scheduling.services import schedule_occurrence_move
 WAITING = (JobStatus.PENDING, JobStatus.QUEUED)
 
 
+def schedule_date_time_problems(*, has_date: bool, has_time: bool) -> dict[str, str]:
+    """A post is scheduled with both a date and a time, or kept a draft with neither:
+    the one missing, by its schedule field, for the composer and the import alike."""
+    if has_date == has_time:
+        return {}
+    missing = "local_time" if has_date else "local_date"
+    return {
+        missing: "Give both a date and a time to schedule the post, or neither to keep a draft."
+    }
+
+
 def schedule_set(
     *,
     post: Post,
@@ -58,8 +69,9 @@ def schedule_set(
 ) -> Schedule:
     """Schedule (or reschedule) a post: once, or by an interval, cron or RRULE rule.
 
-    The rule is read in `timezone_name` on the wall clock (accounts/timezones.py
-    says what happens to wall times a zone skips or repeats). Rescheduling
+    The rule is read in `timezone_name` (empty: the workspace's zone) on the wall
+    clock (accounts/timezones.py says what happens to wall times a zone skips or
+    repeats). Rescheduling
     cancels jobs of earlier occurrences that have not started; while one is
     running, it is refused. A finished post is scheduled again only with
     `republish` (services.post_republish_check).
@@ -67,7 +79,7 @@ def schedule_set(
     now = now or timezone.now()
     post_republish_check(post=post, confirmed=republish)
     try:
-        timezone_name = zone_canonical_name(timezone_name)
+        timezone_name = zone_canonical_name(timezone_name or post.workspace.default_timezone)
     except ValidationError as refusal:
         raise ValidationError({"timezone": refusal.messages}) from None
     start = datetime.combine(local_date, local_time)
