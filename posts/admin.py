@@ -5,7 +5,7 @@ from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -16,7 +16,8 @@ from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, work
 from accounts.timezones import zone_canonical_name, zone_choices
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
-from posts.services import post_restore, post_set_targets
+from posts.services import VARIANT_SEPARATOR, post_restore, post_set_targets, text_variants_parse
+from posts.views import composer_preview
 from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
 from publishing.plans import post_soft_delete, schedule_set
@@ -218,7 +219,6 @@ def zone_choices_in_order(*, most_used) -> list[tuple[str, str]]:
     return list(ordered.items())
 
 
-VARIANT_SEPARATOR = "---"
 SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
 
 
@@ -448,9 +448,7 @@ class PostAdminForm(forms.ModelForm):
             raise forms.ValidationError(exc.messages) from exc
 
     def clean_variants(self) -> list[str]:
-        raw = self.cleaned_data["variants"].replace("\r\n", "\n")
-        chunks = raw.split(f"\n{VARIANT_SEPARATOR}\n") if raw.strip() else []
-        return [chunk.strip() for chunk in chunks if chunk.strip()]
+        return text_variants_parse(self.cleaned_data["variants"])
 
     def schedule_requested(self) -> bool:
         return bool(self.cleaned_data.get("schedule_local_date")) and (
@@ -506,7 +504,8 @@ class PostAdmin(WorkspaceScopedAdmin):
     inlines = [PostPartInline, PublishJobInline]
 
     class Media:
-        js = ["posts/parts_order.js"]
+        js = ["posts/parts_order.js", "posts/composer_preview.js"]
+        css = {"all": ["posts/composer_preview.css"]}
 
     list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
     list_filter = ["status", DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter)]
@@ -606,6 +605,14 @@ class PostAdmin(WorkspaceScopedAdmin):
         except _SaveRefused as refused:
             request.kairos_refusal = refused.error
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(composer_preview),
+            name="posts_post_preview",
+        )
+        return [preview, *super().get_urls()]
 
     def get_queryset(self, request):
         return (
