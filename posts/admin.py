@@ -515,6 +515,7 @@ class PostAdmin(WorkspaceScopedAdmin):
         "when",
         "targets_label",
         "published_links",
+        "occurrence_link",
         "created_at",
         "updated_at",
     ]
@@ -561,8 +562,16 @@ class PostAdmin(WorkspaceScopedAdmin):
                 },
             ),
         ]
+        schedule_fields = dict(fieldsets)["Schedule"]["fields"]
         if obj is not None and obj.status in DONE:
-            fieldsets[2][1]["fields"].append("confirm_republish")
+            schedule_fields.append("confirm_republish")
+        schedule = getattr(obj, "schedule", None) if obj is not None else None
+        if (
+            schedule is not None
+            and schedule.kind != Schedule.Kind.ONCE
+            and self.may(request, POST_SCHEDULE, obj)
+        ):
+            schedule_fields.insert(0, "occurrence_link")
         if obj is not None:
             fieldsets.append(
                 (
@@ -635,6 +644,11 @@ class PostAdmin(WorkspaceScopedAdmin):
         if schedule.kind == Schedule.Kind.ONCE:
             return start
         return schedule_summary_html(schedule)
+
+    @admin.display(description="One occurrence")
+    def occurrence_link(self, post: Post):
+        url = reverse("admin:scheduling_schedule_occurrence", args=[post.schedule.pk])
+        return format_html('<a href="{}">Skip or move one occurrence…</a>', url)
 
     @admin.display(description="Accounts")
     def targets_label(self, post: Post) -> str:
