@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -13,7 +15,7 @@ from django.utils.safestring import mark_safe
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
 from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
-from accounts.timezones import zone_canonical_name, zone_choices
+from accounts.timezones import zone_canonical_name, zone_choices, zone_get
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import VARIANT_SEPARATOR, post_restore, post_set_targets, text_variants_parse
@@ -195,7 +197,12 @@ class PublishJobInline(WorkspaceScopedInline, admin.TabularInline):
 
 class ZoneInput(forms.TextInput):
     """A text box that offers zones as one types: the browser searches the list (an
-    HTML datalist) for what is typed anywhere in a name, most used zones first."""
+    HTML datalist) for what is typed anywhere in a name, most used zones first.
+
+    Each zone carries its UTC offset now, in seconds, from the server's zone data, so
+    the date and time widgets' "Now" and "Today" read the clock in the zone chosen
+    (posts/static/posts/zone_now.js), never in the browser's own zone.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,8 +211,14 @@ class ZoneInput(forms.TextInput):
     def render(self, name, value, attrs=None, renderer=None):
         list_id = f"{(attrs or {}).get('id') or name}_choices"
         box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        now = timezone.now()
         options = format_html_join(
-            "", '<option value="{}">{}</option>', ((zone, label) for zone, label in self.zones)
+            "",
+            '<option value="{}" data-offset="{}">{}</option>',
+            (
+                (zone, int(now.astimezone(zone_get(zone)).utcoffset().total_seconds()), label)
+                for zone, label in self.zones
+            ),
         )
         return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
 
@@ -365,7 +378,15 @@ class PostAdminForm(forms.ModelForm):
         most_used = schedule_zones_most_used(
             workspaces=workspaces_where(user=user, action=POST_COMPOSE)
         )
-        self.fields["schedule_timezone"].widget.zones = zone_choices_in_order(most_used=most_used)
+        zone_box = self.fields["schedule_timezone"].widget
+        zone_box.zones = zone_choices_in_order(most_used=most_used)
+        # An empty zone is the workspace's default: "Now" reads that one's clock.
+        zone_box.attrs["data-workspace-zones"] = json.dumps(
+            {
+                workspace.pk: workspace.default_timezone
+                for workspace in workspaces_where(user=user, action=POST_COMPOSE)
+            }
+        )
         post = self.instance
         targets = {target.account_id: target for target in post.targets.all()} if post.pk else {}
         choices = composer_accounts(user=user, post=post)
@@ -504,7 +525,13 @@ class PostAdmin(WorkspaceScopedAdmin):
     inlines = [PostPartInline, PublishJobInline]
 
     class Media:
-        js = ["posts/parts_order.js", "posts/composer_preview.js"]
+        # zone_now.js changes DateTimeShortcuts, so it comes after it.
+        js = [
+            "admin/js/admin/DateTimeShortcuts.js",
+            "posts/zone_now.js",
+            "posts/parts_order.js",
+            "posts/composer_preview.js",
+        ]
         css = {"all": ["posts/composer_preview.css"]}
 
     list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
