@@ -532,9 +532,17 @@ class PostAdmin(WorkspaceScopedAdmin):
             "posts/parts_order.js",
             "posts/composer_preview.js",
         ]
-        css = {"all": ["posts/composer_preview.css"]}
+        css = {"all": ["posts/composer_preview.css", "accounts/lists.css"]}
 
-    list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
+    # Narrow columns, so the list reads at 1,366 px: a series is one line, not its dates.
+    list_display = [
+        "__str__",
+        "workspace",
+        "status_label",
+        "when_label",
+        "targets_label",
+        "updated_at",
+    ]
     list_filter = ["status", DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["parts__text"]
     readonly_fields = [
@@ -671,6 +679,39 @@ class PostAdmin(WorkspaceScopedAdmin):
         if schedule.kind == Schedule.Kind.ONCE:
             return start
         return schedule_summary_html(schedule)
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, post: Post) -> str:
+        """A series' status says it goes on, with its last occurrence's outcome (the
+        post's status is rolled up from its latest occurrence's jobs)."""
+        schedule = getattr(post, "schedule", None)
+        if schedule is None or schedule.kind == Schedule.Kind.ONCE:
+            return post.get_status_display()
+        series = {
+            Schedule.Status.ACTIVE: "Series goes on",
+            Schedule.Status.PAUSED: "Series paused",
+        }.get(schedule.status, "Series ended")
+        if not schedule.occurrence_count:
+            return f"{series} · none sent yet"
+        return f"{series} · last: {post.get_status_display()}"
+
+    @admin.display(description="When")
+    def when_label(self, post: Post) -> str:
+        """The next time it goes out, in its zone; for a series, how many went out."""
+        schedule = getattr(post, "schedule", None)
+        if schedule is None:
+            return "Not scheduled"
+        instant = schedule.next_occurrence_at or schedule.last_occurrence_at
+        if instant is None:
+            instant = schedule.start_utc
+        local = instant.astimezone(schedule.zone)
+        at = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        if schedule.kind == Schedule.Kind.ONCE:
+            return at
+        sent = f"{schedule.occurrence_count} so far"
+        if schedule.next_occurrence_at is None:
+            return f"Last {at} · {sent}"
+        return f"Next {at} · {sent}"
 
     @admin.display(description="One occurrence")
     def occurrence_link(self, post: Post):
