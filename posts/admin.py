@@ -83,6 +83,9 @@ class PostPartForm(forms.ModelForm):
         help_text="From the workspace's library. Files are read when uploaded: their kind, "
         "size and dimensions come from the file.",
     )
+    # The chosen files' order, set by the page's ↑ and ↓ on each file
+    # (posts/static/posts/media_order.js): library ids, comma-separated.
+    media_order = forms.CharField(required=False, widget=forms.HiddenInput)
     uploads = MultipleFileField(required=False, label="Upload")
     alt_texts = forms.CharField(
         required=False,
@@ -105,6 +108,14 @@ class PostPartForm(forms.ModelForm):
             self.fields["files"].initial = list(
                 self.instance.media.order_by("partmedia__position").values_list("pk", flat=True)
             )
+            self.fields["media_order"].initial = ",".join(map(str, self.fields["files"].initial))
+
+    def clean_media_order(self) -> list[int]:
+        raw = self.cleaned_data["media_order"]
+        try:
+            return [int(pk) for pk in raw.split(",") if pk.strip()]
+        except ValueError:
+            raise ValidationError("The files' order could not be read; reload the page.") from None
 
     def clean_uploads(self) -> list:
         uploads = self.cleaned_data["uploads"]
@@ -119,10 +130,12 @@ class PostPartForm(forms.ModelForm):
         return uploads
 
     def chosen_media(self) -> list[MediaAsset]:
-        """The library files chosen, those already on the part in their order first."""
+        """The library files chosen, in the order the page put them in; without one, those
+        already on the part in their order first."""
         chosen = list(self.cleaned_data.get("files") or [])
-        kept = [pk for pk in self.fields["files"].initial or [] if pk in {a.pk for a in chosen}]
         by_pk = {asset.pk: asset for asset in chosen}
+        order = self.cleaned_data.get("media_order") or self.fields["files"].initial or []
+        kept = [pk for pk in dict.fromkeys(order) if pk in by_pk]
         return [by_pk[pk] for pk in kept] + [a for a in chosen if a.pk not in kept]
 
     def alt_text_for(self, number: int) -> str:
@@ -133,7 +146,7 @@ class PostPartForm(forms.ModelForm):
 class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     model = PostPart
     form = PostPartForm
-    fields = ["position", "text", "files", "uploads", "alt_texts"]
+    fields = ["position", "text", "files", "media_order", "uploads", "alt_texts"]
 
     readonly_fields = ["attached"]
 
@@ -530,6 +543,7 @@ class PostAdmin(WorkspaceScopedAdmin):
             "admin/js/admin/DateTimeShortcuts.js",
             "posts/zone_now.js",
             "posts/parts_order.js",
+            "posts/media_order.js",
             "posts/composer_preview.js",
         ]
         css = {"all": ["posts/composer_preview.css", "accounts/lists.css"]}

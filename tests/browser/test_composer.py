@@ -12,6 +12,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
+from posts.media import media_asset_create
 from posts.models import Post
 from publishing import dispatch
 from publishing.execution import job_execute
@@ -19,6 +20,7 @@ from publishing.models import SandboxPost
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_posts_admin import ZONE, field, save
 from tests.factories import SandboxAccountFactory
+from tests.media_files import image_upload
 from tests.x_oauth import x_account_with_fresh_tokens, x_app_configure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,3 +116,35 @@ def test_an_x_thread_with_an_image_is_counted_previewed_and_published_once(
     expect(page.locator("#kairos-preview")).to_have_count(0)
     page.goto("/admin/posts/post/")
     expect(page.locator("select[name='action'] option").filter(has_not_text="---")).to_have_count(0)
+
+
+def test_a_parts_files_are_put_in_order_with_their_arrows(page, login_as, screenshot):
+    member = login_as(Membership.Role.EDITOR, workspace__name="Acme")
+    account = SandboxAccountFactory(workspace=member.workspace, handle="acme")
+    cat, dog = (
+        media_asset_create(
+            workspace=member.workspace, file=image_upload(f"{name}.png"), actor=None, alt_text=name
+        )
+        for name in ("cat", "dog")
+    )
+
+    page.goto("/admin/posts/post/add/")
+    field(page, "workspace").select_option(label="Acme")
+    page.get_by_role("checkbox", name="@acme (Sandbox)").check()
+    field(page, "parts-0-text").fill("Two pets")
+    row = page.locator("#parts-group tr.form-row").first
+    for asset in (cat, dog):
+        row.locator(f"input[name='parts-0-files'][value='{asset.pk}']").check()
+    files = page.locator(f"#kairos-preview section[data-account='{account.pk}'] img")
+    expect(files).to_have_count(2)
+    # The library lists the newest first; the page's order is what goes out.
+    expect(files.nth(0)).to_have_attribute("alt", "dog")
+    cat_option = row.locator("div", has=page.locator(f"input[value='{cat.pk}']")).last
+    cat_option.get_by_role("button", name="Move this file up").click()
+    expect(files.nth(0)).to_have_attribute("alt", "cat")
+    screenshot(page, "composer-file-order")
+    save(page)
+
+    part = Post.objects.get().parts.get()
+    expect(page.locator(".messagelist")).to_be_visible()
+    assert list(part.media.order_by("partmedia__position")) == [cat, dog]
