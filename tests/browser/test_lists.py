@@ -1,12 +1,11 @@
 """The post, job and schedule lists read on a 1,366 px laptop screen, with no sideways
 scrolling, and a series shows as one row that says it goes on."""
 
-from collections.abc import Iterator
 from datetime import date, time, timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
 from accounts.timezones import zone_get
@@ -15,7 +14,6 @@ from publishing.models import JobStatus, PublishJob
 from publishing.plans import schedule_set
 from publishing.services import post_status_rollup
 from scheduling.models import Schedule
-from tests.browser.conftest import TIMEOUT_MS
 from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,13 +24,8 @@ LONG_URL = "https://sandbox.example.com/" + "acme-brand-account/posts/" * 6 + "1
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport=LAPTOP, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    page = context.new_page()
-    yield page
-    context.close()
+def page(open_page) -> Page:
+    return open_page(viewport=LAPTOP)
 
 
 def assert_no_sideways_scroll(page: Page) -> None:

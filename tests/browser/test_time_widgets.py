@@ -1,15 +1,13 @@
 """The composer's "Now" and "Today" read the clock of the zone chosen on the form
 (posts/static/posts/zone_now.js), not the browser's or the server's."""
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
-from tests.browser.conftest import TIMEOUT_MS, VIEWPORT
 from tests.browser.test_posts_admin import field
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,14 +17,8 @@ BROWSER_ZONE = "Pacific/Honolulu"
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, locale="en-US", timezone_id=BROWSER_ZONE
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
+def page(open_page) -> Page:
+    return open_page(timezone_id=BROWSER_ZONE)
 
 
 def assert_now_in(page: Page, zone: str) -> None:
