@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from accounts.crypto import (
     credentials_encrypt,
     credentials_rotate,
 )
+from accounts.events import event_type_of, events_announce
 from accounts.models import AuditEvent, Membership, NetworkApp, SocialAccount, Workspace
 
 
@@ -35,7 +37,7 @@ def audit_record(
     message: str = "",
     data: dict | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         workspace=workspace,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -46,6 +48,27 @@ def audit_record(
         message=message,
         data=data or {},
     )
+    if event_type_of(action=action, to_status=to_status):
+        events_announce()
+    return event
+
+
+def webhook_secret_new() -> tuple[str, str]:
+    """A new Standard Webhooks signing secret: (the secret, shown once; what to store)."""
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return secret, credentials_encrypt({"secret": secret})
+
+
+def webhook_secret_read(stored: str) -> str:
+    """The signing secret of an endpoint, for the one function that signs with it."""
+    return credentials_decrypt(stored)["secret"]
+
+
+def audit_records_add(events: list[AuditEvent]) -> None:
+    """Add many audit rows made by the caller in one statement (a batch of outcomes)."""
+    AuditEvent.objects.bulk_create(events)
+    if any(event_type_of(action=e.action, to_status=e.to_status) for e in events):
+        events_announce()
 
 
 @transaction.atomic
