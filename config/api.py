@@ -2,11 +2,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
-from publishing.api import JobPostView
+from publishing.api import JobPostView, WebhookDeliveryViewSet, WebhookEndpointViewSet
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
 router = DefaultRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),
