@@ -589,9 +589,11 @@ class NotificationPreferenceAdmin(OwnRowsAdmin):
         return self.has_view_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        form.instance = notification_preferences_set(
+        saved = notification_preferences_set(
             user=request.user,
             kind=form.cleaned_data["kind"],
             in_admin=form.cleaned_data["in_admin"],
             by_email=form.cleaned_data["by_email"],
         )
+        # The admin logs and links the object it holds: make it the saved row.
+        obj.pk, obj.user = saved.pk, request.user
