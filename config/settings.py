@@ -274,6 +274,9 @@ KAIROS_RETENTION_WEBHOOKS_DAYS = env.int("KAIROS_RETENTION_WEBHOOKS_DAYS", defau
 # an endpoint whose deliveries were given up this many times in a row is disabled.
 KAIROS_WEBHOOK_RETRY_FOR = timedelta(hours=env.int("KAIROS_WEBHOOK_RETRY_HOURS", default=24))
 KAIROS_WEBHOOK_DISABLE_AFTER = env.int("KAIROS_WEBHOOK_DISABLE_AFTER", default=3)
+KAIROS_WEBHOOK_RETRY_BASE_SECONDS = env.int("KAIROS_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# How often beat sends what the after-commit doorbells missed, and retries that are due.
+KAIROS_EVENTS_SWEEP_SECONDS = env.int("KAIROS_EVENTS_SWEEP_SECONDS", default=60)
 # Notifications by e-mail: Django's console backend by default (the worker's log);
 # set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) to send them.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -73,7 +73,11 @@ def beat_entries_ensure() -> PeriodicTask:
         (X_TOKENS_REFRESH, "accounts.tasks.x_tokens_refresh_expiring", timedelta(minutes=5)),
         (X_PROFILES_REFRESH, "accounts.tasks.x_profiles_refresh", timedelta(days=1)),
         (RETENTION_CLEANUP, "analytics.tasks.retention_cleanup", timedelta(days=1)),
-        (EVENTS_SWEEP, "publishing.tasks.events_sweep", timedelta(minutes=1)),
+        (
+            EVENTS_SWEEP,
+            "publishing.tasks.events_sweep",
+            timedelta(seconds=settings.KAIROS_EVENTS_SWEEP_SECONDS),
+        ),
     ):
         interval, _ = IntervalSchedule.objects.get_or_create(
             every=int(every.total_seconds()), period=IntervalSchedule.SECONDS

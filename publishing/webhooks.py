@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from accounts.crypto import CredentialsUnreadable
 from accounts.events import EVENT_TYPES
 from accounts.models import AuditEvent, WebhookDelivery, WebhookEndpoint, Workspace
 from accounts.services import audit_record, webhook_secret_new, webhook_secret_read
@@ -45,14 +46,21 @@ from publishing.payloads import event_payload
 logger = logging.getLogger(__name__)
 
 D = WebhookDelivery.Status
-# 30 s, 1, 2, 4 … minutes, then every 2 hours: about 20 tries in the day a delivery has.
-BACKOFF = BackoffSchedule(
-    base=timedelta(seconds=30), factor=2.0, cap=timedelta(hours=2), max_attempts=25
-)
 TIMEOUT_SECONDS = 10
 # A claim outlives the request's timeout, so it is never taken from a live sender.
 SENDING_LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
 DELIVER_TASK = "publishing.tasks.webhook_deliver"
+
+
+def webhook_backoff() -> BackoffSchedule:
+    """30 s, 1, 2, 4 … minutes, then every 2 hours: about 20 tries in the day a delivery
+    has (the first delay is KAIROS_WEBHOOK_RETRY_BASE_SECONDS)."""
+    return BackoffSchedule(
+        base=timedelta(seconds=settings.KAIROS_WEBHOOK_RETRY_BASE_SECONDS),
+        factor=2.0,
+        cap=timedelta(hours=2),
+        max_attempts=25,
+    )
 
 
 class WebhookError(ValueError):
@@ -191,14 +199,14 @@ def webhook_deliver(*, delivery_id: int) -> str:
     body = json.dumps(
         event_payload(event=delivery.event, event_type=delivery.event_type), sort_keys=True
     )
-    headers = webhook_sign(
-        secret=webhook_secret_read(delivery.endpoint.secret),
-        event_id=event_id_of(delivery.event),
-        body=body,
-        now=now,
-    )
     code, error = None, ""
     try:
+        headers = webhook_sign(
+            secret=webhook_secret_read(delivery.endpoint.secret),
+            event_id=event_id_of(delivery.event),
+            body=body,
+            now=now,
+        )
         response = requests.post(
             delivery.endpoint.url,
             data=body.encode(),
@@ -212,6 +220,8 @@ def webhook_deliver(*, delivery_id: int) -> str:
     except requests.RequestException as exc:
         # The exception's class only: its text may repeat the URL's credentials.
         error = f"The request failed ({type(exc).__name__})."
+    except CredentialsUnreadable as exc:
+        error = f"Not sent: the endpoint's secret cannot be read. {exc}"
     status = _outcome_record(delivery=delivery, code=code, error=error, now=timezone.now())
     metrics.webhook_deliveries_observe(outcome="retry" if status == D.PENDING else status)
     return status
@@ -234,7 +244,7 @@ def _outcome_record(*, delivery: WebhookDelivery, code: int | None, error: str, 
             )
             endpoint.update(failure_count=0)
         return D.DELIVERED
-    retry_at = BACKOFF.next_attempt_at(attempt=delivery.attempt_count, now=now)
+    retry_at = webhook_backoff().next_attempt_at(attempt=delivery.attempt_count, now=now)
     if retry_at is not None and retry_at <= delivery.created_at + settings.KAIROS_WEBHOOK_RETRY_FOR:
         held.update(response_code=code, last_error=error, next_try_at=retry_at, sending_until=None)
         return D.PENDING
