@@ -23,7 +23,14 @@ from accounts.crypto import (
     credentials_rotate,
 )
 from accounts.events import event_type_of, events_announce
-from accounts.models import AuditEvent, Membership, NetworkApp, SocialAccount, Workspace
+from accounts.models import (
+    AuditEvent,
+    Membership,
+    NetworkApp,
+    SocialAccount,
+    WebhookEndpoint,
+    Workspace,
+)
 
 
 def audit_record(
@@ -202,6 +209,20 @@ def social_accounts_credentials_rotate(*, batch_size: int = 200) -> Iterator[tup
                     raise CredentialsUnreadable(f"Account {account.pk}: {exc}") from None
                 SocialAccount.objects.filter(pk=account.pk).update(credentials=rotated)
         yield min(start + batch_size, len(ids)), len(ids)
+
+
+def webhook_secrets_rotate() -> int:
+    """Encrypt every webhook endpoint's signing secret afresh with the first key; return
+    how many. Rows are rewritten only if unchanged since read (an endpoint made anew
+    keeps its own)."""
+    rotated = 0
+    for pk, stored in WebhookEndpoint.objects.values_list("pk", "secret").iterator():
+        try:
+            fresh = credentials_rotate(stored)
+        except CredentialsUnreadable as exc:
+            raise CredentialsUnreadable(f"Webhook endpoint {pk}: {exc}") from None
+        rotated += WebhookEndpoint.objects.filter(pk=pk, secret=stored).update(secret=fresh)
+    return rotated
 
 
 @transaction.atomic
