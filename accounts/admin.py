@@ -443,11 +443,8 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(WorkspaceScopedAdmin):
-    list_display = ["created_at", "workspace", "actor", "action", "subject_label", "transition"]
-    list_filter = ["action", ("workspace", admin.RelatedOnlyFieldListFilter)]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin:
+    """A record people read and never edit (the audit trail, delivery logs)."""
 
     def has_add_permission(self, request):
         return False
@@ -457,6 +454,13 @@ class AuditEventAdmin(WorkspaceScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin, WorkspaceScopedAdmin):
+    list_display = ["created_at", "workspace", "actor", "action", "subject_label", "transition"]
+    list_filter = ["action", ("workspace", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "created_at"
 
     @admin.display(description="Subject")
     def subject_label(self, event: AuditEvent) -> str:

@@ -169,25 +169,12 @@ def _metrics_updated_audit(snapshots: Sequence[MetricsSnapshot]) -> None:
                 data={
                     "post": snapshot.job.post_id,
                     "due_at": snapshot.due_at.isoformat(),
-                    "metrics": {name: getattr(snapshot, name) for name in METRIC_NAMES},
+                    "metrics": {name: getattr(snapshot, name) for name in MetricsSnapshot.NUMBERS},
                 },
             )
             for snapshot in snapshots
         ]
     )
-
-
-METRIC_NAMES = (
-    "impressions",
-    "likes",
-    "reposts",
-    "replies",
-    "quotes",
-    "bookmarks",
-    "link_clicks",
-    "profile_clicks",
-    "engagements",
-)
 
 
 def _snapshot(job: PublishJob, *, metrics: PostMetrics, now: datetime) -> MetricsSnapshot:

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django_celery_beat import admin as beat_admin
 from django_celery_beat import models as beat_models
 
-from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.admin import ReadOnlyAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.events import EVENT_TYPES
 from accounts.models import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from accounts.permissions import POST_PUBLISH, WORKSPACE_MANAGE, workspaces_where
@@ -431,7 +431,7 @@ class WebhookEndpointAdmin(OwnersOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(OwnersOnlyAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin, OwnersOnlyAdmin):
     workspace_path = "endpoint__workspace"
     list_display = [
         "created_at",
@@ -449,15 +449,6 @@ class WebhookDeliveryAdmin(OwnersOnlyAdmin):
     readonly_fields = [*list_display, "delivered_at"]
     fields = readonly_fields
     actions = ["send_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_workspace_manage_permission(self, request):
         return self.may(request, WORKSPACE_MANAGE)
@@ -493,7 +484,7 @@ class OwnRowsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(OwnRowsAdmin):
+class NotificationAdmin(ReadOnlyAdmin, OwnRowsAdmin):
     owner_field = "recipient"
     list_display = ["title_link", "count", "workspace", "updated_at", "read"]
     list_filter = [("read_at", admin.EmptyFieldListFilter), "kind"]
@@ -501,15 +492,6 @@ class NotificationAdmin(OwnRowsAdmin):
 
     def get_queryset(self, request):
         return notifications_for(user=request.user).select_related("workspace")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
