@@ -121,16 +121,19 @@ def _recipients(*, event: AuditEvent, rule: Rule) -> set[int]:
 
 
 def _about(*, event: AuditEvent, kind: str) -> list[About]:
+    """What the event is about; nothing when its subject is gone meanwhile (deleted):
+    there is nothing left to look at, and the fan-out goes on with the other events."""
     model = event.subject_type.model_class()
+    subject = model._default_manager.filter(pk=event.subject_id).first()
+    if subject is None:
+        return []
     if model is PublishJob:
-        job = PublishJob.objects.select_related("account").get(pk=event.subject_id)
-        return [_about_account(job.account, link=_admin_url(job))]
+        return [_about_account(subject.account, link=_admin_url(subject))]
     if model is SocialAccount:
-        return [_about_account(SocialAccount.objects.get(pk=event.subject_id))]
+        return [_about_account(subject)]
     if model is WebhookEndpoint:
-        endpoint = WebhookEndpoint.objects.get(pk=event.subject_id)
-        return [About(f"webhook:{endpoint.pk}", {"endpoint": endpoint.url}, _admin_url(endpoint))]
-    post = Post.objects.get(pk=event.subject_id)
+        return [About(f"webhook:{subject.pk}", {"endpoint": subject.url}, _admin_url(subject))]
+    post = subject
     if kind == "post.failed":
         failed = (
             PublishJob.objects.filter(post=post, status=JobStatus.FAILED)

@@ -46,6 +46,7 @@ def test_the_doorbell_rings_once_per_transaction_after_commit(
     broker_messages, django_capture_on_commit_callbacks
 ):
     post = PostFactory()
+    broker_messages("events")  # What earlier tests of this process left there.
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         for _ in range(3):
             audit_record(
@@ -82,6 +83,7 @@ def test_fan_out_makes_one_delivery_per_wanting_endpoint_of_the_events_workspace
     )
     webhook_endpoint_create(workspace=other, url="https://c.example.com/", events=[], actor=None)
     published(workspace)
+    broker_messages("webhooks")  # What earlier tests of this process left there.
 
     with django_capture_on_commit_callbacks(execute=True):
         assert events_fan_out() >= 1

@@ -116,3 +116,22 @@ def test_e_mail_goes_once_per_burst_to_who_wants_it(team, django_capture_on_comm
     assert notifications_unread_count(user=team[R.OWNER]) == 0
     assert notifications_unread_count(user=team[R.APPROVER]) == 1
     assert notifications_email([]) == 0
+
+
+def test_an_event_whose_subject_is_gone_is_taken_without_notifying(team):
+    job = PublishJobFactory(post__workspace=team["workspace"])
+    audit_record(
+        workspace=team["workspace"],
+        actor=None,
+        action="job.missed",
+        subject=job,
+        to_status="missed",
+    )
+    job.delete()
+    social_account_needs_reauth(
+        account=PublishJobFactory(post__workspace=team["workspace"]).account, reason="x"
+    )
+
+    events_fan_out()
+
+    assert list(Notification.objects.values_list("kind", flat=True)) == ["account.needs_reauth"]
