@@ -280,7 +280,8 @@ def _endpoint_disable_if_failing(*, endpoint_id: int, now: datetime) -> None:
 
 
 def webhook_delivery_send_again(*, delivery: WebhookDelivery, actor) -> bool:
-    """Put a delivery back to be sent at once (after the receiver was fixed)."""
+    """Put a delivery back to be sent at once (after the receiver was fixed), with a
+    fresh day of retries: its age, which bounds them, counts from now."""
     now = timezone.now()
     with transaction.atomic():
         again = (
