@@ -52,12 +52,14 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
 
     workspace_path = "workspace"
     change_action = POST_COMPOSE
+    # What seeing the rows takes: every member, unless the rows are owners' business.
+    view_action = WORKSPACE_VIEW
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        visible = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
+        visible = workspaces_where(user=request.user, action=self.view_action)
         return queryset.filter(**{f"{self.workspace_path}__in": visible})
 
     def workspace_id_of(self, obj) -> int:
@@ -91,10 +93,10 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         return allowed
 
     def has_module_permission(self, request):
-        return self.may(request, WORKSPACE_VIEW)
+        return self.may(request, self.view_action)
 
     def has_view_permission(self, request, obj=None):
-        return self.may(request, WORKSPACE_VIEW, obj)
+        return self.may(request, self.view_action, obj)
 
     def has_add_permission(self, request):
         return self.may(request, self.change_action)

@@ -12,7 +12,7 @@ from django_celery_beat import models as beat_models
 from accounts.admin import ReadOnlyAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.events import EVENT_TYPES
 from accounts.models import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
-from accounts.permissions import POST_PUBLISH, WORKSPACE_MANAGE, workspaces_where
+from accounts.permissions import POST_PUBLISH, WORKSPACE_MANAGE
 from publishing.beat import KAIROS_PREFIX, beat_entry_is_kairos, beat_intervals_of_kairos
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
 from publishing.notifications import (
@@ -350,16 +350,7 @@ class OwnersOnlyAdmin(WorkspaceScopedAdmin):
     """Rows only a workspace's owners see: webhook endpoints hold where its events go."""
 
     change_action = WORKSPACE_MANAGE
-
-    def get_queryset(self, request):
-        allowed = workspaces_where(user=request.user, action=WORKSPACE_MANAGE)
-        return super().get_queryset(request).filter(**{f"{self.workspace_path}__in": allowed})
-
-    def has_module_permission(self, request):
-        return self.may(request, WORKSPACE_MANAGE)
-
-    def has_view_permission(self, request, obj=None):
-        return self.may(request, WORKSPACE_MANAGE, obj)
+    view_action = WORKSPACE_MANAGE
 
 
 @admin.register(WebhookEndpoint)
@@ -421,7 +412,9 @@ class WebhookEndpointAdmin(OwnersOnlyAdmin):
     def delete_model(self, request, obj):
         webhook_endpoint_delete(endpoint=obj, actor=request.user)
 
-    @admin.action(description="Enable again (after fixing the receiver)", permissions=["change"])
+    @admin.action(
+        description="Enable again (after fixing the receiver)", permissions=["workspace_manage"]
+    )
     def enable_again(self, request, queryset):
         enabled = sum(
             webhook_endpoint_enable(endpoint=endpoint, actor=request.user)
@@ -449,9 +442,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin, OwnersOnlyAdmin):
     readonly_fields = [*list_display, "delivered_at"]
     fields = readonly_fields
     actions = ["send_again"]
-
-    def has_workspace_manage_permission(self, request):
-        return self.may(request, WORKSPACE_MANAGE)
 
     @admin.display(description="Event id (webhook-id)")
     def event_id(self, delivery: WebhookDelivery) -> str:
