@@ -52,12 +52,14 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
 
     workspace_path = "workspace"
     change_action = POST_COMPOSE
+    # What seeing the rows takes: every member, unless the rows are owners' business.
+    view_action = WORKSPACE_VIEW
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        visible = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
+        visible = workspaces_where(user=request.user, action=self.view_action)
         return queryset.filter(**{f"{self.workspace_path}__in": visible})
 
     def workspace_id_of(self, obj) -> int:
@@ -103,10 +105,10 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         return allowed
 
     def has_module_permission(self, request):
-        return self.may(request, WORKSPACE_VIEW)
+        return self.may(request, self.view_action)
 
     def has_view_permission(self, request, obj=None):
-        return self.may(request, WORKSPACE_VIEW, obj)
+        return self.may(request, self.view_action, obj)
 
     def has_add_permission(self, request):
         return self.may(request, self.change_action)
@@ -455,11 +457,8 @@ class SocialAccountAdmin(WorkspaceScopedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(WorkspaceScopedAdmin):
-    list_display = ["created_at", "workspace", "actor", "action", "subject_label", "transition"]
-    list_filter = ["action", ("workspace", admin.RelatedOnlyFieldListFilter)]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin:
+    """A record people read and never edit (the audit trail, delivery logs)."""
 
     def has_add_permission(self, request):
         return False
@@ -469,6 +468,13 @@ class AuditEventAdmin(WorkspaceScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin, WorkspaceScopedAdmin):
+    list_display = ["created_at", "workspace", "actor", "action", "subject_label", "transition"]
+    list_filter = ["action", ("workspace", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "created_at"
 
     @admin.display(description="Subject")
     def subject_label(self, event: AuditEvent) -> str:

@@ -180,10 +180,156 @@ class AuditEvent(models.Model):
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The outbox mark (publishing/events.py): set once webhooks and notifications
+    # were made from this event. Empty for events nobody outside the audit reads.
+    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx"),
+            # The fan-out sweep reads only what is still waiting.
+            models.Index(
+                fields=["created_at"],
+                name="audit_waiting_fan_out_idx",
+                condition=models.Q(fanned_out_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject_type.model}#{self.subject_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a workspace wants its events sent, signed per Standard Webhooks."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # The signing secret ("whsec_…"), encrypted like credentials (accounts/crypto.py).
+    # Shown once, when it is made; never in the admin, API or logs afterwards.
+    secret = models.TextField(editable=False)
+    events = models.JSONField(
+        default=list, blank=True, help_text="Event types wanted; empty means every event."
+    )
+    active = models.BooleanField(default=True)
+    failure_count = models.PositiveIntegerField(
+        default=0, help_text="Deliveries given up on in a row; reset by any success."
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workspace", "url", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: attempted until the receiver says 2xx, or a day passed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What went wrong, in words; never a header or the secret.
+    last_error = models.TextField(blank=True)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker sends it (compare-and-set), so two workers never send at once.
+    sending_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_try_at"],
+                name="webhook_delivery_due_idx",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint}"
+
+
+class Notification(models.Model):
+    """Something a member should know, in the admin and by e-mail.
+
+    A burst of the same kind about the same thing (failures of one account) is one
+    notification whose `count` grows while it is unread.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=64)
+    # What a burst is grouped by, e.g. "account:7".
+    group_key = models.CharField(max_length=100)
+    title = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, help_text="The object's page in the admin.")
+    count = models.PositiveIntegerField(default=1)
+    event = models.ForeignKey(AuditEvent, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            # One open notification per burst: the fan-out adds to it.
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "group_key"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_one_open_per_burst",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """A member's choice for one kind: in the admin, by e-mail. No row: both on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=64)
+    in_admin = models.BooleanField(default=True)
+    by_email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind}"

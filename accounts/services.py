@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,15 @@ from accounts.crypto import (
     credentials_encrypt,
     credentials_rotate,
 )
-from accounts.models import AuditEvent, Membership, NetworkApp, SocialAccount, Workspace
+from accounts.events import event_type_of, events_announce
+from accounts.models import (
+    AuditEvent,
+    Membership,
+    NetworkApp,
+    SocialAccount,
+    WebhookEndpoint,
+    Workspace,
+)
 
 
 def audit_record(
@@ -35,7 +44,7 @@ def audit_record(
     message: str = "",
     data: dict | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         workspace=workspace,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -46,6 +55,27 @@ def audit_record(
         message=message,
         data=data or {},
     )
+    if event_type_of(action=action, to_status=to_status):
+        events_announce()
+    return event
+
+
+def webhook_secret_new() -> tuple[str, str]:
+    """A new Standard Webhooks signing secret: (the secret, shown once; what to store)."""
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return secret, credentials_encrypt({"secret": secret})
+
+
+def webhook_secret_read(stored: str) -> str:
+    """The signing secret of an endpoint, for the one function that signs with it."""
+    return credentials_decrypt(stored)["secret"]
+
+
+def audit_records_add(events: list[AuditEvent]) -> None:
+    """Add many audit rows made by the caller in one statement (a batch of outcomes)."""
+    AuditEvent.objects.bulk_create(events)
+    if any(event_type_of(action=e.action, to_status=e.to_status) for e in events):
+        events_announce()
 
 
 @transaction.atomic
@@ -179,6 +209,20 @@ def social_accounts_credentials_rotate(*, batch_size: int = 200) -> Iterator[tup
                     raise CredentialsUnreadable(f"Account {account.pk}: {exc}") from None
                 SocialAccount.objects.filter(pk=account.pk).update(credentials=rotated)
         yield min(start + batch_size, len(ids)), len(ids)
+
+
+def webhook_secrets_rotate() -> int:
+    """Encrypt every webhook endpoint's signing secret afresh with the first key; return
+    how many. Rows are rewritten only if unchanged since read (an endpoint made anew
+    keeps its own)."""
+    rotated = 0
+    for pk, stored in WebhookEndpoint.objects.values_list("pk", "secret").iterator():
+        try:
+            fresh = credentials_rotate(stored)
+        except CredentialsUnreadable as exc:
+            raise CredentialsUnreadable(f"Webhook endpoint {pk}: {exc}") from None
+        rotated += WebhookEndpoint.objects.filter(pk=pk, secret=stored).update(secret=fresh)
+    return rotated
 
 
 @transaction.atomic

@@ -7,20 +7,7 @@ from analytics.models import MetricsSnapshot
 @admin.register(MetricsSnapshot)
 class MetricsSnapshotAdmin(WorkspaceScopedAdmin):
     workspace_path = "job__post__workspace"
-    list_display = [
-        "job",
-        "due_at",
-        "collected_at",
-        "impressions",
-        "likes",
-        "reposts",
-        "replies",
-        "quotes",
-        "bookmarks",
-        "link_clicks",
-        "profile_clicks",
-        "engagements",
-    ]
+    list_display = ["job", "due_at", "collected_at", *MetricsSnapshot.NUMBERS]
     list_select_related = ["job__account", "job__post"]
     search_fields = ["job__external_id"]
     date_hierarchy = "due_at"

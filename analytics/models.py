@@ -27,5 +27,18 @@ class MetricsSnapshot(models.Model):
             models.UniqueConstraint(fields=["job", "due_at"], name="metrics_snapshot_unique_due"),
         ]
 
+    # The numbers a snapshot holds, in the order they are shown and sent.
+    NUMBERS = (
+        "impressions",
+        "likes",
+        "reposts",
+        "replies",
+        "quotes",
+        "bookmarks",
+        "link_clicks",
+        "profile_clicks",
+        "engagements",
+    )
+
     def __str__(self) -> str:
         return f"Metrics of job {self.job_id} at {self.due_at:%Y-%m-%d %H:%M}"

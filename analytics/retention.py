@@ -20,6 +20,8 @@ once it is older than that, and only when nothing still needs it:
   Reconciliation asks the sandbox by idempotency key whether a post exists; a
   deleted one would read as "surely absent" and be posted again.
 * metric snapshots: by when they were collected.
+* webhook deliveries: delivered or given up, by when they were made (or last sent
+  again). One still being retried stays: its receiver is owed it.
 
 Locking rule: nothing is held between batches. A batch's ids are read without a
 lock, in primary-key order after the last batch, then one short transaction
@@ -37,7 +39,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import AuditEvent, SocialAccount
+from accounts.models import AuditEvent, SocialAccount, WebhookDelivery
 from analytics.models import MetricsSnapshot
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
 
@@ -97,11 +99,18 @@ def _metrics(cutoff: datetime) -> models.QuerySet:
     return MetricsSnapshot.objects.filter(collected_at__lt=cutoff)
 
 
+def _webhook_deliveries(cutoff: datetime) -> models.QuerySet:
+    return WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(
+        status=WebhookDelivery.Status.PENDING
+    )
+
+
 # Jobs last: what would cascade with them is deleted, and counted, under its own kind first.
 KINDS = (
     RetentionKind("metric snapshots", "KAIROS_RETENTION_METRICS_DAYS", _metrics),
     RetentionKind("attempts", "KAIROS_RETENTION_ATTEMPTS_DAYS", _attempts),
     RetentionKind("sandbox posts", "KAIROS_RETENTION_SANDBOX_DAYS", _sandbox_posts),
+    RetentionKind("webhook deliveries", "KAIROS_RETENTION_WEBHOOKS_DAYS", _webhook_deliveries),
     RetentionKind("audit events", "KAIROS_RETENTION_AUDIT_DAYS", _audit_events),
     RetentionKind("jobs", "KAIROS_RETENTION_JOBS_DAYS", _jobs),
 )

@@ -27,9 +27,11 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from accounts.models import SocialAccount
+from accounts.models import AuditEvent, SocialAccount
+from accounts.services import audit_records_add
 from analytics.models import MetricsSnapshot
 from publishing.metrics_plan import METRICS_PLAN
 from publishing.models import JobStatus, PublishJob
@@ -138,7 +140,9 @@ def _account_collect(
         ).values_list("job_id", "due_at")
     )
     snapshots = [s for s in snapshots if (s.job_id, s.due_at) not in taken]
-    MetricsSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
+    with transaction.atomic():
+        MetricsSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
+        _metrics_updated_audit(snapshots)
     _due_set(
         jobs,
         claimed_until=claimed_until,
@@ -150,6 +154,27 @@ def _account_collect(
         ),
     )
     return len(snapshots)
+
+
+def _metrics_updated_audit(snapshots: Sequence[MetricsSnapshot]) -> None:
+    """One `post.metrics_updated` event per new snapshot, about its job."""
+    job_type = ContentType.objects.get_for_model(PublishJob)
+    audit_records_add(
+        [
+            AuditEvent(
+                workspace_id=snapshot.job.account.workspace_id,
+                action="post.metrics_updated",
+                subject_type=job_type,
+                subject_id=str(snapshot.job_id),
+                data={
+                    "post": snapshot.job.post_id,
+                    "due_at": snapshot.due_at.isoformat(),
+                    "metrics": {name: getattr(snapshot, name) for name in MetricsSnapshot.NUMBERS},
+                },
+            )
+            for snapshot in snapshots
+        ]
+    )
 
 
 def _snapshot(job: PublishJob, *, metrics: PostMetrics, now: datetime) -> MetricsSnapshot:

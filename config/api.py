@@ -7,11 +7,13 @@ from accounts.api import (
     MetaConnectView,
     XConnectView,
 )
-from publishing.api import JobPostView
+from publishing.api import JobPostView, WebhookDeliveryViewSet, WebhookEndpointViewSet
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
 router = DefaultRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),

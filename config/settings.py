@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.notifications",
             ],
         },
     },
@@ -269,6 +270,18 @@ KAIROS_RETENTION_JOBS_DAYS = env.int("KAIROS_RETENTION_JOBS_DAYS", default=365)
 KAIROS_RETENTION_AUDIT_DAYS = env.int("KAIROS_RETENTION_AUDIT_DAYS", default=365)
 KAIROS_RETENTION_SANDBOX_DAYS = env.int("KAIROS_RETENTION_SANDBOX_DAYS", default=30)
 KAIROS_RETENTION_METRICS_DAYS = env.int("KAIROS_RETENTION_METRICS_DAYS", default=365)
+KAIROS_RETENTION_WEBHOOKS_DAYS = env.int("KAIROS_RETENTION_WEBHOOKS_DAYS", default=30)
+# Webhooks (publishing/webhooks.py): a delivery is retried with backoff for this long;
+# an endpoint whose deliveries were given up this many times in a row is disabled.
+KAIROS_WEBHOOK_RETRY_FOR = timedelta(hours=env.int("KAIROS_WEBHOOK_RETRY_HOURS", default=24))
+KAIROS_WEBHOOK_DISABLE_AFTER = env.int("KAIROS_WEBHOOK_DISABLE_AFTER", default=3)
+KAIROS_WEBHOOK_RETRY_BASE_SECONDS = env.int("KAIROS_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# How often beat sends what the after-commit doorbells missed, and retries that are due.
+KAIROS_EVENTS_SWEEP_SECONDS = env.int("KAIROS_EVENTS_SWEEP_SECONDS", default=60)
+# Notifications by e-mail: Django's console backend by default (the worker's log);
+# set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) to send them.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("KAIROS_FROM_EMAIL", default="kairos@localhost")
 
 # OpenTelemetry traces of requests and tasks (config/tracing.py): off unless an OTLP
 # endpoint is set, e.g. http://collector:4318; then `pip install -r requirements-otel.txt`.
@@ -402,6 +415,11 @@ CELERY_TASK_ROUTES = {
     "publishing.tasks.publish_jobs": {"queue": "publish"},
     "publishing.tasks.publish_job": {"queue": "publish"},
     "publishing.tasks.reconcile_job": {"queue": "publish"},
+    # Webhooks and notifications have queues of their own: a slow receiver or mail
+    # server holds up only them, never publishing.
+    "publishing.tasks.events_fan_out": {"queue": "events"},
+    "publishing.tasks.events_sweep": {"queue": "events"},
+    "publishing.tasks.webhook_deliver": {"queue": "webhooks"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes the database connection before and after every

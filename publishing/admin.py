@@ -4,20 +4,37 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django_celery_beat import admin as beat_admin
 from django_celery_beat import models as beat_models
 
-from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
-from accounts.permissions import POST_PUBLISH
+from accounts.admin import ReadOnlyAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.events import EVENT_TYPES
+from accounts.models import Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
+from accounts.permissions import POST_PUBLISH, WORKSPACE_MANAGE
 from publishing.beat import KAIROS_PREFIX, beat_entry_is_kairos, beat_intervals_of_kairos
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
+from publishing.notifications import (
+    KINDS,
+    notification_preferences_set,
+    notifications_for,
+    notifications_mark_read,
+)
 from publishing.services import (
     PostNotDeleted,
     job_cancel,
     job_delete_published,
     job_mark_published,
     job_retry,
+)
+from publishing.webhooks import (
+    WebhookError,
+    event_id_of,
+    webhook_delivery_send_again,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_enable,
 )
 
 
@@ -322,3 +339,245 @@ for _model, _admin_class in (
 ):
     admin.site.unregister(_model)
     admin.site.register(_model, _admin_class)
+
+
+# --- Webhooks and notifications -------------------------------------------------------
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(assume_scheme="https", max_length=500)
+    events = forms.MultipleChoiceField(
+        choices=[(name, f"{name}: {meaning}") for name, meaning in EVENT_TYPES.items()],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None chosen: every event.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["workspace", "url", "description", "events", "active"]
+
+
+class OwnersOnlyAdmin(WorkspaceScopedAdmin):
+    """Rows only a workspace's owners see: webhook endpoints hold where its events go."""
+
+    change_action = WORKSPACE_MANAGE
+    view_action = WORKSPACE_MANAGE
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(OwnersOnlyAdmin):
+    form = WebhookEndpointForm
+    list_display = ["url", "workspace", "events_wanted", "active", "failure_count", "deliveries"]
+    list_filter = ["active", ("workspace", admin.RelatedOnlyFieldListFilter)]
+    readonly_fields = ["failure_count", "disabled_at", "created_at"]
+    actions = ["enable_again"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The workspace of an endpoint is where its events come from: fixed once made.
+        return [*self.readonly_fields, *(["workspace"] if obj else [])]
+
+    @admin.display(description="Events")
+    def events_wanted(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.events) or "every event"
+
+    @admin.display(description="Deliveries")
+    def deliveries(self, endpoint: WebhookEndpoint) -> str:
+        url = reverse("admin:accounts_webhookdelivery_changelist")
+        return format_html('<a href="{}?endpoint__id__exact={}">log</a>', url, endpoint.pk)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            new = webhook_endpoint_create(
+                workspace=obj.workspace,
+                url=obj.url,
+                description=obj.description,
+                events=form.cleaned_data["events"],
+                actor=request.user,
+            )
+        except (WebhookError, ValidationError) as error:
+            raise ValidationError(str(error)) from error
+        form.instance = obj = new.endpoint
+        # Shown on the page that answers this request, never stored in a message.
+        request.kairos_new_secret = new.secret
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # A new endpoint was audited by webhook_endpoint_create.
+            super().save_related(request, form, formsets, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return TemplateResponse(
+            request,
+            "admin/accounts/webhookendpoint/secret.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "endpoint": obj,
+                "secret": request.kairos_new_secret,
+                "title": "Webhook endpoint made: copy its secret now",
+            },
+        )
+
+    def delete_model(self, request, obj):
+        webhook_endpoint_delete(endpoint=obj, actor=request.user)
+
+    @admin.action(
+        description="Enable again (after fixing the receiver)", permissions=["workspace_manage"]
+    )
+    def enable_again(self, request, queryset):
+        enabled = sum(
+            webhook_endpoint_enable(endpoint=endpoint, actor=request.user)
+            for endpoint in self.permitted(request, queryset, WORKSPACE_MANAGE)
+        )
+        self.message_user(request, f"Enabled {enabled} endpoint(s).")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin, OwnersOnlyAdmin):
+    workspace_path = "endpoint__workspace"
+    list_display = [
+        "created_at",
+        "event_type",
+        "event_id",
+        "endpoint",
+        "status",
+        "attempt_count",
+        "response_code",
+        "next_try_at",
+        "last_error",
+    ]
+    list_filter = ["status", "event_type", "endpoint"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [*list_display, "delivered_at"]
+    fields = readonly_fields
+    actions = ["send_again"]
+
+    @admin.display(description="Event id (webhook-id)")
+    def event_id(self, delivery: WebhookDelivery) -> str:
+        return event_id_of(delivery.event)
+
+    @admin.action(description="Send again", permissions=["workspace_manage"])
+    def send_again(self, request, queryset):
+        again = sum(
+            webhook_delivery_send_again(delivery=delivery, actor=request.user)
+            for delivery in self.permitted(request, queryset, WORKSPACE_MANAGE).select_related(
+                "endpoint__workspace"
+            )
+        )
+        self.message_user(request, f"{again} delivery(ies) will be sent again now.")
+
+
+class OwnRowsAdmin(admin.ModelAdmin):
+    """A member's own rows (notifications, preferences), whatever their workspace."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**{self.owner_field: request.user})
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (
+            obj is None or getattr(obj, f"{self.owner_field}_id") == request.user.pk
+        )
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin, OwnRowsAdmin):
+    owner_field = "recipient"
+    list_display = ["title_link", "count", "workspace", "updated_at", "read"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter), "kind"]
+    actions = ["mark_read"]
+
+    def get_queryset(self, request):
+        return notifications_for(user=request.user).select_related("workspace")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:notification_id>/open/",
+                self.admin_site.admin_view(self.open_view),
+                name="accounts_notification_open",
+            ),
+            path(
+                "read-all/",
+                self.admin_site.admin_view(self.read_all_view),
+                name="accounts_notification_read_all",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Notification")
+    def title_link(self, notification: Notification):
+        url = reverse("admin:accounts_notification_open", args=[notification.pk])
+        times = f" (×{notification.count})" if notification.count > 1 else ""
+        return format_html('<a href="{}">{}{}</a>', url, notification.title, times)
+
+    @admin.display(description="Read", boolean=True)
+    def read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+    def open_view(self, request, notification_id: int):
+        """Follow a notification to its object, marking it read."""
+        notification = get_object_or_404(self.get_queryset(request), pk=notification_id)
+        notifications_mark_read(
+            user=request.user, notification_ids=[notification.pk], now=timezone.now()
+        )
+        return redirect(notification.link)
+
+    def read_all_view(self, request):
+        if request.method != "POST":
+            raise PermissionDenied("Mark notifications read with the button.")
+        marked = notifications_mark_read(
+            user=request.user, notification_ids=None, now=timezone.now()
+        )
+        self.message_user(request, f"Marked {marked} notification(s) read.")
+        return redirect("admin:accounts_notification_changelist")
+
+    @admin.action(description="Mark read", permissions=["view"])
+    def mark_read(self, request, queryset):
+        marked = notifications_mark_read(
+            user=request.user,
+            notification_ids=queryset.values_list("pk", flat=True),
+            now=timezone.now(),
+        )
+        self.message_user(request, f"Marked {marked} notification(s) read.")
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=[(kind, f"{kind}: {text}") for kind, text in KINDS.items()])
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["kind", "in_admin", "by_email"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(OwnRowsAdmin):
+    """Which notifications a member gets: a kind without a row comes both ways."""
+
+    owner_field = "user"
+    form = NotificationPreferenceForm
+    list_display = ["kind", "in_admin", "by_email"]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        saved = notification_preferences_set(
+            user=request.user,
+            kind=form.cleaned_data["kind"],
+            in_admin=form.cleaned_data["in_admin"],
+            by_email=form.cleaned_data["by_email"],
+        )
+        # The admin logs and links the object it holds: make it the saved row.
+        obj.pk, obj.user = saved.pk, request.user

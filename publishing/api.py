@@ -1,16 +1,33 @@
-"""The publishing API: what staff can do to a job, for integrations."""
+"""The publishing API: what staff can do to a job, and webhooks, for integrations."""
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import ValidationError as BadRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import POST_PUBLISH, WORKSPACE_VIEW, member_may, workspaces_where
+from accounts.events import EVENT_TYPES
+from accounts.models import WebhookDelivery, WebhookEndpoint, Workspace
+from accounts.permissions import (
+    POST_PUBLISH,
+    WORKSPACE_MANAGE,
+    WORKSPACE_VIEW,
+    member_may,
+    workspaces_where,
+)
 from publishing.models import PublishJob
 from publishing.services import PostNotDeleted, job_delete_published
+from publishing.webhooks import (
+    WebhookError,
+    event_id_of,
+    webhook_delivery_send_again,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+)
 
 
 class Conflict(APIException):
@@ -55,3 +72,151 @@ class JobPostView(APIView):
         except PostNotDeleted as error:
             raise NetworkRefused(error.message) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkspaceManaged:
+    """Scoping for rows only a workspace's owners see (webhooks hold where events go)."""
+
+    def managed_workspaces(self):
+        return workspaces_where(user=self.request.user, action=WORKSPACE_MANAGE)
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    workspace = serializers.PrimaryKeyRelatedField(queryset=Workspace.objects.none())
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EVENT_TYPES)),
+        required=False,
+        help_text="Event types wanted; empty or absent means every event.",
+    )
+    secret = serializers.SerializerMethodField(
+        help_text="The signing secret (whsec_…): in the answer to the creation only."
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "workspace",
+            "url",
+            "description",
+            "events",
+            "active",
+            "failure_count",
+            "disabled_at",
+            "created_at",
+            "secret",
+        ]
+        read_only_fields = ["active", "failure_count", "disabled_at", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            self.fields["workspace"].queryset = workspaces_where(
+                user=self.context["request"].user, action=WORKSPACE_MANAGE
+            )
+
+    def get_secret(self, endpoint) -> str | None:
+        return self.context.get("new_secret")
+
+
+class WebhookEndpointViewSet(
+    WorkspaceManaged,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Webhook endpoints of the workspaces the caller owns. The secret is in the answer
+    to the creation only; verify each request with it (README "Webhooks")."""
+
+    serializer_class = WebhookEndpointSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WebhookEndpoint.objects.none()
+        return WebhookEndpoint.objects.filter(workspace__in=self.managed_workspaces()).order_by(
+            "id"
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            new = webhook_endpoint_create(
+                workspace=data["workspace"],
+                url=data["url"],
+                description=data.get("description", ""),
+                events=data.get("events", []),
+                actor=request.user,
+            )
+        except (WebhookError, ValidationError) as error:
+            raise BadRequest({"events": [str(error)]}) from error
+        answer = WebhookEndpointSerializer(
+            new.endpoint, context={**self.get_serializer_context(), "new_secret": new.secret}
+        )
+        return Response(answer.data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        webhook_endpoint_delete(endpoint=instance, actor=self.request.user)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event_id = serializers.SerializerMethodField(help_text="The webhook-id header sent.")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "event_id",
+            "event_type",
+            "status",
+            "attempt_count",
+            "response_code",
+            "last_error",
+            "next_try_at",
+            "created_at",
+            "delivered_at",
+        ]
+        read_only_fields = fields
+
+    def get_event_id(self, delivery) -> str:
+        return event_id_of(delivery.event)
+
+
+class WebhookDeliveryViewSet(WorkspaceManaged, viewsets.ReadOnlyModelViewSet):
+    """The delivery log of the caller's webhook endpoints (`?endpoint=<id>` narrows it)."""
+
+    serializer_class = WebhookDeliverySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WebhookDelivery.objects.none()
+        deliveries = WebhookDelivery.objects.filter(
+            endpoint__workspace__in=self.managed_workspaces()
+        ).select_related("event", "endpoint__workspace")
+        endpoint = self.request.query_params.get("endpoint")
+        if endpoint is not None:
+            if not endpoint.isdigit():
+                raise BadRequest({"endpoint": ["Give an endpoint's id (a number)."]})
+            deliveries = deliveries.filter(endpoint_id=int(endpoint))
+        return deliveries.order_by("-created_at", "-id")
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: WebhookDeliverySerializer,
+            404: OpenApiResponse(description="No such delivery in the caller's workspaces."),
+            409: OpenApiResponse(description="It is being sent right now."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="send-again")
+    def send_again(self, request, pk=None):
+        """Send the event to the endpoint again now (after the receiver was fixed)."""
+        delivery = self.get_object()
+        if not webhook_delivery_send_again(delivery=delivery, actor=request.user):
+            raise Conflict("This delivery is being sent right now; look again in a minute.")
+        delivery.refresh_from_db()
+        return Response(self.get_serializer(delivery).data, status=status.HTTP_202_ACCEPTED)

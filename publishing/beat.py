@@ -19,6 +19,7 @@ METRICS_COLLECT = "kairos: collect metrics"
 X_TOKENS_REFRESH = "kairos: refresh expiring X tokens"
 X_PROFILES_REFRESH = "kairos: refresh X profiles"
 RETENTION_CLEANUP = "kairos: delete rows past their retention"
+EVENTS_SWEEP = "kairos: send events the doorbell missed, and webhook retries"
 
 
 def beat_entry_is_kairos(task: PeriodicTask) -> bool:
@@ -72,6 +73,11 @@ def beat_entries_ensure() -> PeriodicTask:
         (X_TOKENS_REFRESH, "accounts.tasks.x_tokens_refresh_expiring", timedelta(minutes=5)),
         (X_PROFILES_REFRESH, "accounts.tasks.x_profiles_refresh", timedelta(days=1)),
         (RETENTION_CLEANUP, "analytics.tasks.retention_cleanup", timedelta(days=1)),
+        (
+            EVENTS_SWEEP,
+            "publishing.tasks.events_sweep",
+            timedelta(seconds=settings.KAIROS_EVENTS_SWEEP_SECONDS),
+        ),
     ):
         interval, _ = IntervalSchedule.objects.get_or_create(
             every=int(every.total_seconds()), period=IntervalSchedule.SECONDS

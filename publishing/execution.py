@@ -50,6 +50,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.services import audit_record
 from publishing import metrics
 from publishing.backoff import BackoffSchedule
 from publishing.logs import job_log_context
@@ -72,7 +73,7 @@ from publishing.services import (
     publish_request_build,
     publish_requests_build,
 )
-from publishing.states import job_transition, jobs_transition_held
+from publishing.states import job_transition, jobs_moved_audit, jobs_transition_held
 from publishing.stores import DatabaseStore
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,10 @@ def _held_job_settle(
     """`_held_job_move` and the post's roll-up, together: recovery settles one job at a time."""
     with transaction.atomic():
         if _held_job_move(job=job, token=token, to_status=to_status, now=now, **fields):
+            if to_status == S.NEEDS_REVIEW:
+                jobs_moved_audit(
+                    job_ids=[job.pk], from_statuses=[S.RUNNING], to_status=to_status, now=now
+                )
             post_status_rollup(post_id=job.post_id)
     return to_status
 
@@ -214,6 +219,7 @@ def jobs_miss(
             lease_expires_at=None,
             error_message=job_missed_message(window),
         )
+        jobs_moved_audit(job_ids=job_ids, from_statuses=from_statuses, to_status=S.MISSED, now=now)
 
 
 def _jobs_defer_rate_limited(*, jobs: Sequence[PublishJob], now: datetime) -> set[int]:
@@ -476,6 +482,7 @@ def attempts_record(finished: Sequence[Finished]) -> dict[int, str]:
             elif item.error is not None:
                 outcomes[item.run.job.pk] = _job_record_failure(item)
         _attempts_finish(finished)
+        _accounts_rate_limited_audit(finished)
         posts_status_rollup(
             post_ids=[
                 item.run.job.post_id
@@ -485,6 +492,26 @@ def attempts_record(finished: Sequence[Finished]) -> dict[int, str]:
         )
     metrics.attempts_observe(finished=finished, outcomes=outcomes)
     return outcomes
+
+
+def _accounts_rate_limited_audit(finished: Sequence[Finished]) -> None:
+    """One `account.rate_limited` event per account the network refused for pace in
+    this batch (its jobs wait for the reset), not one per job."""
+    until_by_account: dict[int, tuple[PublishJob, datetime | None]] = {}
+    for item in finished:
+        if item.error is not None and item.error.kind == ErrorKind.RATE_LIMITED:
+            job = item.run.job
+            until_by_account.setdefault(job.account_id, (job, item.error.retry_at))
+    for job, until in until_by_account.values():
+        audit_record(
+            workspace=job.post.workspace,
+            actor=None,
+            action="account.rate_limited",
+            subject=job.account,
+            message=f"{job.account.get_network_display()} refused a post for pace; jobs "
+            "wait for the rate limit to reset.",
+            data={"until": until.isoformat() if until else None, "job": job.pk},
+        )
 
 
 def _jobs_record_published(published: Sequence[Finished]) -> dict[int, str]:

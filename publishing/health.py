@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 S = JobStatus
 # The queues Kairos's workers consume (config/settings.py routes tasks to them).
-QUEUES = ("dispatch", "publish", "celery")
+QUEUES = ("dispatch", "publish", "celery", "events", "webhooks")
 BROKER_TIMEOUT_SECONDS = 3.0
 # How many jobs or accounts a list in the status shows; the counts are complete.
 LIST_LIMIT = 10

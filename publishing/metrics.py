@@ -87,6 +87,12 @@ TOKEN_REFRESHES = Counter(
 
 
 # --- Counting, from the processes that do the work ------------------------------------
+WEBHOOK_DELIVERIES = Counter(
+    "kairos_webhook_deliveries",
+    "Webhook delivery attempts by outcome: delivered, retry (tried again later), failed "
+    "(given up).",
+    ["outcome"],
+)
 
 
 def tick_observe(*, result, seconds: float, now: datetime) -> None:
@@ -134,6 +140,10 @@ def token_refreshes_observe(*, network: str, count: int) -> None:
 
 
 # --- Process lifecycle in multi-process mode ------------------------------------------
+
+
+def webhook_deliveries_observe(*, outcome: str) -> None:
+    WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
 
 
 def metrics_folder_reset() -> None:

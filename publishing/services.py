@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from accounts.events import POST_STATUS_CHANGED, event_type_of, events_announce
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import audit_record
 from accounts.timezones import utc_to_wall, zone_get
@@ -301,7 +302,7 @@ def _posts_status_change_audit(*, post_ids: Sequence[int], to_status: str, now: 
             "from_status": "p.status",
         },
         constants={
-            "action": "post.status_changed",
+            "action": POST_STATUS_CHANGED,
             "subject_type": ContentType.objects.get_for_model(Post).pk,
             "to_status": to_status,
         },
@@ -310,6 +311,8 @@ def _posts_status_change_audit(*, post_ids: Sequence[int], to_status: str, now: 
         params=post_ids,
         now=now,
     )
+    if event_type_of(action=POST_STATUS_CHANGED, to_status=to_status):
+        events_announce()
 
 
 # --- Staff actions --------------------------------------------------------------------

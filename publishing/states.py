@@ -25,10 +25,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Q
 
+from accounts.events import events_announce
+from accounts.models import AuditEvent
+from posts.models import Post
 from publishing.models import JobStatus, PublishJob
-from publishing.rows import rows_update
+from publishing.rows import rows_insert_from_select, rows_update
 
 S = JobStatus
 
@@ -107,3 +112,42 @@ def jobs_transition_held(
             for job_id, token, fields in held
         ],
     )
+
+
+def jobs_moved_audit(
+    *, job_ids: Sequence[int], from_statuses: Iterable[str], to_status: str, now: datetime
+) -> int:
+    """One `job.<to_status>` audit event (a webhook event: job.missed, job.needs_review)
+    for each of the jobs that reached `to_status` at `now`: call it right after the
+    compare-and-set, in its transaction. Made by the database, nothing per job in Python.
+    """
+    if not job_ids:
+        return 0
+    quote = connection.ops.quote_name
+    made = rows_insert_from_select(
+        model=AuditEvent,
+        select={
+            "workspace": "p.workspace_id",
+            "subject_id": "CAST(j.id AS TEXT)",
+            "message": "j.error_message",
+        },
+        constants={
+            "action": f"job.{to_status}",
+            "subject_type": ContentType.objects.get_for_model(PublishJob).pk,
+            "from_status": "/".join(sorted(from_statuses)),
+            "to_status": to_status,
+        },
+        source=f"FROM {quote(PublishJob._meta.db_table)} j "
+        f"JOIN {quote(Post._meta.db_table)} p ON p.id = j.post_id "
+        f"WHERE j.id IN ({', '.join(['%s'] * len(job_ids))}) AND j.status = %s "
+        "AND j.updated_at = %s",
+        params=[
+            *job_ids,
+            to_status,
+            PublishJob._meta.get_field("updated_at").get_db_prep_value(now, connection),
+        ],
+        now=now,
+    )
+    if made:
+        events_announce()
+    return made

@@ -9,8 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.crypto import CredentialsUnreadable
-from accounts.models import SocialAccount
-from accounts.services import social_account_connect, social_account_credentials
+from accounts.models import SocialAccount, WebhookEndpoint
+from accounts.services import (
+    social_account_connect,
+    social_account_credentials,
+    webhook_secret_new,
+    webhook_secret_read,
+)
 from tests.factories import SandboxAccountFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +56,10 @@ def test_every_row_is_re_encrypted_and_then_needs_only_the_new_key(settings):
     output = rotate(batch_size=3)
 
     assert output.splitlines()[:2] == ["3/4", "4/4"]
-    assert "Re-encrypted the credentials of 4 account(s)." in output
+    assert (
+        "Re-encrypted the credentials of 4 account(s) and the secrets of 0 webhook endpoint(s)."
+        in output
+    )
     settings.KAIROS_CREDENTIALS_KEYS = [NEW]
     for n, account in enumerate(SocialAccount.objects.filter(network="x").order_by("pk")):
         assert Fernet(NEW).decrypt(account.credentials.encode())
@@ -86,3 +94,17 @@ def test_running_it_twice_changes_nothing_readable(settings):
     rotate()
     account.refresh_from_db()
     assert social_account_credentials(account=account)["access_token"] == "access-0"
+
+
+def test_webhook_signing_secrets_are_re_encrypted_too(settings):
+    settings.KAIROS_CREDENTIALS_KEYS = [OLD]
+    secret, stored = webhook_secret_new()
+    WebhookEndpoint.objects.create(
+        workspace=WorkspaceFactory(), url="https://hooks.example.com/", secret=stored
+    )
+    settings.KAIROS_CREDENTIALS_KEYS = [NEW, OLD]
+
+    assert "the secrets of 1 webhook endpoint(s)" in rotate()
+
+    settings.KAIROS_CREDENTIALS_KEYS = [NEW]
+    assert webhook_secret_read(WebhookEndpoint.objects.get().secret) == secret

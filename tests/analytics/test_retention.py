@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, WebhookDelivery, WebhookEndpoint
 from accounts.services import audit_record
 from analytics.models import MetricsSnapshot
 from analytics.retention import retention_counts, retention_purge
@@ -120,6 +120,7 @@ def test_counts_say_what_a_purge_deletes_and_a_second_purge_finds_nothing(histor
         "audit events": AuditEvent.objects.filter(created_at__lt=NOW - timedelta(days=365)).count(),
         "sandbox posts": 2,
         "metric snapshots": 1,
+        "webhook deliveries": 0,
     }
     assert _purge() == counts
     assert set(retention_counts(now=NOW).values()) == {0}
@@ -131,3 +132,25 @@ def test_ages_come_from_settings(history, settings):
     _purge()
 
     assert AuditEvent.objects.filter(action="old").exists()
+
+
+def test_finished_webhook_deliveries_go_and_those_still_tried_stay():
+    account = SandboxAccountFactory()
+    post = PostFactory(workspace=account.workspace)
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=account.workspace, url="https://hooks.example.com/", secret="x"
+    )
+    made = {}
+    for status in WebhookDelivery.Status:
+        with time_machine.travel(NOW - timedelta(days=31), tick=False):
+            event = audit_record(
+                workspace=account.workspace, actor=None, action="post.scheduled", subject=post
+            )
+            made[status] = WebhookDelivery.objects.create(
+                endpoint=endpoint, event=event, event_type="post.scheduled", status=status
+            )
+
+    assert retention_counts(now=NOW)["webhook deliveries"] == 2
+    _purge()
+
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["pending"]

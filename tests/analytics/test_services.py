@@ -8,6 +8,7 @@ import time_machine
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from accounts.models import AuditEvent
 from accounts.services import social_account_connect
 from analytics.models import MetricsSnapshot
 from analytics.services import RETRY_AFTER, metrics_collect_due
@@ -125,6 +126,12 @@ def test_collecting_twice_stores_once(x, account, clock):
 
     assert metrics_collect_due(now=timezone.now()) == 0
     assert job.metrics.count() == 1
+    # One post.metrics_updated event per snapshot stored, with its numbers.
+    [event] = AuditEvent.objects.filter(action="post.metrics_updated")
+    snapshot = job.metrics.get()
+    assert (event.subject_id, event.workspace_id) == (str(job.pk), account.workspace_id)
+    assert event.data["post"] == job.post_id
+    assert event.data["metrics"]["impressions"] == snapshot.impressions is not None
 
 
 def test_ids_are_read_in_one_call_per_account(x, account, clock):

@@ -46,7 +46,14 @@ def celery_processes(transactional_db, tmp_path, celery_env):
     env = _process_env(tmp_path) | celery_env
     celery = [sys.executable, "-m", "celery", "--app=config"]
     worker = ManagedProcess(
-        [*celery, "worker", "--queues=dispatch,publish,celery", "--concurrency=2", "-l", "INFO"],
+        [
+            *celery,
+            "worker",
+            "--queues=dispatch,publish,celery,events,webhooks",
+            "--concurrency=2",
+            "-l",
+            "INFO",
+        ],
         log_path=tmp_path / "worker.log",
         env=env,
         cwd=ROOT,

@@ -160,6 +160,8 @@ def test_a_rate_limit_waits_for_the_reset_the_network_named(scripted):
     job_execute(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.next_attempt_at) == (S.PENDING, reset)
+    [event] = AuditEvent.objects.filter(action="account.rate_limited")
+    assert (event.subject_id, event.data["until"]) == (str(job.account_id), reset.isoformat())
 
 
 @pytest.mark.parametrize(
@@ -260,6 +262,13 @@ def test_a_queued_job_that_waited_past_the_window_is_missed_not_sent():
     job.refresh_from_db()
     assert job.status == S.MISSED
     assert not SandboxPost.objects.exists()
+    [event] = AuditEvent.objects.filter(action="job.missed")
+    assert (event.subject_id, event.to_status, event.workspace_id) == (
+        str(job.pk),
+        S.MISSED,
+        job.post.workspace_id,
+    )
+    assert "missed-post window" in event.message
 
 
 def test_a_spent_rate_limit_defers_the_job_without_calling_the_network(scripted):
@@ -392,6 +401,8 @@ def test_reconcile_asks_again_then_leaves_an_unanswerable_job_to_staff(scripted,
     )
     job.post.refresh_from_db()
     assert job.post.status == Post.Status.NEEDS_REVIEW
+    [event] = AuditEvent.objects.filter(action="job.needs_review")
+    assert (event.subject_id, event.from_status) == (str(job.pk), S.RUNNING)
 
 
 def cut_short_again(job: PublishJob) -> int:

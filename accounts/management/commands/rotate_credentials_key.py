@@ -1,4 +1,5 @@
-"""Re-encrypt every account's credentials with the first key of KAIROS_CREDENTIALS_KEYS.
+"""Re-encrypt every account's credentials (and every webhook endpoint's signing secret)
+with the first key of KAIROS_CREDENTIALS_KEYS.
 
 Rotating a key without downtime:
 
@@ -13,7 +14,7 @@ Rotating a key without downtime:
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.crypto import CredentialsUnreadable
-from accounts.services import social_accounts_credentials_rotate
+from accounts.services import social_accounts_credentials_rotate, webhook_secrets_rotate
 
 
 class Command(BaseCommand):
@@ -29,11 +30,15 @@ class Command(BaseCommand):
         try:
             for done, total in social_accounts_credentials_rotate(batch_size=batch_size):
                 self.stdout.write(f"{done}/{total}")
+            secrets = webhook_secrets_rotate()
         except CredentialsUnreadable as exc:
             raise CommandError(
                 f"{exc} Earlier batches are re-encrypted; run the command again once the "
                 "key is back."
             ) from None
         self.stdout.write(
-            self.style.SUCCESS(f"Re-encrypted the credentials of {total} account(s).")
+            self.style.SUCCESS(
+                f"Re-encrypted the credentials of {total} account(s) and the secrets of "
+                f"{secrets} webhook endpoint(s)."
+            )
         )

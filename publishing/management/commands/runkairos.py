@@ -142,7 +142,7 @@ class Command(BaseCommand):
             "--app=config",
             "worker",
             "--beat",
-            "--queues=dispatch,publish,celery",
+            "--queues=dispatch,publish,celery,events,webhooks",
             f"--concurrency={concurrency}",
             "--loglevel=INFO",
         ]

@@ -1,0 +1,92 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import AuditEvent, Membership, WebhookDelivery, WebhookEndpoint
+from accounts.services import audit_record
+from publishing.events import events_fan_out
+from tests.factories import MembershipFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+R = Membership.Role
+
+
+def client_of(membership) -> APIClient:
+    client = APIClient()
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.fixture
+def owner():
+    return MembershipFactory(role=R.OWNER)
+
+
+def register(client, workspace, **extra):
+    return client.post(
+        "/api/v1/webhooks/",
+        {"workspace": workspace.pk, "url": "https://hooks.example.com/k", **extra},
+        format="json",
+    )
+
+
+def test_an_owner_registers_an_endpoint_and_sees_its_secret_once(owner):
+    client = client_of(owner)
+    answer = register(client, owner.workspace, events=["post.published", "post.failed"])
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["secret"].startswith("whsec_")
+    assert answer.json()["events"] == ["post.failed", "post.published"]
+
+    listed = client.get("/api/v1/webhooks/").json()
+    assert [row["secret"] for row in listed] == [None]
+    assert answer.json()["secret"] not in str(
+        client.get(f"/api/v1/webhooks/{listed[0]['id']}/").json()
+    )
+    assert AuditEvent.objects.filter(action="webhook.created", actor=owner.user).exists()
+
+
+def test_an_unknown_event_type_names_the_field(owner):
+    answer = register(client_of(owner), owner.workspace, events=["post.publishd"])
+    assert answer.status_code == 400
+    assert "events" in answer.json()
+
+
+def test_an_editor_or_another_workspace_finds_nothing(owner):
+    register(client_of(owner), owner.workspace)
+    endpoint = WebhookEndpoint.objects.get()
+    editor = MembershipFactory(workspace=owner.workspace, role=R.EDITOR)
+    stranger = MembershipFactory(role=R.OWNER)
+    for member in (editor, stranger):
+        client = client_of(member)
+        assert client.get("/api/v1/webhooks/").json() == []
+        assert client.get(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
+        assert client.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
+    # Nor can one point an endpoint at a workspace one does not own.
+    answer = register(client_of(stranger), owner.workspace)
+    assert answer.status_code == 400 and "workspace" in answer.json()
+    assert WebhookEndpoint.objects.count() == 1
+
+
+def test_the_delivery_log_is_read_and_a_delivery_sent_again(owner):
+    register(client_of(owner), owner.workspace)
+    post = PostFactory(workspace=owner.workspace)
+    audit_record(workspace=owner.workspace, actor=None, action="post.scheduled", subject=post)
+    events_fan_out()
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", next_try_at=None)
+    client = client_of(owner)
+
+    [row] = client.get("/api/v1/webhook-deliveries/").json()
+    assert (row["event_type"], row["status"]) == ("post.scheduled", "failed")
+    assert row["event_id"] == f"evt_{delivery.event_id}"
+    answer = client.post(f"/api/v1/webhook-deliveries/{delivery.pk}/send-again/")
+    assert answer.status_code == 202 and answer.json()["status"] == "pending"
+    other = client_of(MembershipFactory(role=R.OWNER))
+    assert other.post(f"/api/v1/webhook-deliveries/{delivery.pk}/send-again/").status_code == 404
+
+
+def test_deleting_an_endpoint_is_audited(owner):
+    client = client_of(owner)
+    endpoint_id = register(client, owner.workspace).json()["id"]
+    assert client.delete(f"/api/v1/webhooks/{endpoint_id}/").status_code == 204
+    assert not WebhookEndpoint.objects.exists()
+    assert AuditEvent.objects.filter(action="webhook.deleted").exists()
