@@ -171,7 +171,7 @@ class Cluster:
             [
                 *CELERY,
                 "worker",
-                "--queues=dispatch,publish,celery",
+                "--queues=dispatch,publish,celery,events,webhooks",
                 f"--concurrency={self.concurrency}",
                 f"--hostname={name}@%h",
                 "--loglevel=INFO",
