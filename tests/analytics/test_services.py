@@ -17,6 +17,7 @@ from publishing.execution import job_execute
 from publishing.metrics_plan import METRICS_PLAN
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
+from publishing.networks.sandbox.metrics import sandbox_metrics
 from publishing.services import job_mark_published
 from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
 
@@ -178,13 +179,19 @@ def test_an_account_x_still_cannot_answer_after_the_plan_is_given_up(x, account,
     assert job.metrics_due_at is None
 
 
-def test_sandbox_posts_get_no_metrics(clock):
+def test_sandbox_posts_get_simulated_metrics_on_the_same_plan(clock):
     job = PublishJobFactory(status=S.QUEUED)
     assert job_execute(job_id=job.pk) == S.PUBLISHED
-
     job.refresh_from_db()
-    assert job.metrics_due_at is None
-    assert metrics_collect_due(now=NOW + timedelta(days=1)) == 0
+    assert job.metrics_due_at == job.published_at + METRICS_PLAN[0]
+
+    clock.move_to(NOW + timedelta(hours=6))
+    assert metrics_collect_due(now=NOW + timedelta(hours=6)) == 1
+    snapshot = MetricsSnapshot.objects.get(job=job)
+    expected = sandbox_metrics(post_id=job.external_id, age=timedelta(hours=6))
+    assert snapshot.impressions == expected.impressions > 0
+    assert snapshot.likes == expected.likes
+    assert snapshot.raw == {"simulated": True}
 
 
 def test_a_post_staff_marked_published_is_collected_too(x, account, clock):
