@@ -21,7 +21,14 @@ from accounts.crypto import (
     credentials_encrypt,
     credentials_rotate,
 )
-from accounts.models import AuditEvent, Membership, NetworkApp, SocialAccount, Workspace
+from accounts.models import (
+    AuditEvent,
+    FollowerCount,
+    Membership,
+    NetworkApp,
+    SocialAccount,
+    Workspace,
+)
 
 
 def audit_record(
@@ -226,6 +233,7 @@ def social_account_connect(
     ).items():
         setattr(account, name, value)
     account.save()
+    _followers_record(account=account, followers=followers_count)
     moved = from_status != account.status
     audit_record(
         workspace=workspace,
@@ -258,6 +266,15 @@ def social_account_profile_save(
     SocialAccount.objects.filter(pk=account.pk).update(**fields, updated_at=timezone.now())
     for name, value in fields.items():
         setattr(account, name, value)
+    _followers_record(account=account, followers=followers_count)
+
+
+def _followers_record(*, account: SocialAccount, followers: int | None) -> None:
+    """Keep the count the network just gave in the account's follower history."""
+    if followers is not None:
+        FollowerCount.objects.create(
+            account=account, recorded_at=timezone.now(), followers=followers
+        )
 
 
 def _profile_fields(
