@@ -2,6 +2,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
+from analytics.api import (
+    AccountReportView,
+    CampaignReportView,
+    PostReportView,
+    TagReportView,
+    WorkspaceReportView,
+)
 from publishing.api import JobPostView
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
@@ -11,6 +18,23 @@ router.register("schedules", ScheduleViewSet, basename="schedule")
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),
     path("jobs/<int:job_id>/post/", JobPostView.as_view(), name="job-post"),
+    path(
+        "analytics/accounts/<int:account_id>/",
+        AccountReportView.as_view(),
+        name="analytics-account",
+    ),
+    path("analytics/jobs/<int:job_id>/", PostReportView.as_view(), name="analytics-post"),
+    path(
+        "analytics/campaigns/<int:campaign_id>/",
+        CampaignReportView.as_view(),
+        name="analytics-campaign",
+    ),
+    path("analytics/tags/<int:tag_id>/", TagReportView.as_view(), name="analytics-tag"),
+    path(
+        "analytics/workspaces/<int:workspace_id>/",
+        WorkspaceReportView.as_view(),
+        name="analytics-workspace",
+    ),
     path("x/connect/", XConnectView.as_view(), name="x-connect"),
     path("bluesky/connect/", BlueskyConnectView.as_view(), name="bluesky-connect"),
     path("mastodon/connect/", MastodonConnectView.as_view(), name="mastodon-connect"),
