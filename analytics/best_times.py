@@ -152,3 +152,20 @@ def best_times(*, account: SocialAccount, now: datetime) -> BestTimes:
         suggestions=suggestions,
         thin=thin,
     )
+
+
+def best_times_hint(*, accounts: list[SocialAccount], now: datetime) -> list[str]:
+    """One short line per account for the composer and "add to queue": its suggested
+    times, or that its history is thin and what its queue slots are."""
+    lines = []
+    for account in accounts:
+        times = best_times(account=account, now=now)
+        when = ", ".join(f"{s.weekday_name[:3]} {s.local_time:%H:%M}" for s in times.suggestions)
+        zone = times.timezone_name
+        if not times.thin:
+            lines.append(f"@{account.handle}: best {when} {zone} (from {times.posts} posts)")
+        elif when:
+            lines.append(f"@{account.handle}: too little history; queue slots {when} {zone}")
+        else:
+            lines.append(f"@{account.handle}: too little history and no queue slots yet")
+    return lines

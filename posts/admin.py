@@ -14,6 +14,7 @@ from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
 from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
 from accounts.timezones import zone_canonical_name, zone_choices
+from analytics.best_times import best_times_hint
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets
@@ -514,6 +515,7 @@ class PostAdmin(WorkspaceScopedAdmin):
     readonly_fields = [
         "status",
         "when",
+        "best_times",
         "targets_label",
         "published_links",
         "created_at",
@@ -564,6 +566,9 @@ class PostAdmin(WorkspaceScopedAdmin):
         ]
         if obj is not None and obj.status in DONE:
             fieldsets[2][1]["fields"].append("confirm_republish")
+        if obj is not None:
+            schedule_fields = next(f for name, f in fieldsets if name == "Schedule")["fields"]
+            schedule_fields.append("best_times")
         if obj is not None:
             fieldsets.append(
                 (
@@ -628,6 +633,18 @@ class PostAdmin(WorkspaceScopedAdmin):
         if schedule.kind == Schedule.Kind.ONCE:
             return start
         return schedule_summary_html(schedule)
+
+    @admin.display(description="Suggested times")
+    def best_times(self, post: Post):
+        """A read-only hint from each account's history (analytics/best_times.py)."""
+        accounts = [target.account for target in post.targets.all()]
+        if not accounts:
+            return "Choose accounts and save: their best times to post appear here."
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}",
+            ((line,) for line in best_times_hint(accounts=accounts, now=timezone.now())),
+        )
 
     @admin.display(description="Accounts")
     def targets_label(self, post: Post) -> str:
@@ -766,8 +783,12 @@ class PostAdmin(WorkspaceScopedAdmin):
                 self.message_user(request, f"{post}: not queued: {problem}", messages.ERROR)
                 continue
             local = schedule.next_occurrence_at.astimezone(schedule.zone)
+            accounts = [target.account for target in post.targets.select_related("account")]
+            hints = "; ".join(best_times_hint(accounts=accounts, now=timezone.now()))
             self.message_user(
-                request, f"{post}: queued for {local:%a %d %b %H:%M} {schedule.timezone}."
+                request,
+                f"{post}: queued for {local:%a %d %b %H:%M} {schedule.timezone}. "
+                f"Suggested times: {hints}.",
             )
 
     @admin.action(description="Cancel publishing", permissions=["post_publish"])
