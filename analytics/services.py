@@ -127,7 +127,12 @@ def _account_collect(
         )
         return 0
     snapshots = [
-        _snapshot(job, metrics=reading.metrics[job.external_id], now=now)
+        metrics_snapshot(
+            job,
+            metrics=reading.metrics[job.external_id],
+            due_at=_moment_due(published_at=job.published_at, now=now),
+            collected_at=now,
+        )
         for job in jobs
         if job.external_id in reading.metrics
     ]
@@ -152,11 +157,14 @@ def _account_collect(
     return len(snapshots)
 
 
-def _snapshot(job: PublishJob, *, metrics: PostMetrics, now: datetime) -> MetricsSnapshot:
+def metrics_snapshot(
+    job: PublishJob, *, metrics: PostMetrics, due_at: datetime, collected_at: datetime
+) -> MetricsSnapshot:
+    """An unsaved snapshot of `job` holding what the network reported."""
     return MetricsSnapshot(
         job=job,
-        due_at=_moment_due(published_at=job.published_at, now=now),
-        collected_at=now,
+        due_at=due_at,
+        collected_at=collected_at,
         impressions=metrics.impressions,
         likes=metrics.likes,
         reposts=metrics.reposts,
