@@ -22,6 +22,10 @@
     });
   }
 
+  function integers(count) {
+    return Array.from({ length: count }, (_, value) => ({ value }));
+  }
+
   function heatmap(canvas, data) {
     // Weekday × hour as bubbles: the larger and darker, the higher the mean engagements.
     const top = Math.max(1, ...data.cells.map((cell) => cell.mean || 0));
@@ -49,12 +53,19 @@
         maintainAspectRatio: false,
         animation: false,
         scales: {
-          x: { min: -0.5, max: 23.5, ticks: { stepSize: 1 }, title: { display: true, text: "hour" } },
+          x: {
+            min: -0.5,
+            max: 23.5,
+            afterBuildTicks: (axis) => (axis.ticks = integers(24)),
+            ticks: { callback: (value) => `${String(value).padStart(2, "0")}:00` },
+            title: { display: true, text: "hour" },
+          },
           y: {
             min: -0.5,
             max: 6.5,
             reverse: true,
-            ticks: { stepSize: 1, callback: (value) => data.weekdays[value] || "" },
+            afterBuildTicks: (axis) => (axis.ticks = integers(7)),
+            ticks: { callback: (value) => data.weekdays[value] },
           },
         },
         plugins: {
