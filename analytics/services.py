@@ -31,7 +31,7 @@ from django.db import transaction
 
 from accounts.models import SocialAccount
 from analytics.models import MetricsSnapshot
-from publishing.metrics_plan import METRICS_PLAN
+from publishing.metrics_plan import METRICS_PLAN, metrics_jitter
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for, adapters
 from publishing.networks.base import PostMetrics, PublishError
@@ -56,8 +56,14 @@ def _moment_due(*, published_at: datetime, now: datetime) -> datetime:
     return max(published_at + after for after in METRICS_PLAN if published_at + after <= now)
 
 
-def _moment_next(*, published_at: datetime, now: datetime) -> datetime | None:
-    upcoming = [published_at + after for after in METRICS_PLAN if published_at + after > now]
+def _moment_next(*, job: PublishJob, now: datetime) -> datetime | None:
+    """When the job's next snapshot is read: its plan's next moment, plus its jitter."""
+    jitter = metrics_jitter(job_id=job.pk)
+    upcoming = [
+        job.published_at + after + jitter
+        for after in METRICS_PLAN
+        if job.published_at + after + jitter > now
+    ]
     return min(upcoming, default=None)
 
 
@@ -149,9 +155,7 @@ def _account_collect(
         claimed_until=claimed_until,
         # A post X no longer has is not asked for again.
         due_at=lambda job: (
-            None
-            if job.external_id in reading.gone
-            else _moment_next(published_at=job.published_at, now=now)
+            None if job.external_id in reading.gone else _moment_next(job=job, now=now)
         ),
     )
     return len(snapshots)

@@ -268,6 +268,10 @@ KAIROS_RETENTION_JOBS_DAYS = env.int("KAIROS_RETENTION_JOBS_DAYS", default=365)
 KAIROS_RETENTION_AUDIT_DAYS = env.int("KAIROS_RETENTION_AUDIT_DAYS", default=365)
 KAIROS_RETENTION_SANDBOX_DAYS = env.int("KAIROS_RETENTION_SANDBOX_DAYS", default=30)
 KAIROS_RETENTION_METRICS_DAYS = env.int("KAIROS_RETENTION_METRICS_DAYS", default=365)
+# Snapshots older than this keep one a day per post (the day's last); see analytics/retention.py.
+KAIROS_RETENTION_METRICS_HOURLY_DAYS = env.int("KAIROS_RETENTION_METRICS_HOURLY_DAYS", default=30)
+# Each post's metrics are read up to this long after their moment, spread by job id.
+KAIROS_METRICS_JITTER_SECONDS = env.int("KAIROS_METRICS_JITTER_SECONDS", default=600)
 
 # OpenTelemetry traces of requests and tasks (config/tracing.py): off unless an OTLP
 # endpoint is set, e.g. http://collector:4318; then `pip install -r requirements-otel.txt`.

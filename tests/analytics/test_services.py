@@ -14,7 +14,7 @@ from analytics.services import RETRY_AFTER, metrics_collect_due
 from analytics.tasks import metrics_collect
 from publishing.beat import METRICS_COLLECT
 from publishing.execution import job_execute
-from publishing.metrics_plan import METRICS_PLAN
+from publishing.metrics_plan import METRICS_PLAN, metrics_jitter
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
 from publishing.networks.sandbox.metrics import sandbox_metrics
@@ -24,6 +24,12 @@ from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_jitter(settings):
+    """Reads at their plan's moments exactly; test_reads_are_spread_by_job shows the spread."""
+    settings.KAIROS_METRICS_JITTER_SECONDS = 0
 
 
 @pytest.fixture
@@ -217,3 +223,28 @@ def test_the_collector_runs_every_minute_from_beat(clock):
     assert entry.task == "analytics.tasks.metrics_collect"
     assert entry.interval.schedule.run_every == timedelta(minutes=1)
     assert metrics_collect() == 0
+
+
+def test_reads_are_spread_by_job_but_snapshots_keep_their_moment(settings, clock):
+    settings.KAIROS_METRICS_JITTER_SECONDS = 600
+    jobs = [PublishJobFactory(status=S.QUEUED) for _ in range(20)]
+    for job in jobs:
+        assert job_execute(job_id=job.pk) == S.PUBLISHED
+    jitters = [metrics_jitter(job_id=job.pk) for job in jobs]
+    assert all(timedelta(0) <= jitter < timedelta(minutes=10) for jitter in jitters)
+    assert len(set(jitters)) == 20
+    for job, jitter in zip(jobs, jitters, strict=True):
+        job.refresh_from_db()
+        assert job.metrics_due_at == NOW + METRICS_PLAN[0] + jitter
+
+    # At the hour only the jobs whose share is nothing are read; ten minutes on, all.
+    assert metrics_collect_due(now=NOW + timedelta(hours=1)) == jitters.count(timedelta(0))
+    later = NOW + timedelta(hours=1, minutes=10)
+    clock.move_to(later)
+    assert metrics_collect_due(now=later) == 20 - jitters.count(timedelta(0))
+    assert set(MetricsSnapshot.objects.values_list("due_at", flat=True)) == {
+        NOW + timedelta(hours=1)
+    }
+    job = jobs[0]
+    job.refresh_from_db()
+    assert job.metrics_due_at == NOW + METRICS_PLAN[1] + jitters[0]
