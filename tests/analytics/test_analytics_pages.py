@@ -12,7 +12,7 @@ from analytics.models import MetricsSnapshot
 from posts.models import Campaign
 from publishing.models import JobStatus
 from scheduling.models import QueueSlot
-from tests.factories import MembershipFactory, PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +23,6 @@ NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)
 def clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def member(client):
-    member = MembershipFactory(workspace__default_timezone="Europe/Paris")
-    client.force_login(member.user)
-    return member
 
 
 def published(account, at, likes, **post):

@@ -11,7 +11,7 @@ from accounts.models import SocialAccount
 from analytics.models import MetricsSnapshot
 from posts.models import Campaign, Tag
 from publishing.models import JobStatus
-from tests.factories import MembershipFactory, PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +22,6 @@ NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)
 def clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def member(client):
-    membership = MembershipFactory(workspace__default_timezone="Europe/Paris")
-    client.force_login(membership.user)
-    return membership
 
 
 @pytest.fixture

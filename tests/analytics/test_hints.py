@@ -8,18 +8,11 @@ import time_machine
 from django.urls import reverse
 
 from scheduling.models import QueueSlot
-from tests.factories import MembershipFactory, PostFactory, SandboxAccountFactory
+from tests.factories import PostFactory, SandboxAccountFactory
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def member(client):
-    membership = MembershipFactory(workspace__default_timezone="Europe/Paris")
-    client.force_login(membership.user)
-    return membership
 
 
 @pytest.fixture
