@@ -179,6 +179,13 @@ def _totals(per_post: Sequence[Numbers]) -> Totals:
     )
 
 
+def published_in(jobs: QuerySet[PublishJob], *, period: Period) -> QuerySet[PublishJob]:
+    """The jobs of `jobs` that were published within `period`."""
+    return jobs.filter(
+        status=JobStatus.PUBLISHED, published_at__gte=period.start, published_at__lt=period.end
+    )
+
+
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Nearest-rank percentile of `values` (None for no values)."""
     if not values:
@@ -216,13 +223,8 @@ def latest_numbers(*, job_ids: Iterable[int]) -> dict[int, Numbers]:
 def jobs_stats(*, jobs: QuerySet[PublishJob], period: Period, simulated: bool) -> Stats:
     """Stats of `jobs` over `period`: real networks' jobs only, or simulated ones only."""
     jobs = jobs_of_kind(jobs=jobs, simulated=simulated)
-    start, end = period.start, period.end
-    published = list(
-        jobs.filter(
-            status=JobStatus.PUBLISHED, published_at__gte=start, published_at__lt=end
-        ).values_list("pk", "due_at", "published_at")
-    )
-    not_out = jobs.filter(due_at__gte=start, due_at__lt=end)
+    published = list(published_in(jobs, period=period).values_list("pk", "due_at", "published_at"))
+    not_out = jobs.filter(due_at__gte=period.start, due_at__lt=period.end)
     lateness = [(published_at - due_at).total_seconds() for _, due_at, published_at in published]
     on_time = sum(1 for seconds in lateness if seconds <= ON_TIME_WITHIN.total_seconds())
     numbers = latest_numbers(job_ids=[pk for pk, _, _ in published])
@@ -393,11 +395,8 @@ class AgainstMedian:
 def post_against_account_median(*, job: PublishJob, period: Period) -> AgainstMedian:
     """The median is over the account's posts published in `period`, the post included."""
     peers = list(
-        PublishJob.objects.filter(
-            account_id=job.account_id,
-            status=JobStatus.PUBLISHED,
-            published_at__gte=period.start,
-            published_at__lt=period.end,
+        published_in(
+            PublishJob.objects.filter(account_id=job.account_id), period=period
         ).values_list("pk", flat=True)
     )
     numbers = latest_numbers(job_ids=[*peers, job.pk])
@@ -424,17 +423,13 @@ def account_weekly(*, account: SocialAccount, period: Period) -> list[Week]:
     """Weekly totals of the account's posts published in `period`, one row per week touched."""
     zone = zone_get(period.timezone_name)
     published = list(
-        PublishJob.objects.filter(
-            account=account,
-            status=JobStatus.PUBLISHED,
-            published_at__gte=period.start,
-            published_at__lt=period.end,
-        ).values_list("pk", "published_at")
+        published_in(PublishJob.objects.filter(account=account), period=period).values_list(
+            "pk", "published_at"
+        )
     )
     numbers = latest_numbers(job_ids=[pk for pk, _ in published])
     by_week: dict[date, list[Numbers]] = {}
-    first_monday = period.first - timedelta(days=period.first.weekday())
-    monday = first_monday
+    monday = period.first - timedelta(days=period.first.weekday())
     while monday <= period.last:
         by_week[monday] = []
         monday += timedelta(weeks=1)
@@ -483,12 +478,7 @@ def campaign_posts(*, campaign: Campaign, period: Period, simulated: bool = Fals
     """The campaign's posts published in `period`, each with its latest numbers."""
     jobs = list(
         jobs_of_kind(
-            jobs=PublishJob.objects.filter(
-                post__campaign=campaign,
-                status=JobStatus.PUBLISHED,
-                published_at__gte=period.start,
-                published_at__lt=period.end,
-            ),
+            jobs=published_in(PublishJob.objects.filter(post__campaign=campaign), period=period),
             simulated=simulated,
         )
         .select_related("account")
