@@ -24,6 +24,8 @@ from posts.models import Campaign
 from publishing.models import JobStatus, PublishJob
 from publishing.slots import slot_add
 
+RECENT_POSTS = 20
+
 
 @admin.register(MetricsSnapshot)
 class MetricsSnapshotAdmin(WorkspaceScopedAdmin):
@@ -87,6 +89,12 @@ class MetricsSnapshotAdmin(WorkspaceScopedAdmin):
                 "workspace"
             ),
             "campaigns": Campaign.objects.filter(workspace__in=visible).select_related("workspace"),
+            "recent_jobs": PublishJob.objects.filter(
+                post__workspace__in=visible, status=JobStatus.PUBLISHED
+            )
+            .select_related("account", "post")
+            .prefetch_related("post__parts")
+            .order_by("-published_at")[:RECENT_POSTS],
         }
         return TemplateResponse(request, "admin/analytics/overview.html", context)
 

@@ -48,6 +48,15 @@ def account(member):
     return account
 
 
+def test_the_overview_links_our_accounts_campaigns_and_latest_posts(client, account):
+    theirs = SandboxAccountFactory(handle="not_ours")
+    html = client.get(reverse("admin:analytics_overview")).content.decode()
+    assert reverse("admin:analytics_account", args=[account.pk]) in html
+    latest = account.jobs.order_by("-published_at").first()
+    assert reverse("admin:analytics_post", args=[latest.pk]) in html
+    assert "not_ours" not in html and theirs.pk
+
+
 def test_an_accounts_page_has_each_chart_and_its_table(client, account):
     page = client.get(reverse("admin:analytics_account", args=[account.pk]))
     html = page.content.decode()
