@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import FollowerCount, SocialAccount, Workspace
@@ -211,10 +212,18 @@ class Stats:
 
 
 def latest_numbers(*, job_ids: Iterable[int]) -> dict[int, Numbers]:
-    """Each job's numbers from its latest snapshot (absent for a job without one)."""
+    """Each job's numbers from its latest snapshot (absent for a job without one).
+
+    On PostgreSQL one row per job comes back (DISTINCT ON, read along the unique
+    (job, due_at) index); elsewhere every snapshot is read and the last one kept.
+    """
     snapshots = MetricsSnapshot.objects.filter(job_id__in=list(job_ids))
+    if connection.features.can_distinct_on_fields:
+        snapshots = snapshots.order_by("job_id", "-due_at").distinct("job_id")
+    else:
+        snapshots = snapshots.order_by("job_id", "due_at")
     latest: dict[int, Numbers] = {}
-    for row in snapshots.order_by("job_id", "due_at").values("job_id", *SNAPSHOT_FIELDS):
+    for row in snapshots.values("job_id", *SNAPSHOT_FIELDS):
         job_id = row.pop("job_id")
         latest[job_id] = Numbers(**row)
     return latest
