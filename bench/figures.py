@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle
+from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle, p7_analytics
 from bench.cluster import WorkerShape, publishing_cluster
 from bench.env import BenchEnv
 from bench.report import Report
@@ -92,4 +92,9 @@ def run_all(
                 history_jobs=sizes.p4_history_jobs,
                 idle_seconds=sizes.p4_idle_s,
             )
+        )
+    if "P7" in only:
+        log(f"P7: {sizes.p7_posts} published posts, {sizes.p7_snapshots} snapshots, stats timed")
+        report.figures.append(
+            p7_analytics.run(accounts=accounts, posts=sizes.p7_posts, snapshots=sizes.p7_snapshots)
         )

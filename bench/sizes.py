@@ -16,6 +16,8 @@ class Sizes:
     p4_schedules: int
     p4_history_jobs: int
     p4_idle_s: float
+    p7_posts: int
+    p7_snapshots: int
 
 
 SIZES = {
@@ -32,6 +34,8 @@ SIZES = {
         p4_schedules=5_000,
         p4_history_jobs=5_000,
         p4_idle_s=1,
+        p7_posts=2_000,
+        p7_snapshots=20_000,
     ),
     "quick": Sizes(
         accounts=100,
@@ -45,6 +49,8 @@ SIZES = {
         p4_schedules=1_000_000,
         p4_history_jobs=100_000,
         p4_idle_s=20,
+        p7_posts=20_000,
+        p7_snapshots=400_000,
     ),
     "full": Sizes(
         accounts=200,
@@ -58,5 +64,7 @@ SIZES = {
         p4_schedules=1_000_000,
         p4_history_jobs=1_000_000,
         p4_idle_s=300,
+        p7_posts=100_000,
+        p7_snapshots=2_000_000,
     ),
 }
