@@ -98,15 +98,14 @@ def best_times(*, account: SocialAccount, now: datetime) -> BestTimes:
     timezone_name = account.workspace.default_timezone
     zone = zone_get(timezone_name)
     since = now - timedelta(days=LOOKBACK_DAYS)
-    published = list(
-        PublishJob.objects.filter(
-            account=account,
-            status=JobStatus.PUBLISHED,
-            published_at__gte=since,
-            published_at__lte=now,
-        ).values_list("pk", "published_at")
+    published_jobs = PublishJob.objects.filter(
+        account=account,
+        status=JobStatus.PUBLISHED,
+        published_at__gte=since,
+        published_at__lte=now,
     )
-    numbers = latest_numbers(job_ids=[pk for pk, _ in published])
+    published = list(published_jobs.values_list("pk", "published_at"))
+    numbers = latest_numbers(job_ids=published_jobs.values("pk"))
     posts = [[0] * 24 for _ in range(7)]
     engagements = [[0] * 24 for _ in range(7)]
     for pk, published_at in published:
