@@ -98,14 +98,15 @@ def best_times(*, account: SocialAccount, now: datetime) -> BestTimes:
     timezone_name = account.workspace.default_timezone
     zone = zone_get(timezone_name)
     since = now - timedelta(days=LOOKBACK_DAYS)
-    published_jobs = PublishJob.objects.filter(
-        account=account,
-        status=JobStatus.PUBLISHED,
-        published_at__gte=since,
-        published_at__lte=now,
+    published = list(
+        PublishJob.objects.filter(
+            account=account,
+            status=JobStatus.PUBLISHED,
+            published_at__gte=since,
+            published_at__lte=now,
+        ).values_list("pk", "published_at")
     )
-    published = list(published_jobs.values_list("pk", "published_at"))
-    numbers = latest_numbers(job_ids=published_jobs.values("pk"))
+    numbers = latest_numbers(job_ids=[pk for pk, _ in published])
     posts = [[0] * 24 for _ in range(7)]
     engagements = [[0] * 24 for _ in range(7)]
     for pk, published_at in published:

@@ -211,17 +211,13 @@ class Stats:
     totals: Totals
 
 
-def latest_numbers(*, job_ids: Iterable[int] | QuerySet) -> dict[int, Numbers]:
+def latest_numbers(*, job_ids: Iterable[int]) -> dict[int, Numbers]:
     """Each job's numbers from its latest snapshot (absent for a job without one).
-
-    `job_ids` may be a query of ids (`.values("pk")`): the database then reads it as a
-    subquery rather than a long list of ids sent back to it.
 
     On PostgreSQL one row per job comes back (DISTINCT ON, read along the unique
     (job, due_at) index); elsewhere every snapshot is read and the last one kept.
     """
-    ids = job_ids if isinstance(job_ids, QuerySet) else list(job_ids)
-    snapshots = MetricsSnapshot.objects.filter(job_id__in=ids)
+    snapshots = MetricsSnapshot.objects.filter(job_id__in=list(job_ids))
     if connection.features.can_distinct_on_fields:
         snapshots = snapshots.order_by("job_id", "-due_at").distinct("job_id")
     else:
@@ -236,12 +232,11 @@ def latest_numbers(*, job_ids: Iterable[int] | QuerySet) -> dict[int, Numbers]:
 def jobs_stats(*, jobs: QuerySet[PublishJob], period: Period, simulated: bool) -> Stats:
     """Stats of `jobs` over `period`: real networks' jobs only, or simulated ones only."""
     jobs = jobs_of_kind(jobs=jobs, simulated=simulated)
-    published_jobs = published_in(jobs, period=period)
-    published = list(published_jobs.values_list("pk", "due_at", "published_at"))
+    published = list(published_in(jobs, period=period).values_list("pk", "due_at", "published_at"))
     not_out = jobs.filter(due_at__gte=period.start, due_at__lt=period.end)
     lateness = [(published_at - due_at).total_seconds() for _, due_at, published_at in published]
     on_time = sum(1 for seconds in lateness if seconds <= ON_TIME_WITHIN.total_seconds())
-    numbers = latest_numbers(job_ids=published_jobs.values("pk"))
+    numbers = latest_numbers(job_ids=[pk for pk, _, _ in published])
     return Stats(
         period=period,
         simulated=simulated,
