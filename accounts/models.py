@@ -333,3 +333,24 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.kind}"
+
+
+class FollowerCount(models.Model):
+    """The account's follower count as its network gave it at one moment.
+
+    The profile cache (`SocialAccount.followers_count`) keeps only the latest; this keeps
+    each reading, so analytics can draw the count over time.
+    """
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    recorded_at = models.DateTimeField()
+    followers = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["account", "recorded_at"]
+        indexes = [
+            models.Index(fields=["account", "recorded_at"], name="follower_count_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.followers} followers of account {self.account_id} at {self.recorded_at}"

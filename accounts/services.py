@@ -25,6 +25,7 @@ from accounts.crypto import (
 from accounts.events import event_type_of, events_announce
 from accounts.models import (
     AuditEvent,
+    FollowerCount,
     Membership,
     NetworkApp,
     SocialAccount,
@@ -270,6 +271,7 @@ def social_account_connect(
     ).items():
         setattr(account, name, value)
     account.save()
+    _followers_record(account=account, followers=followers_count)
     moved = from_status != account.status
     audit_record(
         workspace=workspace,
@@ -302,6 +304,15 @@ def social_account_profile_save(
     SocialAccount.objects.filter(pk=account.pk).update(**fields, updated_at=timezone.now())
     for name, value in fields.items():
         setattr(account, name, value)
+    _followers_record(account=account, followers=followers_count)
+
+
+def _followers_record(*, account: SocialAccount, followers: int | None) -> None:
+    """Keep the count the network just gave in the account's follower history."""
+    if followers is not None:
+        FollowerCount.objects.create(
+            account=account, recorded_at=timezone.now(), followers=followers
+        )
 
 
 def _profile_fields(

@@ -22,6 +22,11 @@ once it is older than that, and only when nothing still needs it:
 * metric snapshots: by when they were collected.
 * webhook deliveries: delivered or given up, by when they were made (or last sent
   again). One still being retried stays: its receiver is owed it.
+* hourly metric snapshots: compacted to daily once older than
+  `KAIROS_RETENTION_METRICS_HOURLY_DAYS` (30): of a post's snapshots planned on one
+  UTC day, the last stays (its numbers are the day's, as they only grow) and the
+  earlier ones go. Stats read a post's latest snapshot, and its numbers at 24 h and
+  7 d as the last snapshot planned by then, so a compacted post reads the same there.
 
 Locking rule: nothing is held between batches. A batch's ids are read without a
 lock, in primary-key order after the last batch, then one short transaction
@@ -33,11 +38,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import TruncDate
 
 from accounts.models import AuditEvent, SocialAccount, WebhookDelivery
 from analytics.models import MetricsSnapshot
@@ -105,9 +111,21 @@ def _webhook_deliveries(cutoff: datetime) -> models.QuerySet:
     )
 
 
+def _metrics_within_day(cutoff: datetime) -> models.QuerySet:
+    later_same_day = MetricsSnapshot.objects.annotate(day=TruncDate("due_at", tzinfo=UTC)).filter(
+        job_id=OuterRef("job_id"), due_at__gt=OuterRef("due_at"), day=OuterRef("day")
+    )
+    return MetricsSnapshot.objects.annotate(day=TruncDate("due_at", tzinfo=UTC)).filter(
+        Exists(later_same_day), due_at__lt=cutoff
+    )
+
+
 # Jobs last: what would cascade with them is deleted, and counted, under its own kind first.
 KINDS = (
     RetentionKind("metric snapshots", "KAIROS_RETENTION_METRICS_DAYS", _metrics),
+    RetentionKind(
+        "hourly metric snapshots", "KAIROS_RETENTION_METRICS_HOURLY_DAYS", _metrics_within_day
+    ),
     RetentionKind("attempts", "KAIROS_RETENTION_ATTEMPTS_DAYS", _attempts),
     RetentionKind("sandbox posts", "KAIROS_RETENTION_SANDBOX_DAYS", _sandbox_posts),
     RetentionKind("webhook deliveries", "KAIROS_RETENTION_WEBHOOKS_DAYS", _webhook_deliveries),

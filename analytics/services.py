@@ -33,7 +33,7 @@ from django.db import transaction
 from accounts.models import AuditEvent, SocialAccount
 from accounts.services import audit_records_add
 from analytics.models import MetricsSnapshot
-from publishing.metrics_plan import METRICS_PLAN
+from publishing.metrics_plan import METRICS_PLAN, metrics_jitter
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for, adapters
 from publishing.networks.base import PostMetrics, PublishError
@@ -58,8 +58,14 @@ def _moment_due(*, published_at: datetime, now: datetime) -> datetime:
     return max(published_at + after for after in METRICS_PLAN if published_at + after <= now)
 
 
-def _moment_next(*, published_at: datetime, now: datetime) -> datetime | None:
-    upcoming = [published_at + after for after in METRICS_PLAN if published_at + after > now]
+def _moment_next(*, job: PublishJob, now: datetime) -> datetime | None:
+    """When the job's next snapshot is read: its plan's next moment, plus its jitter."""
+    jitter = metrics_jitter(job_id=job.pk)
+    upcoming = [
+        job.published_at + after + jitter
+        for after in METRICS_PLAN
+        if job.published_at + after + jitter > now
+    ]
     return min(upcoming, default=None)
 
 
@@ -129,7 +135,12 @@ def _account_collect(
         )
         return 0
     snapshots = [
-        _snapshot(job, metrics=reading.metrics[job.external_id], now=now)
+        metrics_snapshot(
+            job,
+            metrics=reading.metrics[job.external_id],
+            due_at=_moment_due(published_at=job.published_at, now=now),
+            collected_at=now,
+        )
         for job in jobs
         if job.external_id in reading.metrics
     ]
@@ -148,9 +159,7 @@ def _account_collect(
         claimed_until=claimed_until,
         # A post X no longer has is not asked for again.
         due_at=lambda job: (
-            None
-            if job.external_id in reading.gone
-            else _moment_next(published_at=job.published_at, now=now)
+            None if job.external_id in reading.gone else _moment_next(job=job, now=now)
         ),
     )
     return len(snapshots)
@@ -177,11 +186,14 @@ def _metrics_updated_audit(snapshots: Sequence[MetricsSnapshot]) -> None:
     )
 
 
-def _snapshot(job: PublishJob, *, metrics: PostMetrics, now: datetime) -> MetricsSnapshot:
+def metrics_snapshot(
+    job: PublishJob, *, metrics: PostMetrics, due_at: datetime, collected_at: datetime
+) -> MetricsSnapshot:
+    """An unsaved snapshot of `job` holding what the network reported."""
     return MetricsSnapshot(
         job=job,
-        due_at=_moment_due(published_at=job.published_at, now=now),
-        collected_at=now,
+        due_at=due_at,
+        collected_at=collected_at,
         impressions=metrics.impressions,
         likes=metrics.likes,
         reposts=metrics.reposts,

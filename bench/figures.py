@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle, p6_pages
+from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle, p6_pages, p7_analytics
 from bench.cluster import WorkerShape, publishing_cluster
 from bench.env import BenchEnv
 from bench.report import Report
@@ -96,3 +96,8 @@ def run_all(
     if "P6" in only:
         log(f"P6: {sizes.p6_posts} posts; the post list, the dashboard and a calendar month")
         report.figures.append(p6_pages.run(posts=sizes.p6_posts))
+    if "P7" in only:
+        log(f"P7: {sizes.p7_posts} published posts, {sizes.p7_snapshots} snapshots, stats timed")
+        report.figures.append(
+            p7_analytics.run(accounts=accounts, posts=sizes.p7_posts, snapshots=sizes.p7_snapshots)
+        )

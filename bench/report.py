@@ -8,6 +8,7 @@ lines keep one fixed form each, for people comparing runs and for scripts:
     P3 rate_per_s=100 p50_s=… p95_s=… p99_s=… max_s=…
     P4 schedules=1000000 idle_tick_ms=… beat_rss_mb=BEFORE->AFTER worker_rss_mb=BEFORE->AFTER
     P6 posts=1000000 changelist_ms=… dashboard_ms=… calendar_month_ms=… queries=…
+    P7 posts=100000 snapshots=2000000 account_stats_ms=… best_time_ms=…
 """
 
 from __future__ import annotations
@@ -168,6 +169,13 @@ def p3_line(*, rate_per_s: int, lateness_s: Sequence[float]) -> str:
     return (
         f"P3 rate_per_s={rate_per_s} p50_s={number(p50, 3)} p95_s={number(p95, 3)} "
         f"p99_s={number(p99, 3)} max_s={number(top, 3)}"
+    )
+
+
+def p7_line(*, posts: int, snapshots: int, account_stats_ms: float, best_time_ms: float) -> str:
+    return (
+        f"P7 posts={posts} snapshots={snapshots} account_stats_ms={number(account_stats_ms)} "
+        f"best_time_ms={number(best_time_ms)}"
     )
 
 

@@ -17,6 +17,8 @@ class Sizes:
     p4_history_jobs: int
     p4_idle_s: float
     p6_posts: int
+    p7_posts: int
+    p7_snapshots: int
 
 
 SIZES = {
@@ -34,6 +36,8 @@ SIZES = {
         p4_history_jobs=5_000,
         p4_idle_s=1,
         p6_posts=2_000,
+        p7_posts=2_000,
+        p7_snapshots=20_000,
     ),
     "quick": Sizes(
         accounts=100,
@@ -48,6 +52,8 @@ SIZES = {
         p4_history_jobs=100_000,
         p4_idle_s=20,
         p6_posts=200_000,
+        p7_posts=20_000,
+        p7_snapshots=400_000,
     ),
     "full": Sizes(
         accounts=200,
@@ -62,5 +68,7 @@ SIZES = {
         p4_history_jobs=1_000_000,
         p4_idle_s=300,
         p6_posts=1_000_000,
+        p7_posts=100_000,
+        p7_snapshots=2_000_000,
     ),
 }

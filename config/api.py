@@ -7,6 +7,13 @@ from accounts.api import (
     MetaConnectView,
     XConnectView,
 )
+from analytics.api import (
+    AccountReportView,
+    CampaignReportView,
+    PostReportView,
+    TagReportView,
+    WorkspaceReportView,
+)
 from publishing.api import JobPostView, WebhookDeliveryViewSet, WebhookEndpointViewSet
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
@@ -18,6 +25,23 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),
     path("jobs/<int:job_id>/post/", JobPostView.as_view(), name="job-post"),
+    path(
+        "analytics/accounts/<int:account_id>/",
+        AccountReportView.as_view(),
+        name="analytics-account",
+    ),
+    path("analytics/jobs/<int:job_id>/", PostReportView.as_view(), name="analytics-post"),
+    path(
+        "analytics/campaigns/<int:campaign_id>/",
+        CampaignReportView.as_view(),
+        name="analytics-campaign",
+    ),
+    path("analytics/tags/<int:tag_id>/", TagReportView.as_view(), name="analytics-tag"),
+    path(
+        "analytics/workspaces/<int:workspace_id>/",
+        WorkspaceReportView.as_view(),
+        name="analytics-workspace",
+    ),
     path("x/connect/", XConnectView.as_view(), name="x-connect"),
     path("bluesky/connect/", BlueskyConnectView.as_view(), name="bluesky-connect"),
     path("mastodon/connect/", MastodonConnectView.as_view(), name="mastodon-connect"),

@@ -282,6 +282,10 @@ KAIROS_EVENTS_SWEEP_SECONDS = env.int("KAIROS_EVENTS_SWEEP_SECONDS", default=60)
 # set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) to send them.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("KAIROS_FROM_EMAIL", default="kairos@localhost")
+# Snapshots older than this keep one a day per post (the day's last); see analytics/retention.py.
+KAIROS_RETENTION_METRICS_HOURLY_DAYS = env.int("KAIROS_RETENTION_METRICS_HOURLY_DAYS", default=30)
+# Each post's metrics are read up to this long after their moment, spread by job id.
+KAIROS_METRICS_JITTER_SECONDS = env.int("KAIROS_METRICS_JITTER_SECONDS", default=600)
 
 # OpenTelemetry traces of requests and tasks (config/tracing.py): off unless an OTLP
 # endpoint is set, e.g. http://collector:4318; then `pip install -r requirements-otel.txt`.

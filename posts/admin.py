@@ -26,6 +26,7 @@ from accounts.permissions import (
     workspaces_where,
 )
 from accounts.timezones import zone_canonical_name, zone_choices, zone_get
+from analytics.best_times import best_times_hint
 from posts.approval import EVENT_LABELS as APPROVAL_EVENT_LABELS
 from posts.approval import (
     approval_history,
@@ -624,6 +625,7 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
         "approval_label",
         "approval_trail",
         "when",
+        "best_times",
         "targets_label",
         "published_links",
         "occurrence_link",
@@ -710,6 +712,9 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
         ):
             schedule_fields.insert(0, "occurrence_link")
         fieldsets += approval
+        if obj is not None:
+            schedule_fields = next(f for name, f in fieldsets if name == "Schedule")["fields"]
+            schedule_fields.append("best_times")
         if obj is not None:
             fieldsets.append(
                 (
@@ -843,6 +848,18 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     def occurrence_link(self, post: Post):
         url = reverse("admin:scheduling_schedule_occurrence", args=[post.schedule.pk])
         return format_html('<a href="{}">Skip or move one occurrence…</a>', url)
+
+    @admin.display(description="Suggested times")
+    def best_times(self, post: Post):
+        """A read-only hint from each account's history (analytics/best_times.py)."""
+        accounts = [target.account for target in post.targets.all()]
+        if not accounts:
+            return "Choose accounts and save: their best times to post appear here."
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}",
+            ((line,) for line in best_times_hint(accounts=accounts, now=timezone.now())),
+        )
 
     @admin.display(description="Accounts")
     def targets_label(self, post: Post) -> str:
@@ -1131,8 +1148,12 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
                 self.message_user(request, f"{post}: not queued: {problem}", messages.ERROR)
                 continue
             local = schedule.next_occurrence_at.astimezone(schedule.zone)
+            accounts = [target.account for target in post.targets.select_related("account")]
+            hints = "; ".join(best_times_hint(accounts=accounts, now=timezone.now()))
             self.message_user(
-                request, f"{post}: queued for {local:%a %d %b %H:%M} {schedule.timezone}."
+                request,
+                f"{post}: queued for {local:%a %d %b %H:%M} {schedule.timezone}. "
+                f"Suggested times: {hints}.",
             )
 
     @admin.action(description="Cancel publishing", permissions=["post_publish"])

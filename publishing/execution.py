@@ -529,7 +529,9 @@ def _jobs_record_published(published: Sequence[Finished]) -> dict[int, str]:
                     "part_external_ids": list(item.result.part_ids),
                     "published_at": item.now,
                     "metrics_due_at": metrics_first_due_at(
-                        network=item.run.job.account.network, published_at=item.now
+                        network=item.run.job.account.network,
+                        published_at=item.now,
+                        job_id=item.run.job.pk,
                     ),
                     "lease_expires_at": None,
                     "error_kind": "",

@@ -534,7 +534,9 @@ def job_mark_published(*, job: PublishJob, url: str, actor, now: datetime | None
         external_id=external_id[:64],
         external_url=url,
         published_at=now,
-        metrics_due_at=metrics_first_due_at(network=job.account.network, published_at=now),
+        metrics_due_at=metrics_first_due_at(
+            network=job.account.network, published_at=now, job_id=job.pk
+        ),
         error_kind="",
         error_message="",
     )

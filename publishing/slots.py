@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import SocialAccount
+from accounts.services import audit_record
 from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
 from posts.models import Post
 from publishing.models import JobStatus, PublishJob
@@ -65,6 +66,25 @@ def slots_for_account(*, account: SocialAccount) -> list[SlotSummary]:
         )
         for slot in account.slots.order_by("weekday", "local_time")
     ]
+
+
+def slot_add(*, account: SocialAccount, weekday: int, local_time: time, actor) -> QueueSlot:
+    """Make `weekday` at `local_time` (the workspace's zone) a queue slot of the account.
+
+    Adding a slot the account already has changes nothing and records nothing.
+    """
+    slot, created = QueueSlot.objects.get_or_create(
+        account=account, weekday=weekday, local_time=local_time
+    )
+    if created:
+        audit_record(
+            workspace=account.workspace,
+            actor=actor,
+            action="queue_slot.created",
+            subject=slot,
+            message=f"{slot} for @{account.handle}",
+        )
+    return slot
 
 
 def slot_next_free(

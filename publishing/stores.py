@@ -16,7 +16,8 @@ The credential-key rotation (accounts.services) takes the same row lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime
 from functools import partial
 
 from django.db import transaction
@@ -170,6 +171,15 @@ class SandboxPostsInDatabase:
 
     def delete(self, *, account_id: int, post_id: str) -> None:
         SandboxPost.objects.filter(pk=post_id, account_id=account_id).delete()
+
+    def created_at(self, *, account_id: int, post_ids: Collection[str]) -> dict[str, datetime]:
+        ids = [int(post_id) for post_id in post_ids if post_id.isdigit()]
+        return {
+            str(pk): created_at
+            for pk, created_at in SandboxPost.objects.filter(
+                account_id=account_id, pk__in=ids
+            ).values_list("pk", "created_at")
+        }
 
 
 class DatabaseAppRegistry:

@@ -351,6 +351,9 @@ class NetworkAdapter(ABC):
     # Whether the network gives a post's numbers (metrics_fetch) and a profile.
     has_metrics: bool = False
     has_profile: bool = False
+    # Whether those numbers are made up (the sandbox's, for demos): analytics keeps them
+    # apart from real networks' numbers and labels them simulated.
+    metrics_simulated: bool = False
     # Whether accounts are connected through the network's sign-in (connect_start).
     connects: bool = False
     # The fields of a form that connects an account instead (connect_with); empty for a

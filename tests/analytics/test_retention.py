@@ -121,6 +121,7 @@ def test_counts_say_what_a_purge_deletes_and_a_second_purge_finds_nothing(histor
         "sandbox posts": 2,
         "metric snapshots": 1,
         "webhook deliveries": 0,
+        "hourly metric snapshots": 0,
     }
     assert _purge() == counts
     assert set(retention_counts(now=NOW).values()) == {0}
@@ -154,3 +155,25 @@ def test_finished_webhook_deliveries_go_and_those_still_tried_stay():
     _purge()
 
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["pending"]
+
+
+def test_snapshots_past_30_days_keep_the_last_of_each_day():
+    job = PublishJobFactory(status=S.PUBLISHED)
+    published = (NOW - timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
+    recent = NOW - timedelta(days=3)
+    moments = [
+        published + timedelta(hours=1),
+        published + timedelta(hours=6),
+        published + timedelta(hours=24),
+        published + timedelta(days=7),
+        recent,
+        recent + timedelta(hours=1),
+    ]
+    for likes, due_at in enumerate(moments):
+        MetricsSnapshot.objects.create(job=job, due_at=due_at, collected_at=due_at, likes=likes)
+
+    assert retention_counts(now=NOW)["hourly metric snapshots"] == 1
+    _purge()
+
+    # The publishing day keeps its 6 h reading; younger than 30 days, both stay.
+    assert list(job.metrics.order_by("due_at").values_list("likes", flat=True)) == [1, 2, 3, 4, 5]

@@ -15,15 +15,22 @@ from analytics.services import RETRY_AFTER, metrics_collect_due
 from analytics.tasks import metrics_collect
 from publishing.beat import METRICS_COLLECT
 from publishing.execution import job_execute
-from publishing.metrics_plan import METRICS_PLAN
+from publishing.metrics_plan import METRICS_PLAN, metrics_jitter
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
+from publishing.networks.sandbox.metrics import sandbox_metrics
 from publishing.services import job_mark_published
 from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_jitter(settings):
+    """Reads at their plan's moments exactly; test_reads_are_spread_by_job shows the spread."""
+    settings.KAIROS_METRICS_JITTER_SECONDS = 0
 
 
 @pytest.fixture
@@ -185,13 +192,19 @@ def test_an_account_x_still_cannot_answer_after_the_plan_is_given_up(x, account,
     assert job.metrics_due_at is None
 
 
-def test_sandbox_posts_get_no_metrics(clock):
+def test_sandbox_posts_get_simulated_metrics_on_the_same_plan(clock):
     job = PublishJobFactory(status=S.QUEUED)
     assert job_execute(job_id=job.pk) == S.PUBLISHED
-
     job.refresh_from_db()
-    assert job.metrics_due_at is None
-    assert metrics_collect_due(now=NOW + timedelta(days=1)) == 0
+    assert job.metrics_due_at == job.published_at + METRICS_PLAN[0]
+
+    clock.move_to(NOW + timedelta(hours=6))
+    assert metrics_collect_due(now=NOW + timedelta(hours=6)) == 1
+    snapshot = MetricsSnapshot.objects.get(job=job)
+    expected = sandbox_metrics(post_id=job.external_id, age=timedelta(hours=6))
+    assert snapshot.impressions == expected.impressions > 0
+    assert snapshot.likes == expected.likes
+    assert snapshot.raw == {"simulated": True}
 
 
 def test_a_post_staff_marked_published_is_collected_too(x, account, clock):
@@ -217,3 +230,28 @@ def test_the_collector_runs_every_minute_from_beat(clock):
     assert entry.task == "analytics.tasks.metrics_collect"
     assert entry.interval.schedule.run_every == timedelta(minutes=1)
     assert metrics_collect() == 0
+
+
+def test_reads_are_spread_by_job_but_snapshots_keep_their_moment(settings, clock):
+    settings.KAIROS_METRICS_JITTER_SECONDS = 600
+    jobs = [PublishJobFactory(status=S.QUEUED) for _ in range(20)]
+    for job in jobs:
+        assert job_execute(job_id=job.pk) == S.PUBLISHED
+    jitters = [metrics_jitter(job_id=job.pk) for job in jobs]
+    assert all(timedelta(0) <= jitter < timedelta(minutes=10) for jitter in jitters)
+    assert len(set(jitters)) == 20
+    for job, jitter in zip(jobs, jitters, strict=True):
+        job.refresh_from_db()
+        assert job.metrics_due_at == NOW + METRICS_PLAN[0] + jitter
+
+    # At the hour only the jobs whose share is nothing are read; ten minutes on, all.
+    assert metrics_collect_due(now=NOW + timedelta(hours=1)) == jitters.count(timedelta(0))
+    later = NOW + timedelta(hours=1, minutes=10)
+    clock.move_to(later)
+    assert metrics_collect_due(now=later) == 20 - jitters.count(timedelta(0))
+    assert set(MetricsSnapshot.objects.values_list("due_at", flat=True)) == {
+        NOW + timedelta(hours=1)
+    }
+    job = jobs[0]
+    job.refresh_from_db()
+    assert job.metrics_due_at == NOW + METRICS_PLAN[1] + jitters[0]

@@ -58,8 +58,10 @@ def test_seeding_twice_makes_nothing_the_second_time():
 def test_dry_run_says_what_it_would_create_and_creates_nothing():
     out = _seed_demo("--dry-run")
 
-    assert out.splitlines() == [f"would create {line}" for line in demo_plan(now=NOW).lines()] + [
-        "Dry run: nothing was created."
+    assert out.splitlines() == [
+        *(f"would create {line}" for line in demo_plan(now=NOW).lines()),
+        "would create 8 weeks of past posts on each account, with simulated metrics and followers",
+        "Dry run: nothing was created.",
     ]
     assert "would create sandbox account @kairos_tips" in out
     assert not Workspace.objects.exists()
@@ -69,3 +71,4 @@ def test_the_command_reports_what_it_made():
     out = _seed_demo()
 
     assert "Created the workspace “Kairos demo” with 3 sandbox accounts and 13" in out
+    assert "336 past posts with simulated metrics" in out

@@ -51,8 +51,10 @@ from contextlib import suppress
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from accounts.services import admin_user_ensure, demo_workspace_ensure
+from analytics.demo import demo_history_seed
 from publishing.metrics import metrics_folder_reset
 
 # How long a child may take to stop after SIGTERM before its group is killed.
@@ -92,7 +94,11 @@ class Command(BaseCommand):
         if not no_demo:
             demo = demo_workspace_ensure()
             if demo is not None:
-                self.stdout.write(f"Demo workspace “{demo.name}” with sandbox account @demo.")
+                history = demo_history_seed(workspace=demo, now=timezone.now())
+                self.stdout.write(
+                    f"Demo workspace “{demo.name}” with sandbox account @demo and {history} "
+                    "past posts with simulated metrics."
+                )
         self.stdout.write(self.style.SUCCESS(f"Kairos admin: http://{host}:{port}/admin/"))
         self.stdout.flush()
         commands = self._commands(host=host, port=port, concurrency=concurrency)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from analytics.demo import HISTORY_WEEKS, demo_history_seed
 from publishing.demo import DemoExists, demo_plan, demo_seed, demo_workspace
 
 
@@ -31,6 +32,10 @@ class Command(BaseCommand):
         if dry_run:
             for line in demo_plan(now=now).lines():
                 self.stdout.write(f"would create {line}")
+            self.stdout.write(
+                f"would create {HISTORY_WEEKS} weeks of past posts on each account, with "
+                "simulated metrics and followers"
+            )
             self.stdout.write("Dry run: nothing was created.")
             return
         try:
@@ -43,9 +48,11 @@ class Command(BaseCommand):
             self.stdout.write(str(exc))
             return
         posts = workspace.posts.count()
+        history = demo_history_seed(workspace=workspace, now=now)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created the workspace “{workspace.name}” with {workspace.accounts.count()} "
-                f"sandbox accounts and {posts} scheduled posts; open the admin to see them."
+                f"sandbox accounts and {posts} scheduled posts; open the admin to see them. "
+                f"{history} past posts with simulated metrics fill its analytics pages."
             )
         )

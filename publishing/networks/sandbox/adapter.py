@@ -8,7 +8,8 @@ provides: the store's `sandbox_posts` (publishing/stores.py keeps them as rows).
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from publishing.networks.base import (
     AccountStore,
     Lookup,
     MediaUploaded,
+    MetricsReading,
     NetworkAdapter,
     PartContent,
     PartPublished,
@@ -26,6 +28,7 @@ from publishing.networks.base import (
     PublishRequest,
     PublishResult,
 )
+from publishing.networks.sandbox.metrics import sandbox_metrics
 
 MAX_LENGTH = 5000
 
@@ -45,11 +48,17 @@ class SandboxPosts(Protocol):
     def delete(self, *, account_id: int, post_id: str) -> None:
         """Remove the account's post; nothing happens when it is already gone."""
 
+    def created_at(self, *, account_id: int, post_ids: Collection[str]) -> Mapping[str, datetime]:
+        """When each of the account's posts among `post_ids` was made; gone ones are absent."""
+
 
 class SandboxAdapter(NetworkAdapter):
     network = "sandbox"
     label = "Sandbox"
     remote = False
+    # Its numbers are simulated (sandbox/metrics.py), for demos.
+    has_metrics = True
+    metrics_simulated = True
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         problems = []
@@ -104,6 +113,19 @@ class SandboxAdapter(NetworkAdapter):
 
     def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
         store.sandbox_posts.delete(account_id=account.id, post_id=external_id)
+
+    def metrics_fetch(
+        self, *, account: Account, external_ids: Sequence[str], store: AccountStore
+    ) -> MetricsReading:
+        made = store.sandbox_posts.created_at(account_id=account.id, post_ids=external_ids)
+        now = datetime.now(UTC)
+        return MetricsReading(
+            metrics={
+                post_id: sandbox_metrics(post_id=post_id, age=now - created_at)
+                for post_id, created_at in made.items()
+            },
+            gone=frozenset(external_ids) - set(made),
+        )
 
     def post_url(self, *, account: Account, external_id: str) -> str:
         path = reverse("sandbox-post", kwargs={"handle": account.handle, "post_id": external_id})
