@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from chaos.cluster import ROOT
+from chaos.networks import NETWORKS
 from chaos.report import ChaosReport
 from chaos.run import RunOptions, chaos_run
 
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
                 concurrency=arguments.concurrency,
                 seed=arguments.seed,
                 folder=folder,
+                networks=tuple(arguments.networks),
             )
         )
         _report_save(report, folder / "report.json", arguments.json)
@@ -72,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         "--concurrency", type=_positive, default=4, help="pool processes per worker"
     )
     parser.add_argument("--seed", type=int, default=1, help="seeds the faults and the kills")
+    parser.add_argument(
+        "--networks",
+        nargs="+",
+        choices=list(NETWORKS),
+        default=list(NETWORKS),
+        help="the networks accounts are dealt round (default: all of them)",
+    )
     return parser
 
 
