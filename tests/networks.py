@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from accounts.models import SocialAccount
+from publishing.models import RateLimitWindow
 from publishing.networks.base import Account, Credentials, CredentialsRefused, WindowReading
 from publishing.stores import DatabaseStore, account_snapshot
 
@@ -31,6 +32,12 @@ class MemoryStore:
         self._lock = threading.Lock()
 
     def rate_limits_record(self, readings: Iterable[WindowReading]) -> None:
+        readings = list(readings)
+        # What the database store would refuse on PostgreSQL (SQLite keeps any length).
+        for reading in readings:
+            for name in ("key", "endpoint", "window"):
+                longest = RateLimitWindow._meta.get_field(name).max_length
+                assert len(getattr(reading, name)) <= longest, (name, getattr(reading, name))
         self.readings.extend(readings)
 
     def credentials_renew(

@@ -79,8 +79,12 @@ DUPLICATE_CODES = frozenset({506, 368})
 PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
 # How long a spent allowance waits when no header says (a rolling hour) [inf].
 DEFAULT_THROTTLE_WAIT = timedelta(minutes=15)
-APP_USAGE_WINDOW = "x-app-usage"
-BUC_WINDOW = "x-business-use-case-usage"
+# Both headers report a share of a rolling hour: the window's name says how long, as
+# every network's windows do (a name is at most 16 characters where it is kept).
+APP_USAGE_WINDOW = "1h"
+BUC_WINDOW = "1h"
+APP_USAGE_HEADER = "x-app-usage"
+BUC_HEADER = "x-business-use-case-usage"
 
 
 def graph_url(path: str = "") -> str:
@@ -322,7 +326,7 @@ def throttled_until(headers: urllib3.HTTPHeaderDict, *, quota: bool = False) -> 
 
 def _buc(headers: urllib3.HTTPHeaderDict) -> Iterator[dict[str, Any]]:
     try:
-        usage = json.loads(headers.get(BUC_WINDOW, "") or "{}")
+        usage = json.loads(headers.get(BUC_HEADER, "") or "{}")
     except ValueError:
         return
     if not isinstance(usage, dict):
@@ -339,7 +343,7 @@ def usage_readings(headers: urllib3.HTTPHeaderDict, *, account_id: int) -> list[
     readings = []
     now = _now()
     try:
-        app = json.loads(headers.get(APP_USAGE_WINDOW, "") or "null")
+        app = json.loads(headers.get(APP_USAGE_HEADER, "") or "null")
     except ValueError:
         app = None
     if isinstance(app, dict):

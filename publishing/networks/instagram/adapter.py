@@ -73,7 +73,9 @@ SCOPES = (
 SIGN = GraphSign(label="Instagram", reconnect="Social accounts → Connect Instagram account")
 # Meta forgets a container not published within 24 hours.
 CONTAINER_LIFETIME = timedelta(hours=24)
-QUOTA_WINDOW = "content_publishing_limit"
+QUOTA_EDGE = "content_publishing_limit"
+# The publishing quota is counted over a rolling day.
+QUOTA_WINDOW = "24h"
 # When the quota is spent, the rolling 24 hours frees a post at some point; Meta does not
 # say when, so the job asks again after this long [inf].
 QUOTA_WAIT = timedelta(hours=1)
@@ -232,7 +234,7 @@ class InstagramAdapter(GraphAdapter):
     def _quota_check(self, *, account: Account, store: AccountStore) -> None:
         """Respect the 24-hour publishing quota before making anything (carousel = 1)."""
         answer = self._call(
-            account, store, "GET", QUOTA_WINDOW, params={"fields": "quota_usage,config"}
+            account, store, "GET", QUOTA_EDGE, params={"fields": "quota_usage,config"}
         )
         limit = (answer.get("data") or [{}])[0]
         used = int(limit.get("quota_usage", 0))
