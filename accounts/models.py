@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
 from accounts.timezones import zone_canonical_name
 
@@ -179,3 +180,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject_type.model}#{self.subject_id}"
+
+
+class WorkspaceApiKey(AbstractAPIKey):
+    """A key an integration uses to act in one workspace, within its scopes.
+
+    Only a prefix and a hash are kept (djangorestframework-api-key); the key itself is
+    shown once, when it is made. What each scope allows is accounts/permissions.py's.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write: compose, schedule, change plans"
+        PUBLISH = "publish", "Publish: publish now, retry, cancel, mark published, delete"
+        ADMIN = "admin", "Admin: accounts, keys, webhooks"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    scopes = models.JSONField(default=list, help_text="Any of read, write, publish, admin.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def __repr__(self) -> str:
+        return f"<WorkspaceApiKey {self.prefix} workspace={self.workspace_id}>"

@@ -22,6 +22,7 @@ from accounts.crypto import (
     credentials_rotate,
 )
 from accounts.models import AuditEvent, Membership, NetworkApp, SocialAccount, Workspace
+from accounts.principals import actor_description, person_of
 
 
 def audit_record(
@@ -37,14 +38,14 @@ def audit_record(
 ) -> AuditEvent:
     return AuditEvent.objects.create(
         workspace=workspace,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=person_of(actor),
         action=action,
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=str(subject.pk),
         from_status=from_status,
         to_status=to_status,
         message=message,
-        data=data or {},
+        data={**(data or {}), **actor_description(actor)},
     )
 
 
