@@ -2,11 +2,14 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
-from publishing.api import JobPostView
+from posts.api import PostViewSet
+from publishing.api import JobPostView, JobViewSet
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
 router = DefaultRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("posts", PostViewSet, basename="post")
+router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),

@@ -95,3 +95,11 @@ class WorkspaceApiKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <key>`: a workspace key made by an owner in the admin.",
         }
+
+
+class LockingBasicScheme(OpenApiAuthenticationExtension):
+    target_class = LockingBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}

@@ -176,6 +176,7 @@ REST_FRAMEWORK = {
         "config.api_auth.LockingBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api_auth.KeyOrStaff"],
+    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.api_auth.PrincipalRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "principal": env.str("KAIROS_API_THROTTLE_RATE", default="600/min"),

@@ -18,8 +18,12 @@ def post_create(
     author,
     texts: Iterable[str],
     accounts: Iterable[SocialAccount] = (),
+    actor=None,
 ) -> Post:
-    """A draft post with one part per text (one text: a plain post; several: a thread)."""
+    """A draft post with one part per text (one text: a plain post; several: a thread).
+
+    `actor` is who made it when that is not its author (an API key); by default the
+    author."""
     texts = list(texts)
     if not texts:
         raise ValidationError("A post needs at least one part with text.")
@@ -27,8 +31,9 @@ def post_create(
     PostPart.objects.bulk_create(
         PostPart(post=post, position=position, text=text) for position, text in enumerate(texts)
     )
-    post_set_targets(post=post, accounts=accounts, actor=author)
-    audit_record(workspace=workspace, actor=author, action="post.created", subject=post)
+    actor = author if actor is None else actor
+    post_set_targets(post=post, accounts=accounts, actor=actor)
+    audit_record(workspace=workspace, actor=actor, action="post.created", subject=post)
     return post
 
 

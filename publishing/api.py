@@ -1,16 +1,25 @@
 """The publishing API: what staff can do to a job, for integrations."""
 
+import django_filters
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import POST_PUBLISH, WORKSPACE_VIEW, member_may, workspaces_where
-from publishing.models import PublishJob
-from publishing.services import PostNotDeleted, job_delete_published
+from posts.api import JobSerializer, NewestFirst, caller_may
+from publishing.models import JobStatus, PublishJob
+from publishing.services import (
+    PostNotDeleted,
+    job_cancel,
+    job_delete_published,
+    job_mark_published,
+    job_retry,
+)
 
 
 class Conflict(APIException):
@@ -55,3 +64,86 @@ class JobPostView(APIView):
         except PostNotDeleted as error:
             raise NetworkRefused(error.message) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JobFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
+    occurrence_after = django_filters.IsoDateTimeFilter(
+        field_name="occurrence_at", lookup_expr="gte"
+    )
+    occurrence_before = django_filters.IsoDateTimeFilter(
+        field_name="occurrence_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = PublishJob
+        fields = ["status", "post", "account"]
+
+
+class MarkPublishedSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="The post's full link on its network.")
+
+
+JOB_REFUSED = {
+    403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
+    404: OpenApiResponse(description="No such job in the caller's workspaces."),
+    409: OpenApiResponse(description="The job has moved on; read it again."),
+}
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Publish jobs: one per account and occurrence, with their outcome and link."""
+
+    serializer_class = JobSerializer
+    pagination_class = NewestFirst
+    filterset_class = JobFilter
+    ordering_fields = ["created_at", "occurrence_at", "updated_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PublishJob.objects.none()
+        return PublishJob.objects.filter(
+            post__workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).select_related("account", "post__workspace")
+
+    def _moved(self, job: PublishJob, moved: bool, refusal: str) -> Response:
+        if not moved:
+            raise Conflict(refusal)
+        job.refresh_from_db()
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(request=None, responses={200: JobSerializer, **JOB_REFUSED})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Send a failed, missed or doubtful job again."""
+        job = self.get_object()
+        caller_may(request, workspace_id=job.post.workspace_id, action=POST_PUBLISH)
+        moved = job_retry(job=job, actor=request.user)
+        return self._moved(job, moved, "Only a failed, missed or needs-review job is retried.")
+
+    @extend_schema(request=None, responses={200: JobSerializer, **JOB_REFUSED})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stop a job that has not started, or one staff reviewed."""
+        job = self.get_object()
+        caller_may(request, workspace_id=job.post.workspace_id, action=POST_PUBLISH)
+        moved = job_cancel(job=job, actor=request.user)
+        return self._moved(job, moved, "The job has started or finished; it cannot be stopped.")
+
+    @extend_schema(
+        request=MarkPublishedSerializer,
+        responses={
+            200: JobSerializer,
+            400: OpenApiResponse(description="Bad link."),
+            **JOB_REFUSED,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="mark-published")
+    def mark_published(self, request, pk=None):
+        """Record a job that needs review as published, with the post's link."""
+        job = self.get_object()
+        caller_may(request, workspace_id=job.post.workspace_id, action=POST_PUBLISH)
+        given = MarkPublishedSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        moved = job_mark_published(job=job, url=given.validated_data["url"], actor=request.user)
+        return self._moved(job, moved, "Only a job that needs review is marked published.")
