@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
-from posts.api import PostViewSet
+from posts.api import MediaViewSet, PostViewSet
 from publishing.api import JobPostView, JobViewSet
 from scheduling.api import AccountSlotsView, ScheduleViewSet
 
@@ -10,6 +10,7 @@ router = DefaultRouter()
 router.register("schedules", ScheduleViewSet, basename="schedule")
 router.register("posts", PostViewSet, basename="post")
 router.register("jobs", JobViewSet, basename="job")
+router.register("media", MediaViewSet, basename="media")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),

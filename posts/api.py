@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, pagination, serializers, status, viewsets
+from rest_framework import mixins, pagination, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -31,6 +31,7 @@ from accounts.permissions import (
     member_may,
     workspaces_where,
 )
+from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, Post, Tag
 from posts.services import post_restore
 from publishing.compose import (
@@ -62,6 +63,23 @@ def caller_may(request, *, workspace_id: int, action: str) -> None:
             f"Your role (or your key's scopes) in this workspace does not allow you to "
             f"{ROLE_REFUSALS.get(action, action)}."
         )
+
+
+def workspace_of_caller(request, workspace_id: int | None):
+    """The workspace a request acts in: the one named, or the caller's only one."""
+    allowed = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
+    if workspace_id is None:
+        if allowed.count() != 1:
+            raise serializers.ValidationError(
+                {"workspace": "Name the workspace: you may use several."}
+            )
+        return allowed.get()
+    workspace = allowed.filter(pk=workspace_id).first()
+    if workspace is None:
+        raise serializers.ValidationError(
+            {"workspace": f"No workspace {workspace_id} of yours; use one of your workspaces."}
+        )
+    return workspace
 
 
 class NewestFirst(pagination.CursorPagination):
@@ -347,7 +365,7 @@ class PostViewSet(
 
     def create(self, request):
         given = self._written(request, partial=False)
-        workspace = self._workspace_for(request, given.validated_data.get("workspace"))
+        workspace = workspace_of_caller(request, given.validated_data.get("workspace"))
         caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
         if "schedule" in given.validated_data:
             caller_may(request, workspace_id=workspace.pk, action=POST_SCHEDULE)
@@ -379,21 +397,6 @@ class PostViewSet(
     def perform_destroy(self, post: Post) -> None:
         caller_may(self.request, workspace_id=post.workspace_id, action=POST_COMPOSE)
         post_soft_delete(post=post, actor=self.request.user)
-
-    def _workspace_for(self, request, workspace_id: int | None):
-        allowed = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
-        if workspace_id is None:
-            if allowed.count() != 1:
-                raise serializers.ValidationError(
-                    {"workspace": "Name the workspace: you may use several."}
-                )
-            return allowed.get()
-        workspace = allowed.filter(pk=workspace_id).first()
-        if workspace is None:
-            raise serializers.ValidationError(
-                {"workspace": f"No workspace {workspace_id} of yours; use one of your workspaces."}
-            )
-        return workspace
 
     @extend_schema(request=RepublishSerializer, responses={200: ActionAnswerSerializer, **REFUSED})
     @action(detail=True, methods=["post"])
@@ -453,3 +456,63 @@ class PostViewSet(
     def _acted(self, post: Post, message: str) -> Response:
         answer = self._answer(post)
         return Response({"detail": message, "post": answer.data})
+
+
+class MediaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MediaAsset
+        fields = [
+            "id",
+            "workspace",
+            "kind",
+            "mime_type",
+            "size_bytes",
+            "width",
+            "height",
+            "duration_ms",
+            "alt_text",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, GIF, WebP, MP4 or QuickTime.")
+    alt_text = serializers.CharField(required=False, default="", allow_blank=True)
+    workspace = serializers.IntegerField(
+        required=False, help_text="By default an API key's own (people in several name it)."
+    )
+
+
+class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The workspaces' media libraries; upload a file here, then name its id in a post."""
+
+    serializer_class = MediaSerializer
+    pagination_class = NewestFirst
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    filterset_fields = ["kind", "workspace"]
+    ordering_fields = ["created_at", "size_bytes"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MediaAsset.objects.none()
+        return MediaAsset.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={201: MediaSerializer, **REFUSED},
+    )
+    def create(self, request):
+        given = MediaUploadSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        workspace = workspace_of_caller(request, given.validated_data.get("workspace"))
+        caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
+        asset = media_asset_create(
+            workspace=workspace,
+            file=given.validated_data["file"],
+            alt_text=given.validated_data["alt_text"],
+            actor=request.user,
+        )
+        return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
