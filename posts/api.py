@@ -31,6 +31,7 @@ from accounts.permissions import (
     member_may,
     workspaces_where,
 )
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, Post, Tag
 from posts.services import post_restore
@@ -309,13 +310,19 @@ REFUSED = {
     400: OpenApiResponse(description="Refused: the body names each field and what to change."),
     403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
     404: OpenApiResponse(description="No such post in the caller's workspaces."),
+    409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
 
 
 @extend_schema_view(
     list=extend_schema(responses={200: PostSerializer(many=True)}),
     retrieve=extend_schema(responses={200: PostSerializer, 404: REFUSED[404]}),
-    create=extend_schema(request=PostWriteSerializer, responses={201: PostSerializer, **REFUSED}),
+    create=extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=PostWriteSerializer,
+        responses={201: PostSerializer, **REFUSED},
+    ),
     update=extend_schema(request=PostWriteSerializer, responses={200: PostSerializer, **REFUSED}),
     partial_update=extend_schema(
         request=PostWriteSerializer, responses={200: PostSerializer, **REFUSED}
@@ -363,6 +370,7 @@ class PostViewSet(
         given.is_valid(raise_exception=True)
         return given
 
+    @idempotent
     def create(self, request):
         given = self._written(request, partial=False)
         workspace = workspace_of_caller(request, given.validated_data.get("workspace"))
@@ -398,8 +406,13 @@ class PostViewSet(
         caller_may(self.request, workspace_id=post.workspace_id, action=POST_COMPOSE)
         post_soft_delete(post=post, actor=self.request.user)
 
-    @extend_schema(request=RepublishSerializer, responses={200: ActionAnswerSerializer, **REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=RepublishSerializer,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def publish(self, request, pk=None):
         """Publish to every account as soon as a worker is free."""
         post = self.get_object()
@@ -414,8 +427,13 @@ class PostViewSet(
         )
         return self._acted(post, f"Publishing to {created} account(s) now.")
 
-    @extend_schema(request=None, responses={200: ActionAnswerSerializer, **REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, pk=None):
         """Stop whatever of the post has not started."""
         post = self.get_object()
@@ -423,8 +441,13 @@ class PostViewSet(
         outcome = post_cancel(post=post, actor=request.user)
         return self._acted(post, outcome.message())
 
-    @extend_schema(request=RescheduleSerializer, responses={200: ActionAnswerSerializer, **REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=RescheduleSerializer,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def reschedule(self, request, pk=None):
         """Give the post a new schedule; jobs of earlier occurrences not started are cancelled."""
         post = self.get_object()
@@ -442,8 +465,13 @@ class PostViewSet(
         local = schedule.next_occurrence_at.astimezone(schedule.zone)
         return self._acted(post, f"Scheduled for {local.isoformat()} ({schedule.timezone}).")
 
-    @extend_schema(request=None, responses={200: ActionAnswerSerializer, **REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def restore(self, request, pk=None):
         """Bring a deleted post back as a draft."""
         post = self.get_object()
@@ -501,9 +529,11 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
         request={"multipart/form-data": MediaUploadSerializer},
         responses={201: MediaSerializer, **REFUSED},
     )
+    @idempotent
     def create(self, request):
         given = MediaUploadSerializer(data=request.data)
         given.is_valid(raise_exception=True)

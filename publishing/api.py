@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import POST_PUBLISH, WORKSPACE_VIEW, member_may, workspaces_where
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.api import JobSerializer, NewestFirst, caller_may
 from publishing.models import JobStatus, PublishJob
 from publishing.services import (
@@ -87,7 +88,11 @@ class MarkPublishedSerializer(serializers.Serializer):
 JOB_REFUSED = {
     403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
     404: OpenApiResponse(description="No such job in the caller's workspaces."),
-    409: OpenApiResponse(description="The job has moved on; read it again."),
+    409: OpenApiResponse(
+        description="The job has moved on (read it again), or a request with this "
+        "Idempotency-Key is still being done."
+    ),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
 
 
@@ -112,8 +117,13 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         job.refresh_from_db()
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(request=None, responses={200: JobSerializer, **JOB_REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: JobSerializer, **JOB_REFUSED},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def retry(self, request, pk=None):
         """Send a failed, missed or doubtful job again."""
         job = self.get_object()
@@ -121,8 +131,13 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         moved = job_retry(job=job, actor=request.user)
         return self._moved(job, moved, "Only a failed, missed or needs-review job is retried.")
 
-    @extend_schema(request=None, responses={200: JobSerializer, **JOB_REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: JobSerializer, **JOB_REFUSED},
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, pk=None):
         """Stop a job that has not started, or one staff reviewed."""
         job = self.get_object()
@@ -131,6 +146,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return self._moved(job, moved, "The job has started or finished; it cannot be stopped.")
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=MarkPublishedSerializer,
         responses={
             200: JobSerializer,
@@ -139,6 +155,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         },
     )
     @action(detail=True, methods=["post"], url_path="mark-published")
+    @idempotent
     def mark_published(self, request, pk=None):
         """Record a job that needs review as published, with the post's link."""
         job = self.get_object()
