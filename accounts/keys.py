@@ -58,7 +58,9 @@ def api_key_create(
             workspace=workspace,
             actor=actor,
             action="api_key.created",
-            subject=key,
+            # A key's id (prefix and hash) is longer than an audit subject's; the key is
+            # named by its prefix.
+            subject=workspace,
             data={"name": key.name, "prefix": key.prefix, "scopes": scopes},
         )
     return key, secret
@@ -75,7 +77,7 @@ def api_key_revoke(*, key: WorkspaceApiKey, actor) -> bool:
         workspace=key.workspace,
         actor=actor,
         action="api_key.revoked",
-        subject=key,
+        subject=key.workspace,
         data={"name": key.name, "prefix": key.prefix},
     )
     return True
