@@ -1,16 +1,22 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import BlueskyConnectView, MastodonConnectView, XConnectView
+from accounts.api import (
+    BlueskyConnectView,
+    MastodonConnectView,
+    SocialAccountViewSet,
+    XConnectView,
+)
 from posts.api import MediaViewSet, PostViewSet
 from publishing.api import JobPostView, JobViewSet
-from scheduling.api import AccountSlotsView, ScheduleViewSet
+from scheduling.api import AccountSlotsView, ScheduleActionsViewSet
 
 router = DefaultRouter()
-router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("schedules", ScheduleActionsViewSet, basename="schedule")
 router.register("posts", PostViewSet, basename="post")
 router.register("jobs", JobViewSet, basename="job")
 router.register("media", MediaViewSet, basename="media")
+router.register("accounts", SocialAccountViewSet, basename="account")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),

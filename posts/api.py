@@ -17,9 +17,8 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, pagination, parsers, serializers, status, viewsets
+from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.models import SocialAccount
@@ -28,9 +27,9 @@ from accounts.permissions import (
     POST_PUBLISH,
     POST_SCHEDULE,
     WORKSPACE_VIEW,
-    member_may,
     workspaces_where,
 )
+from config.api_common import NewestFirst, caller_may, workspace_of_caller
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, Post, Tag
@@ -48,46 +47,6 @@ from publishing.plans import post_soft_delete
 from publishing.services import post_cancel, post_publish_now
 from scheduling.api import ScheduleSerializer
 from scheduling.models import Schedule
-
-ROLE_REFUSALS = {
-    POST_COMPOSE: "compose or change posts",
-    POST_SCHEDULE: "schedule posts",
-    POST_PUBLISH: "publish, cancel or retry posts",
-}
-
-
-def caller_may(request, *, workspace_id: int, action: str) -> None:
-    """Refuse (403) an action the caller's role or key scopes do not allow in a workspace
-    it can see."""
-    if not member_may(user=request.user, workspace=workspace_id, action=action):
-        raise PermissionDenied(
-            f"Your role (or your key's scopes) in this workspace does not allow you to "
-            f"{ROLE_REFUSALS.get(action, action)}."
-        )
-
-
-def workspace_of_caller(request, workspace_id: int | None):
-    """The workspace a request acts in: the one named, or the caller's only one."""
-    allowed = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
-    if workspace_id is None:
-        if allowed.count() != 1:
-            raise serializers.ValidationError(
-                {"workspace": "Name the workspace: you may use several."}
-            )
-        return allowed.get()
-    workspace = allowed.filter(pk=workspace_id).first()
-    if workspace is None:
-        raise serializers.ValidationError(
-            {"workspace": f"No workspace {workspace_id} of yours; use one of your workspaces."}
-        )
-    return workspace
-
-
-class NewestFirst(pagination.CursorPagination):
-    ordering = "-created_at"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class WorkspaceRowField(serializers.PrimaryKeyRelatedField):

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import POST_PUBLISH, WORKSPACE_VIEW, member_may, workspaces_where
+from config.api_common import Conflict, NewestFirst, caller_may
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from posts.api import JobSerializer, NewestFirst, caller_may
+from posts.api import JobSerializer
 from publishing.models import JobStatus, PublishJob
 from publishing.services import (
     PostNotDeleted,
@@ -21,11 +22,6 @@ from publishing.services import (
     job_mark_published,
     job_retry,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class NetworkRefused(APIException):
