@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import SocialAccount, Workspace
+from accounts.models import AuditEvent, SocialAccount, Workspace
 from accounts.permissions import ACCOUNT_MANAGE, WORKSPACE_VIEW, workspaces_where
 from accounts.principals import ApiKeyPrincipal
 from accounts.services import social_account_pause, social_account_resume
-from config.api_common import Conflict, caller_may
+from config.api_common import Conflict, NewestFirst, caller_may
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.connect import social_account_connect_start, social_account_connect_with
 from publishing.networks.base import ConnectError
@@ -243,3 +243,41 @@ class SocialAccountViewSet(viewsets.ReadOnlyModelViewSet):
     def resume(self, request, pk=None):
         """Publish to a paused account again."""
         return self._moved(request, social_account_resume, "Only a paused account is resumed.")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    subject_type = serializers.CharField(source="subject_type.model")
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "workspace",
+            "actor",
+            "action",
+            "subject_type",
+            "subject_id",
+            "from_status",
+            "to_status",
+            "message",
+            "data",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """What happened in the caller's workspaces, who did it (a person, or `data.api_key`)
+    and when, newest first."""
+
+    serializer_class = AuditEventSerializer
+    pagination_class = NewestFirst
+    filterset_fields = ["workspace", "action", "subject_id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        return AuditEvent.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).select_related("actor", "subject_type")

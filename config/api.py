@@ -2,13 +2,14 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import (
+    AuditEventViewSet,
     BlueskyConnectView,
     MastodonConnectView,
     SocialAccountViewSet,
     XConnectView,
 )
-from posts.api import MediaViewSet, PostViewSet
-from publishing.api import JobPostView, JobViewSet
+from posts.api import CampaignViewSet, MediaViewSet, PostViewSet, TagViewSet
+from publishing.api import AttemptViewSet, JobPostView, JobViewSet
 from scheduling.api import AccountSlotsView, ScheduleActionsViewSet
 
 router = DefaultRouter()
@@ -17,6 +18,10 @@ router.register("posts", PostViewSet, basename="post")
 router.register("jobs", JobViewSet, basename="job")
 router.register("media", MediaViewSet, basename="media")
 router.register("accounts", SocialAccountViewSet, basename="account")
+router.register("tags", TagViewSet, basename="tag")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("attempts", AttemptViewSet, basename="attempt")
+router.register("audit", AuditEventViewSet, basename="audit")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),

@@ -9,6 +9,8 @@ id in a request body), never "forbidden".
 
 from __future__ import annotations
 
+from datetime import time
+
 import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -33,7 +35,8 @@ from config.api_common import NewestFirst, caller_may, workspace_of_caller
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, Post, Tag
-from posts.services import post_restore
+from posts.services import post_restore, tag_create, tag_delete
+from publishing.campaigns import campaign_distribute
 from publishing.compose import (
     PartDraft,
     PostDraft,
@@ -45,6 +48,7 @@ from publishing.compose import (
 from publishing.models import PublishJob
 from publishing.plans import post_soft_delete
 from publishing.services import post_cancel, post_publish_now
+from publishing.slots import post_add_to_queue
 from scheduling.api import ScheduleSerializer
 from scheduling.models import Schedule
 
@@ -440,6 +444,21 @@ class PostViewSet(
         post_restore(post=post, actor=request.user)
         return self._acted(post, "Restored as a draft; schedule it to send it out.")
 
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
+    @action(detail=True, methods=["post"], url_path="add-to-queue")
+    @idempotent
+    def add_to_queue(self, request, pk=None):
+        """Schedule the post for the next slot free on all its accounts."""
+        post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_SCHEDULE)
+        schedule = post_add_to_queue(post=post, actor=request.user)
+        local = schedule.next_occurrence_at.astimezone(schedule.zone)
+        return self._acted(post, f"Queued for {local.isoformat()} ({schedule.timezone}).")
+
     def _acted(self, post: Post, message: str) -> Response:
         answer = self._answer(post)
         return Response({"detail": message, "post": answer.data})
@@ -505,3 +524,93 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=request.user,
         )
         return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+
+class TagSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    workspace = serializers.IntegerField(
+        source="workspace_id",
+        required=False,
+        help_text="By default an API key's own (people in several name it).",
+    )
+    name = serializers.CharField(max_length=60)
+
+
+class TagViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The workspaces' tags; name one in a post's `tags`."""
+
+    serializer_class = TagSerializer
+    filterset_fields = ["workspace"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Tag.objects.none()
+        return Tag.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).order_by("name", "id")
+
+    @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], responses={201: TagSerializer, **REFUSED})
+    @idempotent
+    def create(self, request):
+        given = TagSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        workspace = workspace_of_caller(request, given.validated_data.get("workspace_id"))
+        caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
+        tag = tag_create(workspace=workspace, name=given.validated_data["name"], actor=request.user)
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, tag: Tag) -> None:
+        caller_may(self.request, workspace_id=tag.workspace_id, action=POST_COMPOSE)
+        tag_delete(tag=tag, actor=self.request.user)
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "workspace", "name", "description", "starts_on", "ends_on", "timezone"]
+        read_only_fields = fields
+
+
+class DistributeSerializer(serializers.Serializer):
+    time_of_day = serializers.TimeField(
+        default=time(19, 0), help_text="When each post goes out, in the campaign's zone."
+    )
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    """The workspaces' campaigns; `distribute` spreads a campaign's posts over its days."""
+
+    serializer_class = CampaignSerializer
+    filterset_fields = ["workspace"]
+    ordering_fields = ["starts_on", "name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Campaign.objects.none()
+        return Campaign.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).order_by("-starts_on", "id")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=DistributeSerializer,
+        responses={200: ScheduleSerializer(many=True), **REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def distribute(self, request, pk=None):
+        """Schedule the campaign's posts one a day, all or none."""
+        campaign = self.get_object()
+        caller_may(request, workspace_id=campaign.workspace_id, action=POST_SCHEDULE)
+        given = DistributeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        schedules = campaign_distribute(
+            campaign=campaign, actor=request.user, time_of_day=given.validated_data["time_of_day"]
+        )
+        return Response(ScheduleSerializer(schedules, many=True).data)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount, Workspace
 from accounts.services import audit_record
-from posts.models import Post, PostPart, Target
+from posts.models import Post, PostPart, Tag, Target
 
 
 @transaction.atomic
@@ -104,3 +104,28 @@ def post_restore(*, post: Post, actor) -> None:
         deleted_at=None, status=Post.Status.DRAFT, updated_at=timezone.now()
     )
     audit_record(workspace=post.workspace, actor=actor, action="post.restored", subject=post)
+
+
+def tag_create(*, workspace: Workspace, name: str, actor) -> Tag:
+    """A tag of the workspace; names are unique within it."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the tag a name."})
+    if Tag.objects.filter(workspace=workspace, name__iexact=name).exists():
+        raise ValidationError({"name": f"The workspace has a tag “{name}” already."})
+    tag = Tag.objects.create(workspace=workspace, name=name)
+    audit_record(workspace=workspace, actor=actor, action="tag.created", subject=tag)
+    return tag
+
+
+def tag_delete(*, tag: Tag, actor) -> None:
+    """Remove the tag from the workspace and from its posts."""
+    with transaction.atomic():
+        audit_record(
+            workspace=tag.workspace,
+            actor=actor,
+            action="tag.deleted",
+            subject=tag,
+            data={"was": tag.name},
+        )
+        tag.delete()

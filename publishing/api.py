@@ -14,7 +14,7 @@ from accounts.permissions import POST_PUBLISH, WORKSPACE_VIEW, member_may, works
 from config.api_common import Conflict, NewestFirst, caller_may
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.api import JobSerializer
-from publishing.models import JobStatus, PublishJob
+from publishing.models import JobStatus, PublishAttempt, PublishJob
 from publishing.services import (
     PostNotDeleted,
     job_cancel,
@@ -160,3 +160,41 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         given.is_valid(raise_exception=True)
         moved = job_mark_published(job=job, url=given.validated_data["url"], actor=request.user)
         return self._moved(job, moved, "Only a job that needs review is marked published.")
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PublishAttempt
+        fields = [
+            "id",
+            "job",
+            "number",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "error_kind",
+            "error_message",
+            "http_status",
+            "request_id",
+            "duration_ms",
+        ]
+        read_only_fields = fields
+
+
+class AttemptPages(NewestFirst):
+    ordering = "-started_at"
+
+
+class AttemptViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each call Kairos made to a network for a job, written before the call."""
+
+    serializer_class = AttemptSerializer
+    pagination_class = AttemptPages
+    filterset_fields = ["job", "outcome"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PublishAttempt.objects.none()
+        return PublishAttempt.objects.filter(
+            job__post__workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        )

@@ -91,3 +91,76 @@ def test_schedule_actions_pause_resume_skip_move_and_end():
     assert moved.json()["next_occurrence_at"] == "2026-10-27T10:00:00Z"
     ended = client.post(f"{url}end/")
     assert ended.json()["next_occurrence_at"] is None
+
+
+def test_tags_are_made_used_and_deleted_within_the_workspace():
+    workspace = WorkspaceFactory()
+    other = WorkspaceFactory()
+    client = key_client(workspace, "write")
+    made = client.post("/api/v1/tags/", {"name": "launch"}, format="json")
+    assert made.status_code == 201
+    assert made.json()["workspace"] == workspace.pk
+    again = client.post("/api/v1/tags/", {"name": "Launch"}, format="json")
+    assert again.status_code == 400 and "name" in again.json()
+    assert (
+        client.post(
+            "/api/v1/tags/", {"name": "x", "workspace": other.pk}, format="json"
+        ).status_code
+        == 400
+    )
+    theirs = (
+        key_client(other, "write").post("/api/v1/tags/", {"name": "theirs"}, format="json").json()
+    )
+    assert [t["name"] for t in client.get("/api/v1/tags/").json()] == ["launch"]
+    assert client.delete(f"/api/v1/tags/{theirs['id']}/").status_code == 404
+    assert (
+        key_client(workspace, "read").delete(f"/api/v1/tags/{made.json()['id']}/").status_code
+        == 403
+    )
+    assert client.delete(f"/api/v1/tags/{made.json()['id']}/").status_code == 204
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_campaign_is_distributed_over_its_days():
+    from posts.models import Campaign
+
+    workspace = WorkspaceFactory(default_timezone="Europe/Paris")
+    account = SandboxAccountFactory(workspace=workspace)
+    campaign = Campaign.objects.create(
+        workspace=workspace, name="Autumn", starts_on=date(2026, 10, 20), ends_on=date(2026, 10, 21)
+    )
+    for _ in range(2):
+        PostFactory(workspace=workspace, accounts=[account], campaign=campaign)
+    assert (
+        key_client(WorkspaceFactory(), "write")
+        .post(f"/api/v1/campaigns/{campaign.pk}/distribute/")
+        .status_code
+        == 404
+    )
+    answer = key_client(workspace, "write").post(
+        f"/api/v1/campaigns/{campaign.pk}/distribute/", {"time_of_day": "09:00"}, format="json"
+    )
+    assert answer.status_code == 200, answer.json()
+    assert sorted(s["next_occurrence_at"] for s in answer.json()) == [
+        "2026-10-20T07:00:00Z",
+        "2026-10-21T07:00:00Z",
+    ]
+
+
+def test_audit_and_attempts_are_read_within_the_workspace():
+    from django.utils import timezone
+
+    from publishing.models import PublishAttempt
+    from tests.factories import PublishJobFactory
+
+    workspace = WorkspaceFactory()
+    job = PublishJobFactory(post=PostFactory(workspace=workspace))
+    PublishAttempt.objects.create(job=job, number=1, started_at=timezone.now())
+    theirs = PublishJobFactory(post=PostFactory(workspace=WorkspaceFactory()))
+    PublishAttempt.objects.create(job=theirs, number=1, started_at=timezone.now())
+    client = key_client(workspace, "read")
+    attempts = client.get("/api/v1/attempts/").json()["results"]
+    assert [a["job"] for a in attempts] == [job.pk]
+    client.post("/api/v1/tags/", {"name": "nope"}, format="json")
+    events = client.get("/api/v1/audit/").json()["results"]
+    assert events and {e["workspace"] for e in events} == {workspace.pk}
