@@ -277,6 +277,12 @@ REFUSED = {
     422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
 
+POST_ACTION = extend_schema(
+    parameters=[IDEMPOTENCY_PARAMETER],
+    request=None,
+    responses={200: ActionAnswerSerializer, **REFUSED},
+)
+
 
 @extend_schema_view(
     list=extend_schema(responses={200: PostSerializer(many=True)}),
@@ -390,11 +396,7 @@ class PostViewSet(
         )
         return self._acted(post, f"Publishing to {created} account(s) now.")
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: ActionAnswerSerializer, **REFUSED},
-    )
+    @POST_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):
@@ -428,11 +430,7 @@ class PostViewSet(
         local = schedule.next_occurrence_at.astimezone(schedule.zone)
         return self._acted(post, f"Scheduled for {local.isoformat()} ({schedule.timezone}).")
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: ActionAnswerSerializer, **REFUSED},
-    )
+    @POST_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def restore(self, request, pk=None):
@@ -444,11 +442,7 @@ class PostViewSet(
         post_restore(post=post, actor=request.user)
         return self._acted(post, "Restored as a draft; schedule it to send it out.")
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: ActionAnswerSerializer, **REFUSED},
-    )
+    @POST_ACTION
     @action(detail=True, methods=["post"], url_path="add-to-queue")
     @idempotent
     def add_to_queue(self, request, pk=None):

@@ -90,6 +90,11 @@ JOB_REFUSED = {
     ),
     422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
+JOB_ACTION = extend_schema(
+    parameters=[IDEMPOTENCY_PARAMETER],
+    request=None,
+    responses={200: JobSerializer, **JOB_REFUSED},
+)
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
@@ -113,11 +118,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         job.refresh_from_db()
         return Response(self.get_serializer(job).data)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: JobSerializer, **JOB_REFUSED},
-    )
+    @JOB_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def retry(self, request, pk=None):
@@ -127,11 +128,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         moved = job_retry(job=job, actor=request.user)
         return self._moved(job, moved, "Only a failed, missed or needs-review job is retried.")
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: JobSerializer, **JOB_REFUSED},
-    )
+    @JOB_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request, pk=None):

@@ -134,6 +134,12 @@ SCHEDULE_REFUSED = {
     422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
 
+SCHEDULE_ACTION = extend_schema(
+    parameters=[IDEMPOTENCY_PARAMETER],
+    request=None,
+    responses={200: ScheduleSerializer, **SCHEDULE_REFUSED},
+)
+
 
 class ScheduleActionsViewSet(ScheduleViewSet):
     """Schedules of the caller's workspaces, with their next five occurrences, and what
@@ -147,11 +153,7 @@ class ScheduleActionsViewSet(ScheduleViewSet):
     def _answer(self, schedule: Schedule) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=schedule.pk)).data)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: ScheduleSerializer, **SCHEDULE_REFUSED},
-    )
+    @SCHEDULE_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def pause(self, request, pk=None):
@@ -161,11 +163,7 @@ class ScheduleActionsViewSet(ScheduleViewSet):
             raise Conflict("Only an active schedule is paused.")
         return self._answer(schedule)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: ScheduleSerializer, **SCHEDULE_REFUSED},
-    )
+    @SCHEDULE_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def resume(self, request, pk=None):
@@ -175,11 +173,7 @@ class ScheduleActionsViewSet(ScheduleViewSet):
             raise Conflict("Only a paused schedule is resumed.")
         return self._answer(schedule)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=None,
-        responses={200: ScheduleSerializer, **SCHEDULE_REFUSED},
-    )
+    @SCHEDULE_ACTION
     @action(detail=True, methods=["post"])
     @idempotent
     def end(self, request, pk=None):
