@@ -1,12 +1,15 @@
 import logging
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 from kombu.exceptions import OperationalError
 
-from accounts.models import AuditEvent, Membership, SocialAccount, Workspace
+from accounts.keys import api_key_create, api_key_revoke
+from accounts.models import AuditEvent, Membership, SocialAccount, Workspace, WorkspaceApiKey
 from accounts.permissions import (
     ACCOUNT_MANAGE,
     POST_COMPOSE,
@@ -485,3 +488,69 @@ class AuditEventAdmin(ReadOnlyAdmin, WorkspaceScopedAdmin):
         if event.from_status or event.to_status:
             return f"{event.from_status or '—'} → {event.to_status or '—'}"
         return ""
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=WorkspaceApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do in its workspace (accounts/permissions.py).",
+    )
+
+    class Meta:
+        model = WorkspaceApiKey
+        fields = ["workspace", "name", "scopes", "expiry_date"]
+
+
+@admin.register(WorkspaceApiKey)
+class WorkspaceApiKeyAdmin(WorkspaceScopedAdmin):
+    """Owners make keys (the key is shown once, on the next page) and revoke them; a key
+    is never changed or deleted, so the audit trail always knows what it was. Members
+    see which keys exist (name, prefix, scopes), never a key itself."""
+
+    change_action = WORKSPACE_MANAGE
+    form = ApiKeyForm
+    list_display = ["name", "prefix", "workspace", "scopes", "created", "last_used_at", "revoked"]
+    list_filter = ["revoked", ("workspace", admin.RelatedOnlyFieldListFilter)]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["workspace", "name", "prefix", "scopes", "expiry_date", "created_by", "revoked"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            key, secret = api_key_create(
+                workspace=form.cleaned_data["workspace"],
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                actor=request.user,
+                expires_at=form.cleaned_data.get("expiry_date"),
+            )
+        except ValidationError as refusal:
+            raise PermissionDenied(" ".join(refusal.messages)) from refusal
+        obj.pk, obj.prefix = key.pk, key.prefix
+        obj._state.adding = False
+        self.message_user(
+            request,
+            f"The key, shown this once (keep it in the integration's secret store): {secret}",
+            messages.WARNING,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """api_key_create recorded the key in the audit trail."""
+
+    @admin.action(
+        description="Revoke (the key stops working, for good)", permissions=["workspace_manage"]
+    )
+    def revoke(self, request, queryset):
+        for key in self.permitted(request, queryset, WORKSPACE_MANAGE):
+            if api_key_revoke(key=key, actor=request.user):
+                self.message_user(request, f"{key}: revoked.", messages.SUCCESS)

@@ -1,16 +1,24 @@
-"""The accounts API: connecting a network account (starting X's sign-in, or Bluesky's
-handle and app password)."""
+"""The accounts API: the accounts with their health, pausing and resuming them, and
+connecting one (starting X's sign-in, or Bluesky's handle and app password)."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Workspace
-from accounts.permissions import WORKSPACE_VIEW, workspaces_where
+from accounts.models import AuditEvent, SocialAccount, Workspace
+from accounts.permissions import ACCOUNT_MANAGE, WORKSPACE_VIEW, workspaces_where
+from accounts.principals import ApiKeyPrincipal
+from accounts.services import social_account_pause, social_account_resume
+from config.api_common import Conflict, NewestFirst, caller_may
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.connect import social_account_connect_start, social_account_connect_with
 from publishing.networks.base import ConnectError
+from publishing.selectors import social_account_health
 
 
 class WorkspaceSerializer(serializers.Serializer):
@@ -117,6 +125,11 @@ class MetaConnectView(APIView):
 def _connect_started(
     request: Request, *, network: str, given: type[XConnectRequestSerializer], refused: int
 ) -> Response:
+    if isinstance(request.user, ApiKeyPrincipal):
+        raise PermissionDenied(
+            "Connecting an account by signing in on the network needs a person signed in to "
+            "Kairos (the network sends their browser back to Kairos); use the admin."
+        )
     data = given(data=request.data, context={"request": request})
     data.is_valid(raise_exception=True)
     try:
@@ -174,3 +187,120 @@ class BlueskyConnectView(APIView):
         except ConnectError as problem:
             return Response({"detail": str(problem)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ConnectedAccountSerializer(account).data)
+
+
+class SocialAccountSerializer(serializers.ModelSerializer):
+    health = serializers.SerializerMethodField(
+        help_text="What stands between the account and its next post, most pressing first."
+    )
+
+    class Meta:
+        model = SocialAccount
+        fields = [
+            "id",
+            "workspace",
+            "network",
+            "handle",
+            "display_name",
+            "status",
+            "token_expires_at",
+            "followers_count",
+            "billing_problem",
+            "health",
+        ]
+        read_only_fields = fields
+
+    def get_health(self, account: SocialAccount) -> list[str]:
+        return social_account_health(account=account, now=timezone.now())
+
+
+ACCOUNT_REFUSED = {
+    403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
+    404: OpenApiResponse(description="No such account in the caller's workspaces."),
+    409: OpenApiResponse(description="The account is not in a state that allows it."),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
+}
+
+
+class SocialAccountViewSet(viewsets.ReadOnlyModelViewSet):
+    """The accounts of the caller's workspaces, with their health; owners (and keys with
+    the `admin` scope) pause and resume them."""
+
+    serializer_class = SocialAccountSerializer
+    filterset_fields = ["workspace", "network", "status"]
+    ordering_fields = ["id", "handle"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SocialAccount.objects.none()
+        return SocialAccount.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).order_by("id")
+
+    def _moved(self, request, move, refusal: str) -> Response:
+        account = self.get_object()
+        caller_may(request, workspace_id=account.workspace_id, action=ACCOUNT_MANAGE)
+        if not move(account=account, actor=request.user):
+            raise Conflict(refusal)
+        account.refresh_from_db()
+        return Response(self.get_serializer(account).data)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: SocialAccountSerializer, **ACCOUNT_REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pause(self, request, pk=None):
+        """Stop publishing to the account until it is resumed."""
+        return self._moved(request, social_account_pause, "Only an active account is paused.")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={200: SocialAccountSerializer, **ACCOUNT_REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def resume(self, request, pk=None):
+        """Publish to a paused account again."""
+        return self._moved(request, social_account_resume, "Only a paused account is resumed.")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    subject_type = serializers.CharField(source="subject_type.model")
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "workspace",
+            "actor",
+            "action",
+            "subject_type",
+            "subject_id",
+            "from_status",
+            "to_status",
+            "message",
+            "data",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """What happened in the caller's workspaces, who did it (a person, or `data.api_key`)
+    and when, newest first."""
+
+    serializer_class = AuditEventSerializer
+    pagination_class = NewestFirst
+    filterset_fields = ["workspace", "action", "subject_id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        return AuditEvent.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).select_related("actor", "subject_type")

@@ -3,7 +3,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
 from accounts.timezones import zone_canonical_name
 
@@ -354,3 +356,68 @@ class FollowerCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.followers} followers of account {self.account_id} at {self.recorded_at}"
+
+
+class WorkspaceApiKey(AbstractAPIKey):
+    """A key an integration uses to act in one workspace, within its scopes.
+
+    Only a prefix and a hash are kept (djangorestframework-api-key); the key itself is
+    shown once, when it is made. What each scope allows is accounts/permissions.py's.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write: compose, schedule, change plans"
+        PUBLISH = "publish", "Publish: publish now, retry, cancel, mark published, delete"
+        ADMIN = "admin", "Admin: accounts, keys, webhooks"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    scopes = models.JSONField(default=list, help_text="Any of read, write, publish, admin.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def __repr__(self) -> str:
+        return f"<WorkspaceApiKey {self.prefix} workspace={self.workspace_id}>"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a request sent with an `Idempotency-Key`, kept a day for repeats.
+
+    One per (caller, key): the caller is an API key (`key:<prefix>`) or a person
+    (`user:<id>`), and a key's workspace is kept with it. `fingerprint` is a hash of
+    the method, path and body, so the same key with another request is refused.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    caller = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotent_request_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

@@ -11,13 +11,23 @@ may not see is "not found", never "forbidden".
     editor     + compose, schedule and change plans, publish now, retry, cancel
     approver   + approve posts (the team-workflow issue uses it)
     owner      + accounts (connect, pause), members and roles, workspace settings
+
+An API key (accounts/principals.py) is answered by the same function: it sees its
+one workspace, for the actions its scopes cover, and never approves (a person does).
+
+    scope      what it may do
+    read       see the workspace
+    write      compose, schedule and change plans
+    publish    publish now, retry, cancel, mark published, delete on the network
+    admin      accounts, keys and webhooks, workspace settings
 """
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Membership, Workspace
+from accounts.models import Membership, Workspace, WorkspaceApiKey
+from accounts.principals import ApiKeyPrincipal
 
 Role = Membership.Role
 
@@ -39,6 +49,19 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
 
+Scope = WorkspaceApiKey.Scope
+SCOPE_ACTIONS: dict[str, frozenset[str]] = {
+    Scope.READ: frozenset({WORKSPACE_VIEW}),
+    Scope.WRITE: frozenset({WORKSPACE_VIEW, POST_COMPOSE, POST_SCHEDULE}),
+    Scope.PUBLISH: frozenset({WORKSPACE_VIEW, POST_PUBLISH}),
+    Scope.ADMIN: frozenset({WORKSPACE_VIEW, ACCOUNT_MANAGE, WORKSPACE_MANAGE}),
+}
+
+
+def key_may(*, key: WorkspaceApiKey, action: str) -> bool:
+    """Whether one of the key's scopes covers `action`."""
+    return any(action in SCOPE_ACTIONS.get(scope, ()) for scope in key.scopes)
+
 
 def roles_allowed(action: str) -> list[str]:
     """The roles that may do `action`."""
@@ -52,6 +75,10 @@ def workspaces_where(*, user, action: str) -> QuerySet[Workspace]:
     roles = roles_allowed(action)
     if not (user.is_authenticated and user.is_active):
         return Workspace.objects.none()
+    if isinstance(user, ApiKeyPrincipal):
+        if not key_may(key=user.key, action=action):
+            return Workspace.objects.none()
+        return Workspace.objects.filter(pk=user.key.workspace_id)
     if user.is_superuser:
         return Workspace.objects.all()
     return Workspace.objects.filter(memberships__user=user, memberships__role__in=roles)

@@ -32,6 +32,7 @@ from accounts.models import (
     WebhookEndpoint,
     Workspace,
 )
+from accounts.principals import actor_description, person_of
 
 
 def audit_record(
@@ -47,14 +48,14 @@ def audit_record(
 ) -> AuditEvent:
     event = AuditEvent.objects.create(
         workspace=workspace,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=person_of(actor),
         action=action,
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=str(subject.pk),
         from_status=from_status,
         to_status=to_status,
         message=message,
-        data=data or {},
+        data={**(data or {}), **actor_description(actor)},
     )
     if event_type_of(action=action, to_status=to_status):
         events_announce()

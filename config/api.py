@@ -2,9 +2,11 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import (
+    AuditEventViewSet,
     BlueskyConnectView,
     MastodonConnectView,
     MetaConnectView,
+    SocialAccountViewSet,
     XConnectView,
 )
 from analytics.api import (
@@ -14,11 +16,26 @@ from analytics.api import (
     TagReportView,
     WorkspaceReportView,
 )
-from publishing.api import JobPostView, WebhookDeliveryViewSet, WebhookEndpointViewSet
-from scheduling.api import AccountSlotsView, ScheduleViewSet
+from posts.api import CampaignViewSet, MediaViewSet, PostViewSet, TagViewSet
+from publishing.api import (
+    AttemptViewSet,
+    JobPostView,
+    JobViewSet,
+    WebhookDeliveryViewSet,
+    WebhookEndpointViewSet,
+)
+from scheduling.api import AccountSlotsView, ScheduleActionsViewSet
 
 router = DefaultRouter()
-router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("schedules", ScheduleActionsViewSet, basename="schedule")
+router.register("posts", PostViewSet, basename="post")
+router.register("jobs", JobViewSet, basename="job")
+router.register("media", MediaViewSet, basename="media")
+router.register("accounts", SocialAccountViewSet, basename="account")
+router.register("tags", TagViewSet, basename="tag")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("attempts", AttemptViewSet, basename="attempt")
+router.register("audit", AuditEventViewSet, basename="audit")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 

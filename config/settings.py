@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "rest_framework_api_key",
+    "axes",
     "django_celery_beat",
     "import_export",
     "accounts",
@@ -88,7 +92,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Wrong passwords (admin sign-in, HTTP Basic on the API) are counted per user name and
+# address; after AXES_FAILURE_LIMIT of them that pair is locked out for
+# AXES_COOLOFF_MINUTES. A right password resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -153,18 +171,42 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A workspace API key first (integrations); people signed in to the admin, or with
+    # HTTP Basic, after. What either may do is accounts/permissions.py's.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "config.api_auth.WorkspaceApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "config.api_auth.LockingBasicAuthentication",
     ],
-    # Staff only: members without staff access get nothing until API keys arrive.
-    # What each may do in a workspace is their role's (accounts/permissions.py).
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api_auth.KeyOrStaff"],
+    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api_parsers.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api_auth.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "principal": env.str("KAIROS_API_THROTTLE_RATE", default="600/min"),
+    },
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kairos API",
     "DESCRIPTION": "Schedule social-media posts and publish them at their moment, exactly once.",
     "VERSION": "1",
+    # Swagger UI and Redoc from the pinned drf-spectacular-sidecar: /api/docs/ works
+    # without the internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.errors_documented",
+    ],
 }
 
 # KAIROS_LOG_FORMAT=json: one JSON object per line, for a log search (config/logs.py).

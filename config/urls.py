@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api_errors import api_not_found
 from posts import views as posts_views
 from publishing import views as publishing_views
 
@@ -38,4 +39,6 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: whatever else is under /api/ is a JSON 404, never the site's HTML page.
+    re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),
 ]

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount, Workspace
 from accounts.services import audit_record
-from posts.models import Post, PostPart, Target
+from posts.models import Post, PostPart, Tag, Target
 
 # Between two text variants of a recurring post, on a line of its own.
 VARIANT_SEPARATOR = "---"
@@ -28,8 +28,12 @@ def post_create(
     author,
     texts: Iterable[str],
     accounts: Iterable[SocialAccount] = (),
+    actor=None,
 ) -> Post:
-    """A draft post with one part per text (one text: a plain post; several: a thread)."""
+    """A draft post with one part per text (one text: a plain post; several: a thread).
+
+    `actor` is who made it when that is not its author (an API key); by default the
+    author."""
     texts = list(texts)
     if not texts:
         raise ValidationError("A post needs at least one part with text.")
@@ -37,8 +41,9 @@ def post_create(
     PostPart.objects.bulk_create(
         PostPart(post=post, position=position, text=text) for position, text in enumerate(texts)
     )
-    post_set_targets(post=post, accounts=accounts, actor=author)
-    audit_record(workspace=workspace, actor=author, action="post.created", subject=post)
+    actor = author if actor is None else actor
+    post_set_targets(post=post, accounts=accounts, actor=actor)
+    audit_record(workspace=workspace, actor=actor, action="post.created", subject=post)
     return post
 
 
@@ -109,3 +114,28 @@ def post_restore(*, post: Post, actor) -> None:
         deleted_at=None, status=Post.Status.DRAFT, updated_at=timezone.now()
     )
     audit_record(workspace=post.workspace, actor=actor, action="post.restored", subject=post)
+
+
+def tag_create(*, workspace: Workspace, name: str, actor) -> Tag:
+    """A tag of the workspace; names are unique within it."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the tag a name."})
+    if Tag.objects.filter(workspace=workspace, name__iexact=name).exists():
+        raise ValidationError({"name": f"The workspace has a tag “{name}” already."})
+    tag = Tag.objects.create(workspace=workspace, name=name)
+    audit_record(workspace=workspace, actor=actor, action="tag.created", subject=tag)
+    return tag
+
+
+def tag_delete(*, tag: Tag, actor) -> None:
+    """Remove the tag from the workspace and from its posts."""
+    with transaction.atomic():
+        audit_record(
+            workspace=tag.workspace,
+            actor=actor,
+            action="tag.deleted",
+            subject=tag,
+            data={"was": tag.name},
+        )
+        tag.delete()

@@ -1,5 +1,6 @@
 """The publishing API: what staff can do to a job, and webhooks, for integrations."""
 
+import django_filters
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,8 +20,17 @@ from accounts.permissions import (
     member_may,
     workspaces_where,
 )
-from publishing.models import PublishJob
-from publishing.services import PostNotDeleted, job_delete_published
+from config.api_common import Conflict, NewestFirst, caller_may
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from posts.api import JobSerializer
+from publishing.models import JobStatus, PublishAttempt, PublishJob
+from publishing.services import (
+    PostNotDeleted,
+    job_cancel,
+    job_delete_published,
+    job_mark_published,
+    job_retry,
+)
 from publishing.webhooks import (
     WebhookError,
     event_id_of,
@@ -28,11 +38,6 @@ from publishing.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class NetworkRefused(APIException):
@@ -220,3 +225,137 @@ class WebhookDeliveryViewSet(WorkspaceManaged, viewsets.ReadOnlyModelViewSet):
             raise Conflict("This delivery is being sent right now; look again in a minute.")
         delivery.refresh_from_db()
         return Response(self.get_serializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
+    occurrence_after = django_filters.IsoDateTimeFilter(
+        field_name="occurrence_at", lookup_expr="gte"
+    )
+    occurrence_before = django_filters.IsoDateTimeFilter(
+        field_name="occurrence_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = PublishJob
+        fields = ["status", "post", "account"]
+
+
+class MarkPublishedSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="The post's full link on its network.")
+
+
+JOB_REFUSED = {
+    403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
+    404: OpenApiResponse(description="No such job in the caller's workspaces."),
+    409: OpenApiResponse(
+        description="The job has moved on (read it again), or a request with this "
+        "Idempotency-Key is still being done."
+    ),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
+}
+JOB_ACTION = extend_schema(
+    parameters=[IDEMPOTENCY_PARAMETER],
+    request=None,
+    responses={200: JobSerializer, **JOB_REFUSED},
+)
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Publish jobs: one per account and occurrence, with their outcome and link."""
+
+    serializer_class = JobSerializer
+    pagination_class = NewestFirst
+    filterset_class = JobFilter
+    ordering_fields = ["created_at", "occurrence_at", "updated_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PublishJob.objects.none()
+        return PublishJob.objects.filter(
+            post__workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).select_related("account", "post__workspace")
+
+    def _moved(self, job: PublishJob, moved: bool, refusal: str) -> Response:
+        if not moved:
+            raise Conflict(refusal)
+        job.refresh_from_db()
+        return Response(self.get_serializer(job).data)
+
+    @JOB_ACTION
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def retry(self, request, pk=None):
+        """Send a failed, missed or doubtful job again."""
+        job = self.get_object()
+        caller_may(request, workspace_id=job.post.workspace_id, action=POST_PUBLISH)
+        moved = job_retry(job=job, actor=request.user)
+        return self._moved(job, moved, "Only a failed, missed or needs-review job is retried.")
+
+    @JOB_ACTION
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        """Stop a job that has not started, or one staff reviewed."""
+        job = self.get_object()
+        caller_may(request, workspace_id=job.post.workspace_id, action=POST_PUBLISH)
+        moved = job_cancel(job=job, actor=request.user)
+        return self._moved(job, moved, "The job has started or finished; it cannot be stopped.")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=MarkPublishedSerializer,
+        responses={
+            200: JobSerializer,
+            400: OpenApiResponse(description="Bad link."),
+            **JOB_REFUSED,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="mark-published")
+    @idempotent
+    def mark_published(self, request, pk=None):
+        """Record a job that needs review as published, with the post's link."""
+        job = self.get_object()
+        caller_may(request, workspace_id=job.post.workspace_id, action=POST_PUBLISH)
+        given = MarkPublishedSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        moved = job_mark_published(job=job, url=given.validated_data["url"], actor=request.user)
+        return self._moved(job, moved, "Only a job that needs review is marked published.")
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PublishAttempt
+        fields = [
+            "id",
+            "job",
+            "number",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "error_kind",
+            "error_message",
+            "http_status",
+            "request_id",
+            "duration_ms",
+        ]
+        read_only_fields = fields
+
+
+class AttemptPages(NewestFirst):
+    ordering = "-started_at"
+
+
+class AttemptViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each call Kairos made to a network for a job, written before the call."""
+
+    serializer_class = AttemptSerializer
+    pagination_class = AttemptPages
+    filterset_fields = ["job", "outcome"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PublishAttempt.objects.none()
+        return PublishAttempt.objects.filter(
+            job__post__workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        )

@@ -59,8 +59,10 @@ def test_schedules_of_other_workspaces_are_not_listed(client, member):
     assert [item["id"] for item in listed] == [mine.schedule.pk]
 
 
-def test_the_api_needs_a_signed_in_user(client):
-    assert client.get("/api/v1/schedules/").status_code == 403
+def test_the_api_needs_a_key_or_a_signed_in_user(client):
+    answer = client.get("/api/v1/schedules/")
+    assert answer.status_code == 401
+    assert answer["WWW-Authenticate"] == "Api-Key"
 
 
 def test_the_openapi_schema_builds(client, member):

@@ -1,0 +1,49 @@
+"""One shape for every error the API answers (README, "The API: errors").
+
+- A request refused for its content: 400 with a map of each field to what to change,
+  `{"parts": ["…"], "schedule": ["timezone: …"]}`; what concerns no one field is
+  under `non_field_errors`.
+- Anything else (401, 403, 404, 405, 409, 413, 415, 429, 5xx): `{"detail": "…"}`.
+
+Services refuse with Django's `ValidationError`, as they do for the admin; it is
+answered here in the same shape as DRF's own.
+"""
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
+from rest_framework import exceptions
+from rest_framework.views import exception_handler
+
+from config.api_parsers import BodyTooLarge
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_field_map(exc))
+    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        exc = BodyTooLarge(f"{exc} Send less, or upload files to /api/v1/media/.")
+    return exception_handler(exc, context)
+
+
+def api_not_found(request, rest: str = "") -> JsonResponse:
+    """Any path under /api/ that names no endpoint (or a malformed id): a JSON 404."""
+    detail = f"No endpoint at {request.path}; the endpoints are listed at /api/schema/."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:
+            detail = f"No endpoint at {request.path}; did you mean {request.path}/ ?"
+    return JsonResponse({"detail": detail}, status=404)
+
+
+def _field_map(error: DjangoValidationError) -> dict[str, list[str]]:
+    if not hasattr(error, "error_dict"):
+        return {"non_field_errors": error.messages}
+    return {
+        "non_field_errors" if name == "__all__" else name: messages
+        for name, messages in error.message_dict.items()
+    }

@@ -1,0 +1,610 @@
+"""The posts API: compose, change, schedule and act on posts, in one call each.
+
+Every write goes through the services the admin uses (publishing/compose.py puts
+posts', media's and plans' services in one transaction; publishing/services.py acts).
+Rows are scoped by `workspaces_where`: a post, account, tag, campaign or file of a
+workspace the caller may not see is "not found" (404, or 400 naming the field for an
+id in a request body), never "forbidden".
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import SocialAccount
+from accounts.permissions import (
+    POST_COMPOSE,
+    POST_PUBLISH,
+    POST_SCHEDULE,
+    WORKSPACE_VIEW,
+    workspaces_where,
+)
+from config.api_common import NewestFirst, caller_may, workspace_of_caller
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from posts.media import media_asset_create
+from posts.models import Campaign, MediaAsset, Post, Tag
+from posts.services import post_restore, tag_create, tag_delete
+from publishing.campaigns import campaign_distribute
+from publishing.compose import (
+    PartDraft,
+    PostDraft,
+    ScheduleDraft,
+    post_compose,
+    post_revise,
+    post_schedule_from_draft,
+)
+from publishing.models import PublishJob
+from publishing.plans import post_soft_delete
+from publishing.services import post_cancel, post_publish_now
+from publishing.slots import post_add_to_queue
+from scheduling.api import ScheduleSerializer
+from scheduling.models import Schedule
+
+
+class WorkspaceRowField(serializers.PrimaryKeyRelatedField):
+    """An id of a row of a workspace where the caller may compose: others do not exist."""
+
+    def __init__(self, *, model, **kwargs) -> None:
+        self.model = model
+        super().__init__(queryset=model.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return self.model.objects.none()
+        allowed = workspaces_where(user=request.user, action=POST_COMPOSE)
+        return self.model.objects.filter(workspace__in=allowed)
+
+
+class PartSerializer(serializers.Serializer):
+    text = serializers.CharField(trim_whitespace=False, help_text="The part's text.")
+    media = serializers.ListField(
+        child=WorkspaceRowField(model=MediaAsset),
+        required=False,
+        default=list,
+        help_text="Ids of files of the workspace's library, in order (upload: /api/v1/media/).",
+    )
+
+
+class TargetSerializer(serializers.Serializer):
+    account = WorkspaceRowField(model=SocialAccount, help_text="Id of one of the accounts.")
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="This account's own text for part 1; empty: the post's.",
+    )
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Schedule.Kind.choices)
+    local_date = serializers.DateField(help_text="The first (or only) day, in `timezone`.")
+    local_time = serializers.TimeField(help_text="The wall time, in `timezone`.")
+    timezone = serializers.CharField(
+        required=False, help_text="IANA zone, e.g. Europe/Paris; by default the workspace's."
+    )
+    every = serializers.IntegerField(required=False, min_value=1, help_text="Interval only.")
+    unit = serializers.ChoiceField(
+        choices=Schedule.Unit.choices, required=False, help_text="Interval only."
+    )
+    cron = serializers.CharField(required=False, help_text="Cron only: five fields.")
+    rrule = serializers.CharField(required=False, help_text="RRULE only (RFC 5545).")
+    exdates = serializers.ListField(
+        child=serializers.DateTimeField(), required=False, help_text="RRULE only."
+    )
+
+
+def schedule_draft(values: dict, *, default_zone: str) -> ScheduleDraft:
+    """A validated `ScheduleInputSerializer`'s values, for publishing/compose.py."""
+    return ScheduleDraft(
+        kind=values["kind"],
+        local_date=values["local_date"],
+        local_time=values["local_time"],
+        timezone=values.get("timezone") or default_zone,
+        every=values.get("every"),
+        unit=values.get("unit", ""),
+        cron=values.get("cron", ""),
+        rrule=values.get("rrule", ""),
+        exdates=values.get("exdates", ()),
+    )
+
+
+class PostWriteSerializer(serializers.Serializer):
+    """A post as the caller wants it. On PATCH, what is left out stays as it is."""
+
+    workspace = serializers.IntegerField(
+        required=False,
+        help_text="The workspace; by default an API key's own (people in several name it).",
+    )
+    parts = PartSerializer(many=True, required=False, help_text="One: a post; several: a thread.")
+    targets = TargetSerializer(many=True, required=False, help_text="The accounts it goes to.")
+    tags = serializers.ListField(child=WorkspaceRowField(model=Tag), required=False)
+    campaign = WorkspaceRowField(model=Campaign, required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Post.Priority.choices, required=False)
+    text_variants = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Recurring posts: texts in turn."
+    )
+    schedule = ScheduleInputSerializer(
+        required=False, help_text="When it goes out; without it the post stays a draft."
+    )
+    republish = serializers.BooleanField(
+        default=False, help_text="Schedule again a post that was published or cancelled."
+    )
+
+    def draft(self, *, default_zone: str) -> PostDraft:
+        values = self.validated_data
+        parts = values.get("parts")
+        targets = values.get("targets")
+        schedule = None
+        if "schedule" in values:
+            schedule = schedule_draft(values["schedule"], default_zone=default_zone)
+        return PostDraft(
+            parts=None
+            if parts is None
+            else [PartDraft(text=part["text"], media=part.get("media", [])) for part in parts],
+            accounts=None if targets is None else [target["account"] for target in targets],
+            own_texts={target["account"].pk: target.get("text", "") for target in targets or ()},
+            tags=values.get("tags"),
+            campaign=values.get("campaign"),
+            campaign_given="campaign" in values,
+            priority=values.get("priority"),
+            text_variants=values.get("text_variants"),
+            schedule=schedule,
+        )
+
+
+class PartReadSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    text = serializers.CharField()
+    media = serializers.SerializerMethodField()
+
+    def get_media(self, part) -> list[int]:
+        return [asset.pk for asset in part.media.all()]
+
+
+class TargetReadSerializer(serializers.Serializer):
+    account = serializers.IntegerField(source="account_id")
+    network = serializers.CharField(source="account.network")
+    handle = serializers.CharField(source="account.handle")
+    text = serializers.CharField(source="text_override")
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PublishJob
+        fields = [
+            "id",
+            "post",
+            "account",
+            "occurrence_at",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "external_id",
+            "external_url",
+            "error_kind",
+            "error_message",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PostSerializer(serializers.ModelSerializer):
+    parts = PartReadSerializer(many=True, read_only=True)
+    targets = TargetReadSerializer(many=True, read_only=True)
+    schedule = serializers.SerializerMethodField()
+    jobs = JobSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "workspace",
+            "status",
+            "priority",
+            "parts",
+            "targets",
+            "tags",
+            "campaign",
+            "text_variants",
+            "schedule",
+            "jobs",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ScheduleSerializer(allow_null=True))
+    def get_schedule(self, post: Post) -> dict | None:
+        schedule = getattr(post, "schedule", None)
+        return None if schedule is None else ScheduleSerializer(schedule, context=self.context).data
+
+
+class PostFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Post.Status.choices)
+    account = django_filters.NumberFilter(field_name="targets__account", distinct=True)
+    tag = django_filters.NumberFilter(field_name="tags", distinct=True)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    deleted = django_filters.BooleanFilter(
+        method="deleted_filter", help_text="true: deleted posts only; by default, the others."
+    )
+
+    class Meta:
+        model = Post
+        fields = ["status", "priority", "campaign", "account", "tag"]
+
+    def deleted_filter(self, queryset, name, value):
+        return queryset.filter(deleted_at__isnull=not value)
+
+
+class RepublishSerializer(serializers.Serializer):
+    republish = serializers.BooleanField(
+        default=False, help_text="Needed to send a published or cancelled post again."
+    )
+
+
+class RescheduleSerializer(ScheduleInputSerializer):
+    republish = serializers.BooleanField(default=False)
+
+
+class ActionAnswerSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    post = PostSerializer()
+
+
+POST_PREFETCH = ("parts__media", "targets__account", "tags", "jobs", "schedule__changes")
+REFUSED = {
+    400: OpenApiResponse(description="Refused: the body names each field and what to change."),
+    403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
+    404: OpenApiResponse(description="No such post in the caller's workspaces."),
+    409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
+}
+
+POST_ACTION = extend_schema(
+    parameters=[IDEMPOTENCY_PARAMETER],
+    request=None,
+    responses={200: ActionAnswerSerializer, **REFUSED},
+)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: PostSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: PostSerializer, 404: REFUSED[404]}),
+    create=extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=PostWriteSerializer,
+        responses={201: PostSerializer, **REFUSED},
+    ),
+    update=extend_schema(request=PostWriteSerializer, responses={200: PostSerializer, **REFUSED}),
+    partial_update=extend_schema(
+        request=PostWriteSerializer, responses={200: PostSerializer, **REFUSED}
+    ),
+    destroy=extend_schema(
+        responses={204: OpenApiResponse(description="Deleted; restore brings it back."), **REFUSED}
+    ),
+)
+class PostViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Posts of the caller's workspaces: parts, accounts, schedule, jobs and links."""
+
+    serializer_class = PostSerializer
+    pagination_class = NewestFirst
+    filterset_class = PostFilter
+    ordering_fields = ["created_at", "updated_at", "priority"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        queryset = Post.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        )
+        # Deleted posts are seen by restore and by the list's `deleted=true` only.
+        sees_deleted = self.action == "restore" or (
+            self.action == "list" and "deleted" in self.request.query_params
+        )
+        if not sees_deleted:
+            queryset = queryset.filter(deleted_at__isnull=True)
+        return queryset.select_related("schedule").prefetch_related(*POST_PREFETCH)
+
+    def _answer(self, post: Post, code: int = status.HTTP_200_OK) -> Response:
+        fresh = Post.objects.filter(pk=post.pk)
+        fresh = fresh.select_related("schedule").prefetch_related(*POST_PREFETCH)
+        return Response(self.get_serializer(fresh.get()).data, status=code)
+
+    def _written(self, request, *, partial: bool) -> PostWriteSerializer:
+        given = PostWriteSerializer(
+            data=request.data, partial=partial, context={"request": request}
+        )
+        given.is_valid(raise_exception=True)
+        return given
+
+    @idempotent
+    def create(self, request):
+        given = self._written(request, partial=False)
+        workspace = workspace_of_caller(request, given.validated_data.get("workspace"))
+        caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
+        if "schedule" in given.validated_data:
+            caller_may(request, workspace_id=workspace.pk, action=POST_SCHEDULE)
+        post = post_compose(
+            workspace=workspace,
+            draft=given.draft(default_zone=workspace.default_timezone),
+            actor=request.user,
+            republish=given.validated_data.get("republish", False),
+        )
+        return self._answer(post, status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial: bool = False):
+        post = self.get_object()
+        given = self._written(request, partial=partial)
+        caller_may(request, workspace_id=post.workspace_id, action=POST_COMPOSE)
+        if "schedule" in given.validated_data:
+            caller_may(request, workspace_id=post.workspace_id, action=POST_SCHEDULE)
+        post_revise(
+            post=post,
+            draft=given.draft(default_zone=post.workspace.default_timezone),
+            actor=request.user,
+            republish=given.validated_data.get("republish", False),
+        )
+        return self._answer(post)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    def perform_destroy(self, post: Post) -> None:
+        caller_may(self.request, workspace_id=post.workspace_id, action=POST_COMPOSE)
+        post_soft_delete(post=post, actor=self.request.user)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=RepublishSerializer,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def publish(self, request, pk=None):
+        """Publish to every account as soon as a worker is free."""
+        post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_PUBLISH)
+        given = RepublishSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        created = post_publish_now(
+            post=post,
+            actor=request.user,
+            now=timezone.now(),
+            republish=given.validated_data["republish"],
+        )
+        return self._acted(post, f"Publishing to {created} account(s) now.")
+
+    @POST_ACTION
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, pk=None):
+        """Stop whatever of the post has not started."""
+        post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_PUBLISH)
+        outcome = post_cancel(post=post, actor=request.user)
+        return self._acted(post, outcome.message())
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=RescheduleSerializer,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reschedule(self, request, pk=None):
+        """Give the post a new schedule; jobs of earlier occurrences not started are cancelled."""
+        post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_SCHEDULE)
+        given = RescheduleSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        schedule = post_schedule_from_draft(
+            post=post,
+            schedule=schedule_draft(
+                given.validated_data, default_zone=post.workspace.default_timezone
+            ),
+            actor=request.user,
+            republish=given.validated_data["republish"],
+        )
+        local = schedule.next_occurrence_at.astimezone(schedule.zone)
+        return self._acted(post, f"Scheduled for {local.isoformat()} ({schedule.timezone}).")
+
+    @POST_ACTION
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def restore(self, request, pk=None):
+        """Bring a deleted post back as a draft."""
+        post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_COMPOSE)
+        if post.deleted_at is None:
+            raise serializers.ValidationError({"detail": "The post is not deleted."})
+        post_restore(post=post, actor=request.user)
+        return self._acted(post, "Restored as a draft; schedule it to send it out.")
+
+    @POST_ACTION
+    @action(detail=True, methods=["post"], url_path="add-to-queue")
+    @idempotent
+    def add_to_queue(self, request, pk=None):
+        """Schedule the post for the next slot free on all its accounts."""
+        post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_SCHEDULE)
+        schedule = post_add_to_queue(post=post, actor=request.user)
+        local = schedule.next_occurrence_at.astimezone(schedule.zone)
+        return self._acted(post, f"Queued for {local.isoformat()} ({schedule.timezone}).")
+
+    def _acted(self, post: Post, message: str) -> Response:
+        answer = self._answer(post)
+        return Response({"detail": message, "post": answer.data})
+
+
+class MediaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MediaAsset
+        fields = [
+            "id",
+            "workspace",
+            "kind",
+            "mime_type",
+            "size_bytes",
+            "width",
+            "height",
+            "duration_ms",
+            "alt_text",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, GIF, WebP, MP4 or QuickTime.")
+    alt_text = serializers.CharField(required=False, default="", allow_blank=True)
+    workspace = serializers.IntegerField(
+        required=False, help_text="By default an API key's own (people in several name it)."
+    )
+
+
+class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The workspaces' media libraries; upload a file here, then name its id in a post."""
+
+    serializer_class = MediaSerializer
+    pagination_class = NewestFirst
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    filterset_fields = ["kind", "workspace"]
+    ordering_fields = ["created_at", "size_bytes"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MediaAsset.objects.none()
+        return MediaAsset.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        )
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={201: MediaSerializer, **REFUSED},
+    )
+    @idempotent
+    def create(self, request):
+        given = MediaUploadSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        workspace = workspace_of_caller(request, given.validated_data.get("workspace"))
+        caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
+        asset = media_asset_create(
+            workspace=workspace,
+            file=given.validated_data["file"],
+            alt_text=given.validated_data["alt_text"],
+            actor=request.user,
+        )
+        return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+
+class TagSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    workspace = serializers.IntegerField(
+        source="workspace_id",
+        required=False,
+        help_text="By default an API key's own (people in several name it).",
+    )
+    name = serializers.CharField(max_length=60)
+
+
+class TagViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The workspaces' tags; name one in a post's `tags`."""
+
+    serializer_class = TagSerializer
+    filterset_fields = ["workspace"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Tag.objects.none()
+        return Tag.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).order_by("name", "id")
+
+    @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], responses={201: TagSerializer, **REFUSED})
+    @idempotent
+    def create(self, request):
+        given = TagSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        workspace = workspace_of_caller(request, given.validated_data.get("workspace_id"))
+        caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
+        tag = tag_create(workspace=workspace, name=given.validated_data["name"], actor=request.user)
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, tag: Tag) -> None:
+        caller_may(self.request, workspace_id=tag.workspace_id, action=POST_COMPOSE)
+        tag_delete(tag=tag, actor=self.request.user)
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "workspace", "name", "description", "starts_on", "ends_on", "timezone"]
+        read_only_fields = fields
+
+
+class DistributeSerializer(serializers.Serializer):
+    time_of_day = serializers.TimeField(
+        default=time(19, 0), help_text="When each post goes out, in the campaign's zone."
+    )
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    """The workspaces' campaigns; `distribute` spreads a campaign's posts over its days."""
+
+    serializer_class = CampaignSerializer
+    filterset_fields = ["workspace"]
+    ordering_fields = ["starts_on", "name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Campaign.objects.none()
+        return Campaign.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).order_by("-starts_on", "id")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=DistributeSerializer,
+        responses={200: ScheduleSerializer(many=True), **REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def distribute(self, request, pk=None):
+        """Schedule the campaign's posts one a day, all or none."""
+        campaign = self.get_object()
+        caller_may(request, workspace_id=campaign.workspace_id, action=POST_SCHEDULE)
+        given = DistributeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        schedules = campaign_distribute(
+            campaign=campaign, actor=request.user, time_of_day=given.validated_data["time_of_day"]
+        )
+        return Response(ScheduleSerializer(schedules, many=True).data)

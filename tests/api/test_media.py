@@ -1,0 +1,78 @@
+"""Media through the API: multipart upload, read from the bytes, scoped by workspace."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from posts.models import MediaAsset
+from tests.api.conftest import key_client
+from tests.factories import SandboxAccountFactory, WorkspaceFactory
+from tests.media_files import image_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_upload_is_read_from_its_bytes_and_used_in_a_post(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    workspace = WorkspaceFactory()
+    account = SandboxAccountFactory(workspace=workspace)
+    client = key_client(workspace, "write")
+    answer = client.post(
+        "/api/v1/media/",
+        {"file": image_upload(size=(64, 48)), "alt_text": "A chart"},
+        format="multipart",
+    )
+    assert answer.status_code == 201, answer.json()
+    asset = answer.json()
+    assert (asset["kind"], asset["mime_type"], asset["width"], asset["height"]) == (
+        "image",
+        "image/png",
+        64,
+        48,
+    )
+    assert asset["alt_text"] == "A chart"
+    body = {
+        "parts": [{"text": "With a chart", "media": [asset["id"]]}],
+        "targets": [{"account": account.pk}],
+    }
+    post = client.post("/api/v1/posts/", body, format="json").json()
+    assert post["parts"][0]["media"] == [asset["id"]]
+
+
+def test_a_file_that_is_not_media_is_refused_with_a_reason(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = key_client(WorkspaceFactory(), "write")
+    text = SimpleUploadedFile("notes.png", b"not an image at all", content_type="image/png")
+    answer = client.post("/api/v1/media/", {"file": text}, format="multipart")
+    assert answer.status_code == 400
+    assert answer.json()["non_field_errors"]
+    assert not MediaAsset.objects.exists()
+
+
+def test_another_workspaces_file_is_not_found_nor_usable(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    other = WorkspaceFactory()
+    theirs = (
+        key_client(other, "write")
+        .post("/api/v1/media/", {"file": image_upload()}, format="multipart")
+        .json()
+    )
+    workspace = WorkspaceFactory()
+    account = SandboxAccountFactory(workspace=workspace)
+    client = key_client(workspace, "read", "write")
+    assert client.get(f"/api/v1/media/{theirs['id']}/").status_code == 404
+    assert client.get("/api/v1/media/").json()["results"] == []
+    body = {
+        "parts": [{"text": "hi", "media": [theirs["id"]]}],
+        "targets": [{"account": account.pk}],
+    }
+    answer = client.post("/api/v1/posts/", body, format="json")
+    assert answer.status_code == 400
+    assert "parts" in answer.json()
+    assert read_only_cannot_upload(workspace)
+
+
+def read_only_cannot_upload(workspace) -> bool:
+    answer = key_client(workspace, "read").post(
+        "/api/v1/media/", {"file": image_upload()}, format="multipart"
+    )
+    return answer.status_code == 403
