@@ -39,7 +39,7 @@ def page(meta, clock):
 
 
 def test_a_page_posts_numbers_are_snapshotted_at_the_plans_moments(meta, page, clock):
-    scene, account = page
+    _, account = page
     post = PostFactory(workspace=account.workspace, texts=["Counted"])
     job = PublishJobFactory(post=post, account=account, status=S.QUEUED)
     assert job_execute(job_id=job.pk) == S.PUBLISHED
