@@ -14,6 +14,7 @@ answers. Every one becomes JSON, rate-limit readings (`x-app-usage`,
                                              meanwhile: then once more)
     10, 200-299, 3            forbidden      a permission missing, named so staff grant it
     4, 17, 32, 613, 80001-14  rate_limited   retry when the usage header says access returns
+      (or HTTP 429)
     9 / 2207042               rate_limited   Instagram's 24-hour publishing quota
     506, 368, sub 1366051     duplicate      the same post again
     9007 / 2207027            server         the container is not ready: nothing was made
@@ -276,7 +277,8 @@ def answer_error(
             f"{label} refused: the sign-in lacks a permission (“{detail}”). Reconnect the "
             f"account ({sign.reconnect}) and grant Kairos {grant}.",
         )
-    if code in THROTTLE_CODES or (code == 9 and subcode == 2207042):
+    # Meta throttles with a 400 and a code; a bare 429 (a proxy on the way) is read alike.
+    if code in THROTTLE_CODES or (code == 9 and subcode == 2207042) or status == 429:
         quota = code == 9
         return error(
             ErrorKind.RATE_LIMITED,

@@ -78,6 +78,8 @@ def test_staff_choose_which_pages_of_the_sign_in_to_connect(meta, person, client
     assert choose.status_code == 302, choose.content
     page = client.get(choose["Location"])
     assert "Bakery" in page.content.decode() and "Cafe" in page.content.decode()
+    # The Page tokens wait encrypted on the server; the page shows names only.
+    assert "EAA" not in page.content.decode() and "EAA" not in choose["Location"]
     cafe = person["pages"][1]
 
     done = client.post(choose["Location"], {"accounts": [cafe["id"]]})
@@ -100,6 +102,19 @@ def test_staff_choose_which_pages_of_the_sign_in_to_connect(meta, person, client
     assert posted.status_code == 200
     # The code and the long-lived exchange, once each.
     assert meta.control.stats()["token_exchanges"] == {"code": 1, "long_lived": 1}
+
+
+def test_several_pages_are_connected_at_once(meta, person, client, staff, workspace):
+    choose = client.get(
+        sign_in(client, network="facebook", workspace=workspace, callback=FACEBOOK_CALLBACK)
+    )
+
+    client.post(choose["Location"], {"accounts": [page["id"] for page in person["pages"]]})
+
+    assert sorted(SocialAccount.objects.values_list("display_name", flat=True)) == [
+        "Bakery",
+        "Cafe",
+    ]
 
 
 def test_an_offer_is_spent_once_connected(meta, person, client, staff, workspace):
