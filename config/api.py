@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import (
     BlueskyConnectView,
+    LinkedInConnectView,
     MastodonConnectView,
     MetaConnectView,
     XConnectView,
@@ -25,5 +26,6 @@ urlpatterns = [
         MetaConnectView.as_view(network="instagram"),
         name="instagram-connect",
     ),
+    path("linkedin/connect/", LinkedInConnectView.as_view(), name="linkedin-connect"),
     *router.urls,
 ]
