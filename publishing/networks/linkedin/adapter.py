@@ -215,6 +215,10 @@ class LinkedInAdapter(NetworkAdapter):
             f"reconnect it ({RECONNECT}) as one of its administrators.",
         )
 
+    def sign_in_renewable(self, account: Account) -> bool:
+        """Only partner apps get refresh tokens: other sign-ins end after their 60 days."""
+        return bool(account.credentials.get("refresh_token"))
+
     def credentials_fresh(self, *, account: Account, store: AccountStore) -> None:
         """Renew a partner app's access before it lapses; without a refresh token there is
         nothing to do before then (staff are told when to reconnect)."""
