@@ -69,10 +69,22 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         return getattr(obj, f"{last}_id")
 
     def may(self, request, action: str, obj=None) -> bool:
-        """Whether the person may do `action` to `obj`, or, without one, anywhere."""
-        if obj is None:
-            return workspaces_where(user=request.user, action=action).exists()
-        return member_may(user=request.user, workspace=self.workspace_id_of(obj), action=action)
+        """Whether the person may do `action` to `obj`, or, without one, anywhere.
+
+        Answers are kept for the request: a page asks the same few questions once per
+        model (the admin's index and nav ask view, add, change and delete of each), and
+        roles do not change within a request.
+        """
+        workspace_id = None if obj is None else self.workspace_id_of(obj)
+        answers = request.__dict__.setdefault("_kairos_may", {})
+        key = (request.user.pk, action, workspace_id)
+        if key not in answers:
+            answers[key] = (
+                workspaces_where(user=request.user, action=action).exists()
+                if workspace_id is None
+                else member_may(user=request.user, workspace=workspace_id, action=action)
+            )
+        return answers[key]
 
     def permitted(self, request, queryset, action: str):
         """The rows of `queryset` in workspaces where the person may do `action`; the

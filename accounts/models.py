@@ -33,6 +33,14 @@ class Workspace(models.Model):
         help_text="A post that could not start within this long after its time is marked "
         "missed instead of going out late.",
     )
+    posts_need_approval = models.BooleanField(
+        default=False,
+        help_text="Set: a post goes out only once an approver has approved it.",
+    )
+    authors_may_self_approve = models.BooleanField(
+        default=False,
+        help_text="Set: an approver may approve a post they wrote themselves.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"
     )

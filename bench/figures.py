@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle
+from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle, p6_pages
 from bench.cluster import WorkerShape, publishing_cluster
 from bench.env import BenchEnv
 from bench.report import Report
@@ -93,3 +93,6 @@ def run_all(
                 idle_seconds=sizes.p4_idle_s,
             )
         )
+    if "P6" in only:
+        log(f"P6: {sizes.p6_posts} posts; the post list, the dashboard and a calendar month")
+        report.figures.append(p6_pages.run(posts=sizes.p6_posts))

@@ -7,6 +7,7 @@ lines keep one fixed form each, for people comparing runs and for scripts:
     P2 posts=10000 latency_ms=0 wall_s=… posts_per_s=…
     P3 rate_per_s=100 p50_s=… p95_s=… p99_s=… max_s=…
     P4 schedules=1000000 idle_tick_ms=… beat_rss_mb=BEFORE->AFTER worker_rss_mb=BEFORE->AFTER
+    P6 posts=1000000 changelist_ms=… dashboard_ms=… calendar_month_ms=… queries=…
 """
 
 from __future__ import annotations
@@ -180,6 +181,21 @@ def p4_line(
     return (
         f"P4 schedules={schedules} idle_tick_ms={number(idle_tick_ms, 2)} "
         f"beat_rss_mb={_before_after(beat_rss_mb)} worker_rss_mb={_before_after(worker_rss_mb)}"
+    )
+
+
+def p6_line(
+    *,
+    posts: int,
+    changelist_ms: float,
+    dashboard_ms: float,
+    calendar_month_ms: float,
+    queries: int,
+) -> str:
+    return (
+        f"P6 posts={posts} changelist_ms={number(changelist_ms, 1)} "
+        f"dashboard_ms={number(dashboard_ms, 1)} "
+        f"calendar_month_ms={number(calendar_month_ms, 1)} queries={queries}"
     )
 
 

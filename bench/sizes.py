@@ -16,6 +16,7 @@ class Sizes:
     p4_schedules: int
     p4_history_jobs: int
     p4_idle_s: float
+    p6_posts: int
 
 
 SIZES = {
@@ -32,6 +33,7 @@ SIZES = {
         p4_schedules=5_000,
         p4_history_jobs=5_000,
         p4_idle_s=1,
+        p6_posts=2_000,
     ),
     "quick": Sizes(
         accounts=100,
@@ -45,6 +47,7 @@ SIZES = {
         p4_schedules=1_000_000,
         p4_history_jobs=100_000,
         p4_idle_s=20,
+        p6_posts=200_000,
     ),
     "full": Sizes(
         accounts=200,
@@ -58,5 +61,6 @@ SIZES = {
         p4_schedules=1_000_000,
         p4_history_jobs=1_000_000,
         p4_idle_s=300,
+        p6_posts=1_000_000,
     ),
 }

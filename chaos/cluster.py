@@ -1,4 +1,4 @@
-"""Every process of a chaos run: private servers, the fake X, Kairos's workers and beats.
+"""Every process of a chaos run: private servers, the fake networks, Kairos's workers and beats.
 
 All of them live in the run's folder and on free ports, so the run may kill,
 flush and restart them without touching anything else on the machine. Closing
@@ -19,6 +19,7 @@ from typing import Self, TypeVar
 import redis
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
+from chaos.networks import NETWORKS, ChaosNetwork, RunningNetwork
 from fakex.control import FakeXProcess
 from harness import ManagedProcess, PostgresServer, RedisServer
 
@@ -44,8 +45,17 @@ LEASES = {
 class Cluster:
     """The run's processes; use as a context manager so that every exit path stops them."""
 
-    def __init__(self, folder: Path, *, workers: int, concurrency: int, beats: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        workers: int,
+        concurrency: int,
+        beats: int,
+        networks: list[ChaosNetwork] | None = None,
+    ) -> None:
         self.folder = folder
+        self.network_choice = list(NETWORKS.values()) if networks is None else networks
         self.worker_count = workers
         self.concurrency = concurrency
         self.beat_count = beats
@@ -54,7 +64,7 @@ class Cluster:
         self._stack = ExitStack()
         self._postgres: PostgresServer | None = None
         self._redis: RedisServer | None = None
-        self._fake_x: FakeXProcess | None = None
+        self._fakes: dict[str, FakeXProcess] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -76,8 +86,15 @@ class Cluster:
         return _started(self._redis, "Redis")
 
     @property
-    def fake_x(self) -> FakeXProcess:
-        return _started(self._fake_x, "the fake X")
+    def networks(self) -> list[RunningNetwork]:
+        """The run's networks with their fakes, in the order accounts are dealt round."""
+        if not self._fakes:
+            raise RuntimeError("the fakes are not running; call servers_start() first")
+        return [
+            RunningNetwork(network=network, url=fake.url, control=fake.control)
+            for network in self.network_choice
+            for fake in [self._fakes[network.name]]
+        ]
 
     @property
     def kairos(self) -> dict[str, ManagedProcess]:
@@ -87,8 +104,9 @@ class Cluster:
     def servers_start(self) -> None:
         self._postgres = self._stack.enter_context(PostgresServer(self.folder / "postgres"))
         self._redis = self._stack.enter_context(RedisServer(self.folder / "redis"))
-        with _stderr_to(self.folder / "fakex.log"):
-            self._fake_x = self._stack.enter_context(FakeXProcess())
+        for network in self.network_choice:
+            with _stderr_to(self.folder / f"fake-{network.name}.log"):
+                self._fakes[network.name] = self._stack.enter_context(network.process())
 
     def kairos_env(self) -> dict[str, str]:
         """What every Kairos process of the run sees, the driver included."""
@@ -96,7 +114,11 @@ class Cluster:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.postgres.url,
             "CELERY_BROKER_URL": self.redis.url,
-            "X_API_BASE_URL": self.fake_x.url,
+            **{
+                name: value
+                for running in self.networks
+                for name, value in running.network.env(running.url).items()
+            },
             "KAIROS_DATA_DIR": str(self.folder),
             "PYTHONUNBUFFERED": "1",
             **LEASES,
@@ -188,7 +210,7 @@ def _started(server: T | None, name: str) -> T:
 def _stderr_to(path: Path) -> Iterator[None]:
     """Point this process's stderr at `path` while children are started that inherit it.
 
-    FakeXProcess leaves its server's stderr to ours, and the server prints a
+    A fake's process leaves its server's stderr to ours, and the server prints a
     traceback whenever a client hangs up before its answer, which killing workers
     does all the time. Those belong in the run's folder, not amid the timeline.
     """

@@ -1,14 +1,15 @@
 """What the chaos run found, computed from plain data so it can be tested without servers.
 
 The inputs come from two sides that never talk to each other: Kairos's database
-(what Kairos believes it did) and the fake X (what really reached the network).
-The guarantee holds when every post appeared on X exactly once:
+(what Kairos believes it did) and the fake networks (what really reached them).
+Accounts are named `<network>:<id>` (chaos/networks.py), so one mapping holds every
+network. The guarantee holds when every post appeared on its network exactly once:
 
 * lost: a settled post (its jobs all final) whose text never appeared on its
   account and that Kairos does not claim to have published (if it claimed so,
   it is counted apart, as a phantom). A post still in flight when the run gave
   up waiting is unsettled, not lost: the run then fails for the timeout;
-* duplicates: every creation of a (user, text) on X beyond the first.
+* duplicates: every creation of an (account, text) on a network beyond the first.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# The fake X's name for the endpoint Kairos reads an account's posts from when it reconciles.
-TIMELINE_ENDPOINT = "GET /2/users/:id/tweets"
 FINAL_JOB_STATUSES = frozenset({"published", "failed", "needs_review", "missed", "cancelled"})
 # How many ids of a kind the report lists, so a bad run stays readable.
 EXAMPLES = 20
@@ -31,12 +30,14 @@ UserText = tuple[str, str]
 
 @dataclass(frozen=True)
 class ScheduledPost:
-    """A post the run scheduled: which X user should show which text, due when (epoch s)."""
+    """A post the run scheduled: which account (`<network>:<id>`) should show which text,
+    due when (epoch s)."""
 
     post_id: int
     user_id: str
     text: str
     due: float
+    network: str = "x"
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,14 @@ class Observations:
 
     posts: Sequence[ScheduledPost]
     jobs: Sequence[JobRow]
-    # How many times each (user id, submitted text) was created on the fake X.
+    # How many times each (account, submitted text) was created on its fake network.
     creations: Mapping[UserText, int]
-    # When each (user id, submitted text) was first created on the fake X (epoch s).
+    # When each (account, submitted text) was first created there (epoch s).
     first_created_at: Mapping[UserText, float]
     # Attempts whose outcome was unknown, so that their job went to reconciliation.
     reconciled_attempts: int
     accept_then_drop_fired: int
-    # Look-ups of an account's posts that the fake X did not answer with a 200.
+    # Look-ups of an account's posts that its fake network did not answer with a 200.
     failed_lookups: int
     workers_killed: int
     # Kairos processes that died without being killed, and were restarted.
@@ -96,7 +97,7 @@ class ChaosReport:
     unsettled: int
     phantom_published: int
     stray_creations: int
-    needs_review_on_x: int
+    needs_review_on_network: int
     needs_review_unanswerable: int
     reconciled: int
     accept_then_drop_fired: int
@@ -111,6 +112,8 @@ class ChaosReport:
     events: list[ChaosEvent]
     settings: dict[str, Any]
     stuck: list[str]
+    # Per network: posts, published, lost, duplicates.
+    by_network: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -128,15 +131,19 @@ class ChaosReport:
         rows = [
             ("posts scheduled", self.posts),
             ("jobs published", self.published),
-            ("**lost** (never on X, not marked published)", self.lost),
-            ("**duplicates** (extra creations on X)", self.duplicates),
+            ("**lost** (never on its network, not marked published)", self.lost),
+            ("**duplicates** (extra creations on a network)", self.duplicates),
+            *[
+                (f"… on {network}", _network_figures(figures))
+                for network, figures in self.by_network.items()
+            ],
             ("jobs needing review", self.needs_review),
-            ("… whose post was on X after all", self.needs_review_on_x),
-            ("… truly unanswerable (at most: look-ups X failed)", self.needs_review_unanswerable),
+            ("… whose post was on its network after all", self.needs_review_on_network),
+            ("… truly unanswerable (at most: failed look-ups)", self.needs_review_unanswerable),
             ("jobs by status", _statuses(self.jobs_by_status)),
             ("posts unsettled (no job, or one not final)", self.unsettled),
-            ("marked published but not on X", self.phantom_published),
-            ("creations on X no post asked for", self.stray_creations),
+            ("marked published but not on its network", self.phantom_published),
+            ("creations no post asked for", self.stray_creations),
             ("lateness p50 (s)", f"{self.p50_lateness_s:.2f}"),
             ("lateness p99 (s)", f"{self.p99_lateness_s:.2f}"),
             ("lateness max (s)", f"{self.max_lateness_s:.2f}"),
@@ -166,7 +173,14 @@ class ChaosReport:
             f"chaos: posts={self.posts} published={self.published} lost={self.lost} "
             f"duplicates={self.duplicates} needs_review={self.needs_review} "
             f"p50_lateness_s={self.p50_lateness_s:.2f} p99_lateness_s={self.p99_lateness_s:.2f} "
-            f"wall_s={self.wall_s:.2f}"
+            f"wall_s={self.wall_s:.2f} networks={self._networks_summary()}"
+        )
+
+    def _networks_summary(self) -> str:
+        """`x[posts=3,published=3,lost=0,duplicates=0],mastodon[…]`: one token, no spaces."""
+        return ",".join(
+            f"{network}[{','.join(f'{name}={value}' for name, value in figures.items())}]"
+            for network, figures in self.by_network.items()
         )
 
 
@@ -179,11 +193,13 @@ def report_build(observations: Observations) -> ChaosReport:
     settled_posts = {job.post_id for job in jobs} - {
         job.post_id for job in jobs if job.status not in FINAL_JOB_STATUSES
     }
-    on_x = {post.post_id for post in posts if creations.get((post.user_id, post.text), 0) > 0}
-    accounted_for = on_x | published_posts
+    on_network = {post.post_id for post in posts if creations.get((post.user_id, post.text), 0) > 0}
+    accounted_for = on_network | published_posts
 
     lost = [p.post_id for p in posts if p.post_id in settled_posts - accounted_for]
-    phantom = [p.post_id for p in posts if p.post_id not in on_x and p.post_id in published_posts]
+    phantom = [
+        p.post_id for p in posts if p.post_id not in on_network and p.post_id in published_posts
+    ]
     duplicated = [p.post_id for p in posts if creations.get((p.user_id, p.text), 0) > 1]
     review = [job for job in jobs if job.status == "needs_review"]
     lateness = lateness_seconds(posts, observations.first_created_at)
@@ -203,7 +219,7 @@ def report_build(observations: Observations) -> ChaosReport:
         unsettled=len({post.post_id for post in posts} - settled_posts),
         phantom_published=len(phantom),
         stray_creations=sum(count for key, count in creations.items() if key not in expected),
-        needs_review_on_x=len([job for job in review if job.post_id in on_x]),
+        needs_review_on_network=len([job for job in review if job.post_id in on_network]),
         needs_review_unanswerable=min(len(review), observations.failed_lookups),
         reconciled=observations.reconciled_attempts,
         accept_then_drop_fired=observations.accept_then_drop_fired,
@@ -218,30 +234,30 @@ def report_build(observations: Observations) -> ChaosReport:
         needs_review_job_ids=[job.job_id for job in review][:EXAMPLES],
         events=list(observations.events),
         settings=dict(observations.settings),
+        by_network=_by_network(posts, published_posts, set(lost), creations),
     )
 
 
-# --- Reading the fake X's answers ------------------------------------------------------
-
-
-def creation_counts(stats: Mapping[str, Any]) -> dict[UserText, int]:
-    """How many times the fake X created each (user id, submitted text), from its stats."""
-    return {(entry["user_id"], entry["text"]): entry["count"] for entry in stats["posts_created"]}
-
-
-def first_creation_times(posts: Iterable[Mapping[str, Any]]) -> dict[UserText, float]:
-    """When the fake X first created each (user id, submitted text), from its post list."""
-    first: dict[UserText, float] = {}
+def _by_network(
+    posts: Sequence[ScheduledPost],
+    published_posts: set[int],
+    lost: set[int],
+    creations: Mapping[UserText, int],
+) -> dict[str, dict[str, int]]:
+    figures: dict[str, dict[str, int]] = {}
     for post in posts:
-        key = (post["author_id"], post["submitted_text"])
-        first[key] = min(first.get(key, post["created_at"]), post["created_at"])
-    return first
+        counts = figures.setdefault(
+            post.network, {"posts": 0, "published": 0, "lost": 0, "duplicates": 0}
+        )
+        counts["posts"] += 1
+        counts["published"] += post.post_id in published_posts
+        counts["lost"] += post.post_id in lost
+        counts["duplicates"] += max(creations.get((post.user_id, post.text), 0) - 1, 0)
+    return dict(sorted(figures.items()))
 
 
-def failed_lookups_count(stats: Mapping[str, Any]) -> int:
-    """Reads of an account's posts that the fake X answered with anything but a 200."""
-    outcomes = stats["requests"].get(TIMELINE_ENDPOINT, {})
-    return sum(count for outcome, count in outcomes.items() if outcome != "200")
+def _network_figures(figures: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in figures.items())
 
 
 # --- The figures ----------------------------------------------------------------------
@@ -255,7 +271,7 @@ def duplicate_count(creations: Mapping[UserText, int]) -> int:
 def lateness_seconds(
     posts: Iterable[ScheduledPost], first_created_at: Mapping[UserText, float]
 ) -> list[float]:
-    """For each post that reached X: its first creation there minus its due time."""
+    """For each post that reached its network: its first creation there minus its due time."""
     return [
         first_created_at[key] - post.due
         for post in posts

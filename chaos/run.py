@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import django
 
 from chaos.cluster import LEASES, Cluster
 from chaos.monkey import Monkey, Timeline
-from chaos.report import (
-    ChaosReport,
-    Observations,
-    creation_counts,
-    failed_lookups_count,
-    first_creation_times,
-    report_build,
-)
+from chaos.networks import NETWORKS
+from chaos.report import ChaosReport, Observations, report_build
 
 BEATS = 2
 # After the last post is due, how long the run waits for Kairos to settle: two
@@ -40,12 +36,18 @@ class RunOptions:
     concurrency: int
     seed: int
     folder: Path
+    # Names from chaos.networks.NETWORKS; accounts are dealt round them in this order.
+    networks: tuple[str, ...] = tuple(NETWORKS)
 
 
 def chaos_run(options: RunOptions) -> ChaosReport:
     started = time.monotonic()
     with Cluster(
-        options.folder, workers=options.workers, concurrency=options.concurrency, beats=BEATS
+        options.folder,
+        workers=options.workers,
+        concurrency=options.concurrency,
+        beats=BEATS,
+        networks=[NETWORKS[name] for name in options.networks],
     ) as cluster:
         print(f"chaos: {options.posts} posts; servers and logs in {options.folder}", flush=True)
         cluster.servers_start()
@@ -55,9 +57,9 @@ def chaos_run(options: RunOptions) -> ChaosReport:
         # These work with Kairos's models, which exist only after django.setup().
         from chaos import scene, watch
 
-        control = cluster.fake_x.control
-        scene.fake_x_prepare(control, seed=options.seed)
-        accounts = scene.accounts_connect(control)
+        for running in cluster.networks:
+            running.network.prepare(running.control, seed=options.seed)
+        accounts = scene.accounts_connect(cluster.networks)
         posts = scene.posts_schedule(accounts=accounts, count=options.posts)
         setup_s = time.monotonic() - started
         print(f"chaos: set up in {setup_s:.1f} s; starting workers and beats", flush=True)
@@ -73,15 +75,15 @@ def chaos_run(options: RunOptions) -> ChaosReport:
         cluster.kairos_stop()
         timeline.note("stopped Kairos's processes; counting")
         watch.connection_renew()
-        stats = control.stats()
+        stats = [running.network.stats_read(running.control) for running in cluster.networks]
         observations = Observations(
             posts=posts,
             jobs=watch.jobs_read(),
-            creations=creation_counts(stats),
-            first_created_at=first_creation_times(control.posts(include_deleted=True)),
+            creations=_merged(entry.creations for entry in stats),
+            first_created_at=_merged(entry.first_created_at for entry in stats),
             reconciled_attempts=watch.reconciled_attempts_count(),
-            accept_then_drop_fired=stats["faults"].get("accept_then_drop", 0),
-            failed_lookups=failed_lookups_count(stats),
+            accept_then_drop_fired=sum(entry.accept_then_drop_fired for entry in stats),
+            failed_lookups=sum(entry.failed_lookups for entry in stats),
             workers_killed=monkey.workers_killed,
             unplanned_exits=monkey.unplanned_exits,
             peak_publish_backlog=settled.peak_publish_backlog,
@@ -91,6 +93,7 @@ def chaos_run(options: RunOptions) -> ChaosReport:
             settings={
                 **asdict(options),
                 "folder": str(options.folder),
+                "networks": list(options.networks),
                 "beats": BEATS,
                 "accounts": len(accounts),
                 **LEASES,
@@ -98,6 +101,14 @@ def chaos_run(options: RunOptions) -> ChaosReport:
             stuck=settled.stuck,
         )
     return report_build(observations)
+
+
+def _merged(readings: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One network's keys never meet another's: each names its network (chaos.networks)."""
+    merged: dict[str, Any] = {}
+    for reading in readings:
+        merged.update(reading)
+    return merged
 
 
 def _on_timeline(instant: float, timeline: Timeline) -> float:

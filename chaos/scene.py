@@ -1,4 +1,4 @@
-"""The scene of a chaos run: a fake X that misbehaves, and Kairos with posts coming due.
+"""The scene of a chaos run: fake networks that misbehave, and Kairos with posts coming due.
 
 Import this module only after `django.setup()`: it works with Kairos's models.
 Setup is not under test, so posts are written with `bulk_create` rather than
@@ -14,53 +14,33 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import SocialAccount, Workspace
-from accounts.services import social_account_connect, workspace_create
+from accounts.models import SocialAccount
+from accounts.services import workspace_create
+from chaos.networks import RunningNetwork, qualified
 from chaos.report import ScheduledPost
-from fakex.control import FakeXControl
 from posts.models import Post, PostPart, Target
 from scheduling.models import Schedule
 
 ACCOUNTS = 100
-# The fake answers this share of `POST /2/tweets` by creating the post and
-# closing the connection without a word: the case that tempts a double post.
-ACCEPT_THEN_DROP_RATE = 0.02
-# Far above anything the run can reach: this run is about crashes, not pacing.
-UNREACHABLE_LIMIT = 10_000_000
 # Posts start falling due this long after setup, once the processes are warm.
 WARM_UP = timedelta(seconds=25)
 DUE_WINDOW = timedelta(minutes=2)
 BATCH_SIZE = 1000
 
 
-def fake_x_prepare(control: FakeXControl, *, seed: int) -> None:
-    """Duplicates allowed (so a double post shows as two), no pacing, seeded drops."""
-    control.set_duplicate_detection(False)
-    for window in control.rate_limits()["limits"]:
-        control.set_rate_limit(window, limit=UNREACHABLE_LIMIT)
-    control.set_fault_rates(
-        {"accept_then_drop": ACCEPT_THEN_DROP_RATE},
-        seed=seed,
-        method="POST",
-        path_prefix="/2/tweets",
-    )
-
-
-def accounts_connect(control: FakeXControl, *, count: int = ACCOUNTS) -> list[SocialAccount]:
-    """A workspace with `count` X accounts, each a fake X user with a fresh token."""
+def accounts_connect(
+    networks: Sequence[RunningNetwork], *, count: int = ACCOUNTS
+) -> list[SocialAccount]:
+    """A workspace with `count` accounts dealt round the networks, each an account of
+    that network's fake with fresh credentials."""
     workspace = workspace_create(name="Chaos", owner=None)
-    return [_account_connect(control, workspace=workspace, number=n) for n in range(1, count + 1)]
-
-
-def _account_connect(control: FakeXControl, *, workspace: Workspace, number: int) -> SocialAccount:
-    user = control.create_connected_user(username=f"chaos{number:03d}")
-    return social_account_connect(
-        network="x",
-        workspace=workspace,
-        external_id=user.id,
-        handle=user.username,
-        credentials={"access_token": user.access_token, "refresh_token": user.refresh_token},
-    )
+    return [
+        running.network.account_connect(
+            running.control, url=running.url, workspace=workspace, number=number
+        )
+        for number in range(1, count + 1)
+        for running in [networks[(number - 1) % len(networks)]]
+    ]
 
 
 def due_times(*, count: int, first: datetime, window: timedelta = DUE_WINDOW) -> list[datetime]:
@@ -101,7 +81,13 @@ def posts_schedule(*, accounts: Sequence[SocialAccount], count: int) -> list[Sch
         batch_size=BATCH_SIZE,
     )
     return [
-        ScheduledPost(post_id=post.pk, user_id=account.external_id, text=text, due=due.timestamp())
+        ScheduledPost(
+            post_id=post.pk,
+            user_id=qualified(account.network, account.external_id),
+            text=text,
+            due=due.timestamp(),
+            network=account.network,
+        )
         for post, account, text, due in zip(posts, assigned, texts, dues, strict=True)
     ]
 

@@ -13,6 +13,18 @@ admin.site.index_title = "Schedule and publish"
 urlpatterns = [
     # People start in the admin; the site has no page of its own.
     path("", RedirectView.as_view(pattern_name="admin:index"), name="root"),
+    # The calendar is an admin page; admin_view asks for a staff sign-in as the admin does.
+    path("admin/calendar/", admin.site.admin_view(publishing_views.calendar), name="calendar"),
+    path(
+        "admin/calendar/feed/",
+        admin.site.admin_view(publishing_views.calendar_feed),
+        name="calendar-feed",
+    ),
+    path(
+        "admin/calendar/move/",
+        admin.site.admin_view(publishing_views.calendar_move),
+        name="calendar-move",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("healthz", publishing_views.health, name="health"),

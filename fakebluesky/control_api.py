@@ -107,6 +107,7 @@ def posts(world: World, request: Request) -> Response:
                 "did": record.did,
                 "rkey": record.rkey,
                 "value": record.value,
+                "indexed_at": record.indexed_at,
                 "metrics": record.metrics,
             }
             for record in world.records.values()

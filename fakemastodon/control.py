@@ -82,6 +82,10 @@ class FakeMastodonControl(FakeXControl):
         video_size_limit, description_limit."""
         return self._call("PATCH", "/_fake/configuration", fields)
 
+    def rate_limits(self) -> dict[str, Any]:
+        """`{"limits": {throttle: {"limit": …, "period_seconds": …}}}`."""
+        return self._call("GET", "/_fake/rate-limits")
+
     def set_rate_limit(
         self, throttle: str, *, limit: int, period_seconds: int | None = None
     ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ instance's scene. No authentication: the fake only ever listens for tests.
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from fakemastodon.state import Account, World
 from fakex import control_api as shared
@@ -109,6 +110,12 @@ def update_settings(world: World, request: Request) -> Response:
         return Response(200, world.settings.as_json())
 
 
+def rate_limits(world: World, request: Request) -> Response:
+    """The throttles, as `{"limits": {"statuses": {"limit": 300, "period_seconds": 10800}}}`."""
+    with world.lock:
+        return Response(200, _limits(world))
+
+
 def set_rate_limits(world: World, request: Request) -> Response:
     """`{"limits": {"statuses": {"limit": 1, "period_seconds": 60}}}`"""
     changes = shared._object(request).get("limits") or {}
@@ -120,7 +127,11 @@ def set_rate_limits(world: World, request: Request) -> Response:
             world.limiter.set_limit(
                 name, limit=int(change["limit"]), period_seconds=change.get("period_seconds")
             )
-        return Response(200, {name: asdict(limit) for name, limit in world.limiter.limits.items()})
+        return Response(200, _limits(world)["limits"])
+
+
+def _limits(world: World) -> dict[str, Any]:
+    return {"limits": {name: asdict(limit) for name, limit in world.limiter.limits.items()}}
 
 
 def statuses(world: World, request: Request) -> Response:
@@ -182,6 +193,7 @@ CONTROL_ROUTES = [
     Route("PUT", "/_fake/login", log_in),
     Route("PATCH", "/_fake/configuration", update_configuration),
     Route("PATCH", "/_fake/settings", update_settings),
+    Route("GET", "/_fake/rate-limits", rate_limits),
     Route("PUT", "/_fake/rate-limits", set_rate_limits),
     Route("GET", "/_fake/statuses", statuses),
     Route("PUT", "/_fake/statuses/:id/counts", set_status_counts),

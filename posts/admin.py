@@ -2,24 +2,49 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
-from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, F, OuterRef, Q
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
 
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
-from accounts.permissions import POST_COMPOSE, POST_PUBLISH, POST_SCHEDULE, workspaces_where
+from accounts.permissions import (
+    POST_APPROVE,
+    POST_COMPOSE,
+    POST_PUBLISH,
+    POST_SCHEDULE,
+    WORKSPACE_VIEW,
+    workspaces_where,
+)
 from accounts.timezones import zone_canonical_name, zone_choices
+from posts.approval import EVENT_LABELS as APPROVAL_EVENT_LABELS
+from posts.approval import (
+    approval_history,
+    post_approve,
+    post_awaits_approval,
+    post_changes_request,
+    post_content_fingerprint,
+    post_review_request,
+)
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_restore, post_set_targets
+from publishing.approval import (
+    jobs_overdue_for_approval,
+    post_content_edited,
+    posts_awaiting_approval,
+)
 from publishing.campaigns import campaign_distribute
 from publishing.models import PublishJob
-from publishing.plans import post_soft_delete, schedule_set
+from publishing.plans import post_soft_delete, schedule_date_time_problems, schedule_set
+from publishing.post_resource import PostResource
 from publishing.services import (
     DONE,
     RepublishUnconfirmed,
@@ -409,13 +434,12 @@ class PostAdminForm(forms.ModelForm):
             self.add_error(
                 "tags", f"{', '.join(foreign_tags)}: tag(s) of another workspace than {workspace}."
             )
-        has_date = bool(cleaned.get("schedule_local_date"))
-        has_time = bool(cleaned.get("schedule_local_time"))
-        if has_date != has_time:
-            self.add_error(
-                "schedule_local_date" if not has_date else "schedule_local_time",
-                "Give both a date and a time to schedule the post, or neither to keep a draft.",
-            )
+        missing = schedule_date_time_problems(
+            has_date=bool(cleaned.get("schedule_local_date")),
+            has_time=bool(cleaned.get("schedule_local_time")),
+        )
+        for name, message in missing.items():
+            self.add_error(f"schedule_{name}", message)
         # Last: showing a refusal on a field takes the field out of the cleaned data.
         if self.refusal is not None:
             self._refusal_show(self.refusal)
@@ -459,13 +483,13 @@ class PostAdminForm(forms.ModelForm):
             or any(f"schedule_{name}" in self.changed_data for name in SCHEDULE_FIELDS)
         )
 
-    def schedule_arguments(self, *, default_zone: str) -> dict:
+    def schedule_arguments(self) -> dict:
         data = self.cleaned_data
         return {
             "kind": data["schedule_kind"] or Schedule.Kind.ONCE,
             "local_date": data["schedule_local_date"],
             "local_time": data["schedule_local_time"],
-            "timezone_name": data["schedule_timezone"] or default_zone,
+            "timezone_name": data["schedule_timezone"],  # empty: the workspace's
             "every": data["schedule_every"],
             "unit": data["schedule_unit"],
             "cron": data["schedule_cron"].strip(),
@@ -500,19 +524,64 @@ class DeletedFilter(admin.SimpleListFilter):
             yield choice
 
 
+class ApprovalFilter(admin.SimpleListFilter):
+    title = "approval"
+    parameter_name = "approval"
+    OVERDUE = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [*Post.Approval.choices, (self.OVERDUE, "Overdue for approval")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.OVERDUE:
+            return queryset.filter(
+                Exists(jobs_overdue_for_approval(now=timezone.now()).filter(post=OuterRef("pk")))
+            )
+        if self.value() in Post.Approval.values:
+            return queryset.filter(approval=self.value())
+        return queryset
+
+
+class ChangesRequestForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="What should change: the author reads this on the post's page.",
+    )
+
+
 @admin.register(Post)
-class PostAdmin(WorkspaceScopedAdmin):
+class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     form = PostAdminForm
     inlines = [PostPartInline, PublishJobInline]
+    # Import and Export: the CSV of `import_posts` / `export_posts` (publishing/post_csv.py).
+    resource_classes = [PostResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    skip_admin_log = True  # each imported post is in Audit events, as the services record it
 
     class Media:
         js = ["posts/parts_order.js"]
 
-    list_display = ["__str__", "workspace", "status", "when", "targets_label", "updated_at"]
-    list_filter = ["status", DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "__str__",
+        "workspace",
+        "status",
+        "approval_label",
+        "when",
+        "targets_label",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        ApprovalFilter,
+        DeletedFilter,
+        ("workspace", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["parts__text"]
     readonly_fields = [
         "status",
+        "approval_label",
+        "approval_trail",
         "when",
         "targets_label",
         "published_links",
@@ -522,12 +591,38 @@ class PostAdmin(WorkspaceScopedAdmin):
     actions = ["publish_now", "add_to_queue", "cancel", "restore"]
     save_on_top = True
 
+    def has_import_permission(self, request):
+        return self.may(request, POST_COMPOSE)
+
+    def has_export_permission(self, request):
+        return self.may(request, WORKSPACE_VIEW)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {
+            "actor": request.user,
+            "workspaces": workspaces_where(user=request.user, action=POST_COMPOSE),
+        }
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # All or nothing, as `import_posts` without --partial.
+        kwargs.pop("form", None)
+        return {**kwargs, "rollback_on_validation_errors": True}
+
     def get_fieldsets(self, request, obj=None):
+        approval = (
+            [("Approval", {"fields": ["approval_label", "approval_trail"]})]
+            if obj is not None and obj.workspace.posts_need_approval
+            else []
+        )
         if obj is not None and not self.has_change_permission(request, obj):
             # Someone who may only look reads the plan, not an empty form of it.
             return [
                 (None, {"fields": ["workspace", "targets_label", "priority", "campaign", "tags"]}),
                 ("Schedule", {"fields": ["when"]}),
+                *approval,
                 (
                     "Outcome",
                     {"fields": ["status", "published_links", "created_at", "updated_at"]},
@@ -564,6 +659,7 @@ class PostAdmin(WorkspaceScopedAdmin):
         ]
         if obj is not None and obj.status in DONE:
             fieldsets[2][1]["fields"].append("confirm_republish")
+        fieldsets += approval
         if obj is not None:
             fieldsets.append(
                 (
@@ -608,11 +704,42 @@ class PostAdmin(WorkspaceScopedAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
+        overdue = jobs_overdue_for_approval(now=timezone.now()).filter(post=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
             .select_related("workspace", "schedule")
             .prefetch_related("parts", "targets__account")
+            .annotate(overdue_for_approval=Exists(overdue))
+        )
+
+    @admin.display(description="Approval")
+    def approval_label(self, post: Post) -> str:
+        if not post.workspace.posts_need_approval:
+            return "Not needed"
+        label = post.get_approval_display()
+        if getattr(post, "overdue_for_approval", False):
+            return f"{label} · overdue for approval"
+        return label
+
+    @admin.display(description="Review history")
+    def approval_trail(self, post: Post):
+        events = approval_history(post=post)
+        if not events:
+            return "Not sent for review yet."
+        zone = timezone.get_current_timezone()
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · {} · {}{}",
+            (
+                (
+                    f"{timezone.localtime(event.created_at, zone):%Y-%m-%d %H:%M:%S %Z}",
+                    APPROVAL_EVENT_LABELS[event.action],
+                    event.actor or "Kairos",
+                    f": “{event.message}”" if event.message else "",
+                )
+                for event in events
+            ),
         )
 
     @admin.display(description="When")
@@ -645,6 +772,8 @@ class PostAdmin(WorkspaceScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        # What was approved, read before anything of the post is written.
+        request.kairos_content_before = post_content_fingerprint(post_id=obj.pk) if change else None
         if not change:
             obj.author = request.user
         obj.text_variants = form.cleaned_data["variants"]
@@ -660,10 +789,11 @@ class PostAdmin(WorkspaceScopedAdmin):
             texts=form.own_texts(),
         )
         post.refresh_from_db()
+        self._approval_recheck(request, post)
         if not form.schedule_requested():
             self._unscheduled_check(request, post)
             return
-        arguments = form.schedule_arguments(default_zone=post.workspace.default_timezone)
+        arguments = form.schedule_arguments()
         try:
             schedule = schedule_set(
                 post=post,
@@ -691,6 +821,18 @@ class PostAdmin(WorkspaceScopedAdmin):
             return super().save_formset(request, form, formset, change)
         _parts_save_in_order(formset, actor=request.user)
 
+    def _approval_recheck(self, request, post: Post) -> None:
+        """An approved post whose content this save changed goes back to review."""
+        before = getattr(request, "kairos_content_before", None)
+        if before is None or before == post_content_fingerprint(post_id=post.pk):
+            return
+        if post_content_edited(post=post, actor=request.user):
+            messages.warning(
+                request,
+                "The post was approved; after this edit it waits for an approver again "
+                "and does not go out until approved.",
+            )
+
     def _unscheduled_check(self, request, post: Post) -> None:
         """An edit that does not reschedule: a post still going out must still be
         publishable as edited (or nothing is saved); a draft is saved, with what would
@@ -712,6 +854,131 @@ class PostAdmin(WorkspaceScopedAdmin):
 
     def delete_model(self, request, obj):
         post_soft_delete(post=obj, actor=request.user)
+
+    # --- Approval: the post page's buttons and the approvers' queue ----------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "approval-queue/",
+                view(self.approval_queue_view),
+                name="posts_post_approval_queue",
+            ),
+            path(
+                "<int:post_id>/review-request/",
+                view(self.review_request_view),
+                name="posts_post_review_request",
+            ),
+            path("<int:post_id>/approve/", view(self.approve_view), name="posts_post_approve"),
+            path(
+                "<int:post_id>/request-changes/",
+                view(self.changes_request_view),
+                name="posts_post_changes_request",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _post_for_approval(self, request, post_id: int) -> Post:
+        # Another workspace's post is not found, as everywhere.
+        return get_object_or_404(self.get_queryset(request).alive(), pk=post_id)
+
+    def _approval_step(self, request, post: Post, step, done: str, **arguments):
+        """Run one approval service for the person; say what happened or why not."""
+        try:
+            step(post=post, actor=request.user, **arguments)
+        except PermissionDenied as refusal:
+            self.message_user(request, f"{post}: {refusal}", messages.ERROR)
+            return False
+        except ValidationError as refusal:
+            self.message_user(request, f"{post}: {' '.join(refusal.messages)}", messages.ERROR)
+            return False
+        self.message_user(request, f"{post}: {done}", messages.SUCCESS)
+        return True
+
+    def _back(self, request, post: Post):
+        if request.POST.get("next") == "queue":
+            return redirect("admin:posts_post_approval_queue")
+        return redirect("admin:posts_post_change", post.pk)
+
+    def review_request_view(self, request, post_id: int):
+        if request.method != "POST":
+            return redirect("admin:posts_post_change", post_id)
+        post = self._post_for_approval(request, post_id)
+        self._approval_step(
+            request, post, post_review_request, "sent for review; approvers see it in their queue."
+        )
+        return self._back(request, post)
+
+    def approve_view(self, request, post_id: int):
+        if request.method != "POST":
+            return redirect("admin:posts_post_change", post_id)
+        post = self._post_for_approval(request, post_id)
+        self._approval_step(request, post, post_approve, "approved; it goes out at its time.")
+        return self._back(request, post)
+
+    def changes_request_view(self, request, post_id: int):
+        post = self._post_for_approval(request, post_id)
+        if not self.may(request, POST_APPROVE, post):
+            raise PermissionDenied
+        form = ChangesRequestForm(request.POST or None)
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self._approval_step(
+                request,
+                post,
+                post_changes_request,
+                "sent back to its author with your comment.",
+                comment=form.cleaned_data["comment"],
+            )
+        ):
+            return self._back(request, post)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Request changes to {post}",
+            "post": post,
+            "form": form,
+            "opts": self.model._meta,
+            "next": request.GET.get("next") or request.POST.get("next", ""),
+        }
+        return TemplateResponse(request, "admin/posts/post/request_changes.html", context)
+
+    def approval_queue_view(self, request):
+        posts = list(
+            posts_awaiting_approval(user=request.user)
+            .select_related("workspace", "author")
+            .prefetch_related("parts", "targets__account")[:200]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Waiting for your approval",
+            "posts": posts,
+            "now": timezone.now(),
+            "zone": timezone.get_current_timezone(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/posts/post/approval_queue.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        post = self.get_object(request, object_id)
+        if post is not None and post.workspace.posts_need_approval:
+            A = Post.Approval
+            extra_context = {
+                **(extra_context or {}),
+                "may_request_review": post.approval in (A.DRAFT, A.CHANGES_REQUESTED)
+                and self.may(request, POST_COMPOSE, post),
+                "may_decide": post.approval == A.IN_REVIEW
+                and self.may(request, POST_APPROVE, post),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_approve": self.may(request, POST_APPROVE),
+        }
+        return super().changelist_view(request, extra_context)
 
     def delete_queryset(self, request, queryset):
         for post in queryset:
@@ -749,10 +1016,18 @@ class PostAdmin(WorkspaceScopedAdmin):
                 self.message_user(
                     request, f"{post}: not published: {' '.join(exc.messages)}", messages.ERROR
                 )
-            else:
+                continue
+            if post_awaits_approval(post=post):
                 self.message_user(
-                    request, f"{post}: publishing to {created} account(s) now.", messages.SUCCESS
+                    request,
+                    f"{post}: {created} job(s) made, waiting for approval: it goes out once "
+                    "approved (or is missed past the workspace's window).",
+                    messages.WARNING,
                 )
+                continue
+            self.message_user(
+                request, f"{post}: publishing to {created} account(s) now.", messages.SUCCESS
+            )
 
     @admin.action(
         description="Add to queue (next free slot of its accounts)", permissions=["post_schedule"]

@@ -86,6 +86,13 @@ class Post(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         MISSED = "missed", "Missed"
 
+    class Approval(models.TextChoices):
+        # The transitions are in posts/approval.py.
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
     class Priority(models.IntegerChoices):
         # Lower goes first, as Celery's priorities on Redis do.
         URGENT = 0, "Urgent"
@@ -102,6 +109,13 @@ class Post(models.Model):
         choices=Priority.choices,
         default=Priority.NORMAL,
         help_text="Orders due posts when many are due at once or a rate limit holds them.",
+    )
+    approval = models.CharField(
+        max_length=20,
+        choices=Approval.choices,
+        default=Approval.DRAFT,
+        help_text="Where the post is in review; only approved posts go out in a workspace "
+        "whose posts need approval.",
     )
     text_variants = models.JSONField(
         default=list,
@@ -121,6 +135,10 @@ class Post(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The approval queue and the dashboard's count of posts in review.
+            models.Index(fields=["workspace", "approval"], name="post_workspace_approval"),
+        ]
 
     def __str__(self) -> str:
         first = next(iter(self.parts.all()), None)

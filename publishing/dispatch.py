@@ -36,6 +36,7 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from posts.models import Post, Target
 from publishing import metrics
+from publishing.approval import JOB_WAITS_FOR_APPROVAL
 from publishing.execution import job_is_missed, jobs_miss
 from publishing.limits import posting_allowed_at
 from publishing.models import JobStatus, PublishJob
@@ -74,6 +75,7 @@ def tick(*, now: datetime | None = None, batch_size: int | None = None) -> TickR
         at = now or timezone.now()
         materialized = occurrences_materialize(now=at, limit=batch_size)
         queued, missed = jobs_dispatch(now=at, limit=batch_size)
+        missed += jobs_miss_unapproved(now=at, limit=batch_size)
         resent = jobs_resend_lost(now=at, limit=batch_size)
         recovered = jobs_recover(now=at, limit=batch_size)
         result.materialized += materialized
@@ -151,7 +153,9 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
 
     Jobs of a paused workspace, or of an account that is not active (paused,
     waiting to be reconnected), stay pending: they neither fail nor spend
-    attempts, and go out on resuming if still within the missed-post window.
+    attempts, and go out on resuming if still within the missed-post window. So do
+    jobs of a post waiting for approval (`JOB_WAITS_FOR_APPROVAL`); they go out once
+    approved, or become missed past the window (`jobs_miss_unapproved`).
     Only as many are queued as leave at most KAIROS_MAX_IN_FLIGHT waiting in the
     broker: a backlog waits here, in priority order, not behind the broker's FIFO.
     Returns (queued, missed).
@@ -169,6 +173,7 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
                 post__workspace__publishing_paused_at__isnull=True,
                 account__status=SocialAccount.Status.ACTIVE,
             )
+            .exclude(JOB_WAITS_FOR_APPROVAL)
             .order_by("priority", "next_attempt_at")
             .values_list(
                 "pk",
@@ -199,6 +204,33 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
         sends = [(pk, priority) for pk, priority, _ in ready if pk not in held]
         transaction.on_commit(lambda: jobs_send(sends))
     return queued, len(missed)
+
+
+def jobs_miss_unapproved(*, now: datetime, limit: int) -> int:
+    """Mark missed the pending jobs whose post still waited for approval when the
+    workspace's missed-post window after their time ran out; return how many.
+
+    The rows are locked with SKIP LOCKED, as in `jobs_dispatch`; the compare-and-set
+    from pending leaves a job alone that was cancelled meanwhile. An approval that
+    comes at the same moment changes nothing: past the window, dispatch would mark the
+    job missed too.
+    """
+    with transaction.atomic():
+        late = list(
+            PublishJob.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(JOB_WAITS_FOR_APPROVAL, status=S.PENDING, due_at__lte=now)
+            .alias(deadline=F("due_at") + F("post__workspace__missed_post_window"))
+            .filter(deadline__lt=now)
+            .order_by("due_at")
+            .values_list("pk", "post_id", "post__workspace__missed_post_window")[:limit]
+        )
+        if not late:
+            return 0
+        jobs_miss(
+            missed=[(pk, window) for pk, _, window in late], from_statuses=[S.PENDING], now=now
+        )
+        posts_status_rollup(post_ids=[post_id for _, post_id, _ in late])
+    return len(late)
 
 
 def _queue(*, job_ids: Sequence[int], now: datetime) -> int:

@@ -253,15 +253,17 @@ def jobs_stuck(*, now: datetime) -> list[PublishJob]:
     )
 
 
+# Accounts that hold their jobs back until a person acts: waiting to be reconnected,
+# disabled, or refused for billing. (Paused accounts are a person's choice already.)
+ACCOUNT_NEEDS_ATTENTION = Q(
+    status__in=[SocialAccount.Status.NEEDS_REAUTH, SocialAccount.Status.DISABLED]
+) | ~Q(billing_problem="")
+
+
 def accounts_needing_attention() -> list[SocialAccount]:
-    """Accounts that hold their jobs back until a person acts: waiting to be reconnected,
-    disabled, or refused for billing. (Paused accounts are a person's choice already.)"""
     return list(
         SocialAccount.objects.select_related("workspace")
-        .filter(
-            Q(status__in=[SocialAccount.Status.NEEDS_REAUTH, SocialAccount.Status.DISABLED])
-            | ~Q(billing_problem="")
-        )
+        .filter(ACCOUNT_NEEDS_ATTENTION)
         .order_by("pk")[:LIST_LIMIT]
     )
 

@@ -92,6 +92,8 @@ class PublishJob(models.Model):
                 condition=Q(status="published"),
                 name="publish_job_metrics_due_idx",
             ),
+            # The calendar reads an account's jobs in a range of occurrences.
+            models.Index(fields=["account", "occurrence_at"], name="publish_job_account_occ_idx"),
             # Posting limits count what an account published recently.
             models.Index(
                 fields=["account", "published_at"],

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
-from accounts.timezones import utc_to_wall, zone_canonical_name
+from accounts.timezones import utc_to_wall, zone_canonical_name, zone_get
 from posts.models import Post
 from publishing.crosspost import post_identical_text_conflicts
 from publishing.limits import posting_limit_conflicts, posting_limit_next_fits
@@ -35,8 +35,20 @@ from publishing.states import job_transition
 from scheduling.models import Schedule
 from scheduling.recurrence import rule_count_end, rule_from_fields
 from scheduling.selectors import schedule_first_from
+from scheduling.services import schedule_occurrence_move
 
 WAITING = (JobStatus.PENDING, JobStatus.QUEUED)
+
+
+def schedule_date_time_problems(*, has_date: bool, has_time: bool) -> dict[str, str]:
+    """A post is scheduled with both a date and a time, or kept a draft with neither:
+    the one missing, by its schedule field, for the composer and the import alike."""
+    if has_date == has_time:
+        return {}
+    missing = "local_time" if has_date else "local_date"
+    return {
+        missing: "Give both a date and a time to schedule the post, or neither to keep a draft."
+    }
 
 
 def schedule_set(
@@ -57,8 +69,9 @@ def schedule_set(
 ) -> Schedule:
     """Schedule (or reschedule) a post: once, or by an interval, cron or RRULE rule.
 
-    The rule is read in `timezone_name` on the wall clock (accounts/timezones.py
-    says what happens to wall times a zone skips or repeats). Rescheduling
+    The rule is read in `timezone_name` (empty: the workspace's zone) on the wall
+    clock (accounts/timezones.py says what happens to wall times a zone skips or
+    repeats). Rescheduling
     cancels jobs of earlier occurrences that have not started; while one is
     running, it is refused. A finished post is scheduled again only with
     `republish` (services.post_republish_check).
@@ -66,7 +79,7 @@ def schedule_set(
     now = now or timezone.now()
     post_republish_check(post=post, confirmed=republish)
     try:
-        timezone_name = zone_canonical_name(timezone_name)
+        timezone_name = zone_canonical_name(timezone_name or post.workspace.default_timezone)
     except ValidationError as refusal:
         raise ValidationError({"timezone": refusal.messages}) from None
     start = datetime.combine(local_date, local_time)
@@ -153,6 +166,61 @@ def schedule_once(
         timezone_name=timezone_name,
         actor=actor,
         now=now,
+    )
+
+
+def post_occurrence_reschedule(
+    *, post: Post, occurrence_at: datetime, to: datetime, actor, now: datetime | None = None
+) -> Schedule:
+    """Move one occurrence of a post to the instant `to` (UTC), as a drag on the calendar.
+
+    A one-off post is scheduled again at the new time (`schedule_set`: it cancels its
+    jobs that have not started and checks limits); one occurrence of a recurring post
+    is moved (`schedule_occurrence_move`), the rest of the series is left as it is.
+    Either way the new time is kept as a wall time in the post's own zone. An
+    occurrence whose job has started or finished is refused with what became of it;
+    the services refuse again, under their locks, one that starts meanwhile.
+    """
+    now = now or timezone.now()
+    schedule = Schedule.objects.filter(post=post).first()
+    if schedule is None:
+        raise ValidationError("The post has no schedule; schedule it on its page first.")
+    _started_refuse(post=post, occurrence_at=occurrence_at)
+    wall = utc_to_wall(to, zone_get(schedule.timezone))
+    if schedule.kind == Schedule.Kind.ONCE:
+        return schedule_set(
+            post=post,
+            kind=Schedule.Kind.ONCE,
+            local_date=wall.date(),
+            local_time=wall.time(),
+            timezone_name=schedule.timezone,
+            actor=actor,
+            now=now,
+        )
+    return schedule_occurrence_move(
+        schedule=schedule,
+        occurrence_at=occurrence_at,
+        local_date=wall.date(),
+        local_time=wall.time(),
+        actor=actor,
+        now=now,
+    )
+
+
+def _started_refuse(*, post: Post, occurrence_at: datetime) -> None:
+    jobs = PublishJob.objects.filter(post=post, occurrence_at=occurrence_at).exclude(
+        status__in=(*WAITING, JobStatus.CANCELLED)
+    )
+    job = jobs.select_related("account").first()
+    if job is None:
+        return
+    if job.status == JobStatus.RUNNING:
+        raise ValidationError(
+            f"It is being published to {job.account} right now; wait for its outcome."
+        )
+    raise ValidationError(
+        f"It is already {job.get_status_display().lower()} on {job.account}; "
+        "a post that went out (or stopped) is not moved."
     )
 
 

@@ -6,6 +6,9 @@
        │          │  └(resend)├──► pending (retry later)
        │          │           ├──► failed
        │          │           └──► needs_review ──► published | pending | cancelled
+       │          │                  │   ▲
+       │          │                  ▼   │ (operator: `manage.py reconcile` asks again)
+       │          │                running
        ├──────────┴──► cancelled
        └── missed, failed (staff: publish now / retry)
 
@@ -35,7 +38,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # queued → pending: deferred before calling the network (a spent rate limit).
     S.QUEUED: frozenset({S.QUEUED, S.PENDING, S.RUNNING, S.CANCELLED, S.MISSED}),
     S.RUNNING: frozenset({S.PUBLISHED, S.PENDING, S.FAILED, S.NEEDS_REVIEW}),
-    S.NEEDS_REVIEW: frozenset({S.PUBLISHED, S.PENDING, S.CANCELLED}),
+    # needs_review → running: an operator has the network asked again (publishing/review.py).
+    S.NEEDS_REVIEW: frozenset({S.PUBLISHED, S.PENDING, S.CANCELLED, S.RUNNING}),
     S.FAILED: frozenset({S.PENDING}),
     S.MISSED: frozenset({S.PENDING}),
     S.PUBLISHED: frozenset(),

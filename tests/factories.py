@@ -1,12 +1,14 @@
 from datetime import timedelta
 
 import factory
+import time_machine
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import Membership, SocialAccount, Workspace
 from posts.models import Post, PostPart, Target
 from publishing.models import PublishJob
+from publishing.plans import schedule_once
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -85,3 +87,11 @@ class PublishJobFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def target(job, create, extracted, **kwargs):
         Target.objects.get_or_create(post=job.post, account=job.account)
+
+
+def schedule_once_at(post: Post, at) -> None:
+    """Schedule `post` once at the UTC instant `at`, as if booked an hour before."""
+    with time_machine.travel(at - timedelta(hours=1)):
+        schedule_once(
+            post=post, local_date=at.date(), local_time=at.time(), timezone_name="UTC", actor=None
+        )

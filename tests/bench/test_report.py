@@ -16,6 +16,7 @@ from bench.report import (
     p2_line,
     p3_line,
     p4_line,
+    p6_line,
     percentile,
     table,
 )
@@ -87,6 +88,19 @@ def test_p4_line_shows_memory_before_and_after_idle():
     )
     assert line == (
         "P4 schedules=1000000 idle_tick_ms=1.23 beat_rss_mb=104.4->104.5 worker_rss_mb=297.6->297.7"
+    )
+
+
+def test_p6_line_gives_each_page_and_the_queries():
+    line = p6_line(
+        posts=1_000_000,
+        changelist_ms=412.345,
+        dashboard_ms=98.76,
+        calendar_month_ms=640.01,
+        queries=41,
+    )
+    assert line == (
+        "P6 posts=1000000 changelist_ms=412.3 dashboard_ms=98.8 calendar_month_ms=640.0 queries=41"
     )
 
 

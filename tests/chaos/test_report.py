@@ -10,10 +10,7 @@ from chaos.report import (
     JobRow,
     Observations,
     ScheduledPost,
-    creation_counts,
     duplicate_count,
-    failed_lookups_count,
-    first_creation_times,
     lateness_seconds,
     percentile,
     report_build,
@@ -22,8 +19,12 @@ from chaos.report import (
 DUE = 1_000_000.0
 
 
-def scheduled(post_id: int, *, user: str = "u1", due: float = DUE) -> ScheduledPost:
-    return ScheduledPost(post_id=post_id, user_id=user, text=f"chaos #{post_id}", due=due)
+def scheduled(
+    post_id: int, *, user: str = "u1", due: float = DUE, network: str = "x"
+) -> ScheduledPost:
+    return ScheduledPost(
+        post_id=post_id, user_id=user, text=f"chaos #{post_id}", due=due, network=network
+    )
 
 
 def observe(posts, jobs, creations, first_created_at=None, **overrides) -> Observations:
@@ -86,36 +87,6 @@ def test_duplicates_are_the_creations_beyond_the_first_of_each_user_and_text():
 
 def test_the_same_text_on_two_accounts_is_no_duplicate():
     assert duplicate_count({("u1", "a"): 1, ("u2", "a"): 1}) == 0
-
-
-def test_creation_counts_read_the_fake_stats():
-    stats = {
-        "posts_created": [
-            {"user_id": "u1", "text": "a", "count": 2},
-            {"user_id": "u2", "text": "a", "count": 1},
-        ]
-    }
-    assert creation_counts(stats) == {("u1", "a"): 2, ("u2", "a"): 1}
-
-
-def test_first_creation_time_is_the_earliest_of_a_user_and_text():
-    posts = [
-        {"author_id": "u1", "submitted_text": "a", "created_at": 12.0},
-        {"author_id": "u1", "submitted_text": "a", "created_at": 10.0},
-        {"author_id": "u2", "submitted_text": "a", "created_at": 11.0},
-    ]
-    assert first_creation_times(posts) == {("u1", "a"): 10.0, ("u2", "a"): 11.0}
-
-
-def test_failed_lookups_count_every_answer_but_200_from_the_timeline():
-    stats = {
-        "requests": {
-            "GET /2/users/:id/tweets": {"200": 7, "429": 2, "connection_closed": 1},
-            "POST /2/tweets": {"201": 5, "503": 4},
-        }
-    }
-    assert failed_lookups_count(stats) == 3
-    assert failed_lookups_count({"requests": {}}) == 0
 
 
 def test_lateness_is_first_creation_minus_due_for_posts_that_reached_x():
@@ -200,7 +171,7 @@ def test_needs_review_is_split_by_what_x_really_had():
         )
     )
     assert report.needs_review == 2
-    assert report.needs_review_on_x == 1
+    assert report.needs_review_on_network == 1
     # Each unanswerable question needs at least one look-up X failed; never more than asked.
     assert report.needs_review_unanswerable == 2
     assert report.needs_review_job_ids == [10, 11]
@@ -246,8 +217,38 @@ def test_the_summary_line_has_the_agreed_shape():
     )
     assert report.summary_line() == (
         "chaos: posts=1 published=1 lost=0 duplicates=0 needs_review=0 "
-        "p50_lateness_s=1.23 p99_lateness_s=1.23 wall_s=171.46"
+        "p50_lateness_s=1.23 p99_lateness_s=1.23 wall_s=171.46 "
+        "networks=x[posts=1,published=1,lost=0,duplicates=0]"
     )
+
+
+def test_each_network_is_counted_apart():
+    posts = [
+        scheduled(1, user="x:1"),
+        scheduled(2, user="mastodon:1", network="mastodon"),
+        scheduled(3, user="mastodon:1", network="mastodon"),
+    ]
+    report = report_build(
+        observe(
+            posts,
+            jobs=[JobRow(10, 1, "published"), JobRow(11, 2, "published"), JobRow(12, 3, "failed")],
+            # The same id on X is another account: its creation is no delivery of post 3.
+            creations={
+                ("x:1", "chaos #1"): 1,
+                ("mastodon:1", "chaos #2"): 2,
+                ("x:1", "chaos #3"): 1,
+            },
+        )
+    )
+    assert report.by_network == {
+        "mastodon": {"posts": 2, "published": 1, "lost": 1, "duplicates": 1},
+        "x": {"posts": 1, "published": 1, "lost": 0, "duplicates": 0},
+    }
+    assert report.summary_line().endswith(
+        " networks=mastodon[posts=2,published=1,lost=1,duplicates=1],"
+        "x[posts=1,published=1,lost=0,duplicates=0]"
+    )
+    assert "… on mastodon | posts 2, published 1, lost 1, duplicates 1" in report.markdown()
 
 
 def test_json_and_markdown_carry_the_same_figures():
@@ -270,7 +271,7 @@ def test_json_and_markdown_carry_the_same_figures():
     assert saved["settings"] == {"seed": 1}
     table = report.markdown()
     assert "| workers killed | 14 |" in table
-    assert "| **lost** (never on X, not marked published) | 0 |" in table
+    assert "| **lost** (never on its network, not marked published) | 0 |" in table
 
 
 def test_json_says_null_when_there_was_no_lateness_to_measure():

@@ -3,6 +3,7 @@
     python -m tests.integration.contender GO_FILE tick ROUNDS
     python -m tests.integration.contender GO_FILE execute BATCH_SIZE JOB_ID…
     python -m tests.integration.contender GO_FILE cancel POST_ID…
+    python -m tests.integration.contender GO_FILE edit POST_ID…
 
 Every contender waits for GO_FILE to exist, so all start at the same moment.
 """
@@ -19,7 +20,7 @@ import django
 django.setup()
 
 from posts.models import Post  # noqa: E402
-from publishing import dispatch, execution, services  # noqa: E402
+from publishing import approval, dispatch, execution, services  # noqa: E402
 
 
 def main(go_file: str, command: str, *args: str) -> None:
@@ -35,6 +36,12 @@ def main(go_file: str, command: str, *args: str) -> None:
     elif command == "cancel":
         for post in Post.objects.filter(pk__in=[int(pk) for pk in args]):
             services.post_cancel(post=post, actor=None)
+    elif command == "edit":
+        # An approved post's content changed: back to review (what the admin calls).
+        for post in Post.objects.filter(pk__in=[int(pk) for pk in args]).select_related(
+            "workspace"
+        ):
+            approval.post_content_edited(post=post, actor=None)
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -18,6 +18,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import Workspace
 from harness.processes import ManagedProcess
 from posts.models import Post, PostPart, Target
 from publishing.models import JobStatus as S
@@ -159,3 +160,26 @@ def test_cancelling_while_workers_publish_never_does_both(tmp_path):
     cancelled = PublishJob.objects.filter(status=S.CANCELLED)
     assert not PublishAttempt.objects.filter(job__in=cancelled).exists()
     print(f"\nrace outcome: {dict(statuses)}")
+
+
+def test_edits_after_approval_racing_ticks_leave_no_edited_post_queued(tmp_path):
+    """An approved post edited while ticks dispatch it ends in review with every job
+    pending: the edit either came first (the tick leaves its jobs) or pulled back what
+    the tick had queued. Untouched approved posts are queued as usual."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    due = (timezone.now() - timedelta(seconds=1)).replace(microsecond=0)
+    posts = posts_with_targets(200, accounts=2, due=due)
+    Workspace.objects.filter(pk=posts[0].workspace_id).update(posts_need_approval=True)
+    Post.objects.filter(pk__in=[p.pk for p in posts]).update(approval=Post.Approval.APPROVED)
+    edited = [str(p.pk) for p in posts[::2]]
+    race(tmp_path, [["tick", "5"], ["tick", "5"], ["edit", *shuffled(edited, 7)]])
+    # Jobs not yet made when the edit came are made by a later tick, and wait.
+    race(tmp_path, [["tick", "1"]])
+    jobs = PublishJob.objects.all()
+    assert jobs.count() == 400
+    edited_jobs = jobs.filter(post_id__in=edited)
+    assert set(edited_jobs.values_list("status", flat=True)) == {S.PENDING}
+    assert set(Post.objects.filter(pk__in=edited).values_list("approval", flat=True)) == {
+        Post.Approval.IN_REVIEW
+    }
+    assert set(jobs.exclude(post_id__in=edited).values_list("status", flat=True)) == {S.QUEUED}

@@ -5,26 +5,13 @@ import time_machine
 from django.utils import timezone
 
 from posts.models import Post
-from publishing import dispatch
 from publishing.dispatch import batches_split
 from publishing.models import JobStatus as S
 from publishing.models import PublishJob
-from publishing.plans import schedule_once
 from scheduling.models import Schedule
-from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory, schedule_once_at
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tick(django_capture_on_commit_callbacks):
-    """One dispatch tick, with its after-commit sends run as a real commit would."""
-
-    def run(**kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return dispatch.tick(**kwargs)
-
-    return run
 
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -34,14 +21,7 @@ def scheduled_post(*, at: datetime, accounts: int = 1) -> Post:
     first = SandboxAccountFactory()
     others = SandboxAccountFactory.create_batch(accounts - 1, workspace=first.workspace)
     post = PostFactory(workspace=first.workspace, accounts=[first, *others])
-    with time_machine.travel(at - timedelta(hours=1)):
-        schedule_once(
-            post=post,
-            local_date=at.date(),
-            local_time=at.time(),
-            timezone_name="UTC",
-            actor=None,
-        )
+    schedule_once_at(post, at)
     return post
 
 

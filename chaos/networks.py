@@ -1,0 +1,242 @@
+"""The networks a chaos run spreads its accounts over, each with its own fake in a subprocess.
+
+Each network says how to start its fake, how to make it misbehave the same way
+(no pacing, no duplicate refusal of its own, a share of creations accepted and
+then dropped without a word), how to connect an account of it, and how to read
+back what really reached it: creations per (account, text), and when each was
+first created there. Accounts are named `<network>:<id>` in what the report reads,
+so the same id on two fakes can never be mistaken for one account.
+
+Connecting accounts uses Kairos's models: call `account_connect` only after
+`django.setup()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chaos.report import UserText
+from fakebluesky.control import FakeBlueskyControl, FakeBlueskyProcess
+from fakemastodon.control import FakeMastodonControl, FakeMastodonProcess
+from fakex.control import FakeXControl, FakeXProcess
+
+if TYPE_CHECKING:
+    from accounts.models import SocialAccount, Workspace
+
+# The fake answers this share of its create calls by creating the post and closing
+# the connection without a word: the case that tempts a double post.
+ACCEPT_THEN_DROP_RATE = 0.02
+# Far above anything the run can reach: this run is about crashes, not pacing.
+UNREACHABLE_LIMIT = 10_000_000
+
+
+def qualified(network: str, account_id: str) -> str:
+    """An account's name in the report: its network and its id there."""
+    return f"{network}:{account_id}"
+
+
+@dataclass(frozen=True)
+class ChaosNetwork:
+    """What a chaos run needs of one network; subclasses fill in the network's own ways."""
+
+    name: str
+    # The create call that accept-then-drop faults fire on, and the look-up that
+    # reconciliation reads (its answers other than 200 are counted as failed).
+    create_path: str
+    lookup_endpoint: str
+
+    def process(self) -> FakeXProcess:
+        raise NotImplementedError
+
+    def env(self, url: str) -> dict[str, str]:
+        """Settings that point Kairos's processes at this fake."""
+        return {}
+
+    def prepare(self, control: Any, *, seed: int) -> None:
+        self._limits_lift(control)
+        control.set_fault_rates(
+            {"accept_then_drop": ACCEPT_THEN_DROP_RATE},
+            seed=seed,
+            method="POST",
+            path_prefix=self.create_path,
+        )
+
+    def account_connect(
+        self, control: Any, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        raise NotImplementedError
+
+    def creations(self, control: Any) -> dict[UserText, int]:
+        """How many times the fake created each (qualified account, submitted text)."""
+        raise NotImplementedError
+
+    def first_created(self, control: Any) -> dict[UserText, float]:
+        """When the fake first created each (qualified account, submitted text), epoch s."""
+        raise NotImplementedError
+
+    def stats_read(self, control: Any) -> NetworkStats:
+        stats = control.stats()
+        lookups = stats["requests"].get(self.lookup_endpoint, {})
+        return NetworkStats(
+            creations=self.creations(control),
+            first_created_at=self.first_created(control),
+            accept_then_drop_fired=stats["faults"].get("accept_then_drop", 0),
+            failed_lookups=sum(n for outcome, n in lookups.items() if outcome != "200"),
+        )
+
+    def _limits_lift(self, control: Any) -> None:
+        for window in control.rate_limits()["limits"]:
+            control.set_rate_limit(window, limit=UNREACHABLE_LIMIT)
+
+    def _counts(self, entries: list[Mapping[str, Any]], account_field: str) -> dict[UserText, int]:
+        return {
+            (qualified(self.name, entry[account_field]), entry["text"]): entry["count"]
+            for entry in entries
+        }
+
+    def _earliest(self, created: list[tuple[str, str, float]]) -> dict[UserText, float]:
+        first: dict[UserText, float] = {}
+        for account_id, text, at in created:
+            key = (qualified(self.name, account_id), text)
+            first[key] = min(first.get(key, at), at)
+        return first
+
+
+@dataclass(frozen=True)
+class RunningNetwork:
+    """A network of the run with its fake's address and control client."""
+
+    network: ChaosNetwork
+    url: str
+    control: Any
+
+
+@dataclass(frozen=True)
+class NetworkStats:
+    creations: dict[UserText, int]
+    first_created_at: dict[UserText, float]
+    accept_then_drop_fired: int
+    failed_lookups: int
+
+
+class XNetwork(ChaosNetwork):
+    def process(self) -> FakeXProcess:
+        return FakeXProcess()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"X_API_BASE_URL": url}
+
+    def prepare(self, control: FakeXControl, *, seed: int) -> None:
+        # X refuses the same text twice in a row; off, so that a double post shows as two.
+        control.set_duplicate_detection(False)
+        super().prepare(control, seed=seed)
+
+    def account_connect(
+        self, control: FakeXControl, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        from accounts.services import social_account_connect
+
+        user = control.create_connected_user(username=f"chaos{number:03d}")
+        return social_account_connect(
+            network="x",
+            workspace=workspace,
+            external_id=user.id,
+            handle=user.username,
+            credentials={"access_token": user.access_token, "refresh_token": user.refresh_token},
+        )
+
+    def creations(self, control: FakeXControl) -> dict[UserText, int]:
+        return self._counts(control.stats()["posts_created"], "user_id")
+
+    def first_created(self, control: FakeXControl) -> dict[UserText, float]:
+        posts = control.posts(include_deleted=True)
+        return self._earliest(
+            [(p["author_id"], p["submitted_text"], p["created_at"]) for p in posts]
+        )
+
+
+class MastodonNetwork(ChaosNetwork):
+    def process(self) -> FakeXProcess:
+        return FakeMastodonProcess()
+
+    def account_connect(
+        self, control: FakeMastodonControl, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        from accounts.services import social_account_connect
+
+        user = control.create_connected_account(
+            username=f"chaos{number:03d}",
+            scopes=["write:statuses", "write:media", "read:statuses", "profile"],
+        )
+        host = url.split("://", 1)[1]
+        return social_account_connect(
+            network="mastodon",
+            workspace=workspace,
+            external_id=user.id,
+            handle=f"{user.username}@{host}",
+            credentials={"instance_url": url, "access_token": user.access_token},
+        )
+
+    def creations(self, control: FakeMastodonControl) -> dict[UserText, int]:
+        # Replays of an Idempotency-Key are answered with the first status, not counted.
+        return self._counts(control.stats()["statuses_created"], "account_id")
+
+    def first_created(self, control: FakeMastodonControl) -> dict[UserText, float]:
+        statuses = control.statuses(include_deleted=True)
+        return self._earliest([(s["account_id"], s["text"], s["created_at"]) for s in statuses])
+
+
+class BlueskyNetwork(ChaosNetwork):
+    def process(self) -> FakeXProcess:
+        return FakeBlueskyProcess()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"BLUESKY_PDS_URL": url, "BLUESKY_APPVIEW_URL": url, "BLUESKY_VIDEO_URL": url}
+
+    def account_connect(
+        self, control: FakeBlueskyControl, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        from accounts.services import social_account_connect
+        from publishing.networks.bluesky.session import credentials_from
+
+        user = control.create_signed_in_account(handle=f"chaos{number:03d}.bsky.social")
+        # What connecting with an app password keeps: the session's JWTs, DID and PDS.
+        session = {"accessJwt": user.access_jwt, "refreshJwt": user.refresh_jwt, "did": user.did}
+        credentials = credentials_from(session, pds=url)
+        return social_account_connect(
+            network="bluesky",
+            workspace=workspace,
+            external_id=user.did,
+            handle=user.handle,
+            credentials=dict(credentials.values),
+            expires_at=credentials.expires_at,
+        )
+
+    def creations(self, control: FakeBlueskyControl) -> dict[UserText, int]:
+        return self._counts(control.stats()["posts_created"], "did")
+
+    def first_created(self, control: FakeBlueskyControl) -> dict[UserText, float]:
+        records = control.posts()
+        return self._earliest(
+            [(r["did"], r["value"].get("text", ""), r["indexed_at"]) for r in records]
+        )
+
+
+NETWORKS: dict[str, ChaosNetwork] = {
+    network.name: network
+    for network in (
+        XNetwork("x", create_path="/2/tweets", lookup_endpoint="GET /2/users/:id/tweets"),
+        MastodonNetwork(
+            "mastodon",
+            create_path="/api/v1/statuses",
+            lookup_endpoint="GET /api/v1/accounts/:id/statuses",
+        ),
+        BlueskyNetwork(
+            "bluesky",
+            create_path="/xrpc/com.atproto.repo.createRecord",
+            lookup_endpoint="GET /xrpc/com.atproto.repo.getRecord",
+        ),
+    )
+}

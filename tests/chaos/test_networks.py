@@ -1,0 +1,74 @@
+"""Each chaos network against its fake over real HTTP: Kairos's adapter publishes to an
+account the network connected, and the network reads the creation back under the
+account's qualified name."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chaos.networks import NETWORKS, UNREACHABLE_LIMIT, qualified
+from publishing.networks import adapter_for
+from publishing.networks.base import PartContent, PublishRequest
+from tests.factories import WorkspaceFactory
+from tests.networks import adapter_args
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["x", "mastodon", "bluesky"])
+def network(request, settings):
+    """A chaos network with its fake running, reset, and Kairos pointed at it as the
+    run's environment would point it."""
+    fake = request.getfixturevalue(
+        {"x": "x", "mastodon": "mastodon", "bluesky": "bsky"}[request.param]
+    )
+    chaos_network = NETWORKS[request.param]
+    for name, value in chaos_network.env(fake.url).items():
+        setattr(settings, name, value)
+    return chaos_network, fake
+
+
+def _publish_and_look_up(account, text: str) -> None:
+    """Publish as a worker does, then look the part up as reconciliation does."""
+    snapshot, store = adapter_args(account)
+    request = PublishRequest(
+        account=snapshot, parts=(PartContent(text=text),), idempotency_key=f"chaos-{text}"
+    )
+    adapter = adapter_for(account.network)
+    since = timezone.now() - timedelta(minutes=1)
+    adapter.publish(request, store=store, on_part_published=lambda *a: None)
+    adapter.find_part(request, index=0, since=since, store=store)
+
+
+def test_a_post_made_through_kairos_is_read_back_under_the_qualified_account(network):
+    chaos_network, fake = network
+    account = chaos_network.account_connect(
+        fake.control, url=fake.url, workspace=WorkspaceFactory(), number=7
+    )
+    assert account.network == chaos_network.name
+    before = time.time()
+
+    _publish_and_look_up(account, "chaos #1 of 1")
+
+    key = (qualified(account.network, account.external_id), "chaos #1 of 1")
+    stats = chaos_network.stats_read(fake.control)
+    assert stats.creations == {key: 1}
+    assert before - 1 <= stats.first_created_at[key] <= time.time() + 1
+    assert stats.accept_then_drop_fired == 0
+    # The faults fire on the call that creates, and failed look-ups are read off the
+    # call reconciliation makes.
+    requests = fake.control.stats()["requests"]
+    assert f"POST {chaos_network.create_path}" in requests
+    assert requests[chaos_network.lookup_endpoint] == {"200": 1}
+
+
+def test_prepare_lifts_the_limits_and_drops_a_share_of_creations(network):
+    chaos_network, fake = network
+    chaos_network.prepare(fake.control, seed=3)
+
+    assert fake.control.faults()["rates"]["probabilities"] == {"accept_then_drop": 0.02}
+    limits = fake.control.rate_limits()["limits"]
+    assert limits
+    assert all(window["limit"] == UNREACHABLE_LIMIT for window in limits.values())
