@@ -10,8 +10,6 @@ www.linkedin.com's on the real network; here one server answers both hosts.
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -26,7 +24,7 @@ from fakelinkedin.state import (
     AuthorizationCode,
     World,
 )
-from fakex.faults import Fault
+from fakex.faults import fault_applied
 from fakex.routing import find_route
 from fakex.server import FakeXRequestHandler, FakeXServer
 from fakex.wire import Request, Response
@@ -61,7 +59,7 @@ class FakeLinkedIn:
 
         if fault is None:
             return self._finish(endpoint, answer())
-        return self._finish(endpoint, self._with_fault(fault, answer))
+        return self._finish(endpoint, fault_applied(fault, answer, error_for=_injected))
 
     def _answer(self, request: Request) -> Response:
         path = request.path
@@ -263,20 +261,6 @@ class FakeLinkedIn:
 
     # --- Faults and control -------------------------------------------------------------
 
-    def _with_fault(self, fault: Fault, answer: Callable[[], Response]) -> Response | None:
-        if fault.kind == "latency":
-            time.sleep(fault.latency_ms / 1000)
-            return answer()
-        if fault.kind == "accept_then_drop":
-            answer()
-            return None
-        if fault.kind == "refuse_before_accept" and fault.refuse_mode == "close":
-            return None
-        status = 503 if fault.kind == "refuse_before_accept" else fault.status
-        if status == 429:
-            return errors.throttled()
-        return errors.server_error(status)
-
     def _control(self, request: Request) -> Response:
         route = find_route(CONTROL_ROUTES, request)
         if route is None:
@@ -300,6 +284,11 @@ class FakeLinkedIn:
         with self.world.lock:
             self.world.stats.count_request(endpoint, outcome)
         return response
+
+
+def _injected(status: int) -> Response:
+    """An injected status in LinkedIn's body: its throttle, or a transient 5xx."""
+    return errors.throttled() if status == 429 else errors.server_error(status)
 
 
 def _version_problem(world: World, request: Request) -> Response | None:

@@ -399,3 +399,17 @@ def _match(body: dict[str, Any]) -> FaultMatch:
         path_prefix=body.get("path_prefix"),
         user_id=body.get("user_id"),
     )
+
+
+# The control calls every fake answers alike: they touch only what every fake world has
+# (its lock, clock, stats and fault plan). Another fake's routes begin with these.
+SHARED_ROUTES = [
+    Route("POST", "/_fake/reset", reset),
+    Route("GET", "/_fake/stats", stats),
+    Route("PUT", "/_fake/clock", set_clock),
+    Route("POST", "/_fake/clock/advance", advance_clock),
+    Route("GET", "/_fake/faults", faults),
+    Route("POST", "/_fake/faults", add_fault_rule),
+    Route("PUT", "/_fake/fault-rates", set_fault_rates),
+    Route("DELETE", "/_fake/faults", clear_faults),
+]
