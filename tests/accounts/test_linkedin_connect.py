@@ -144,3 +144,13 @@ def test_the_api_says_when_no_linkedin_app_is_set(linkedin, client, staff, works
     )
 
     assert answer.status_code == 503 and "LINKEDIN_CLIENT_ID" in answer.json()["detail"]
+
+
+def test_the_accounts_list_links_to_the_connect_page_that_explains_the_sign_in(
+    linkedin, client, staff
+):
+    listing = client.get("/admin/accounts/socialaccount/").content.decode()
+    page = client.get("/accounts/linkedin/connect/")
+
+    assert 'href="/accounts/linkedin/connect/"' in listing
+    assert page.status_code == 200 and "60 days" in page.content.decode()
