@@ -124,10 +124,7 @@ def log_in(world: World, request: Request) -> Response:
 def update_settings(world: World, request: Request) -> Response:
     body = shared._object(request)
     shared._check_types(body, SETTING_TYPES)
-    with world.lock:
-        for name, value in body.items():
-            setattr(world.settings, name, value)
-        return Response(200, world.settings.as_json())
+    return shared.settings_apply(world, body)
 
 
 def posts(world: World, request: Request) -> Response:

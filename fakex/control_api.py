@@ -185,6 +185,12 @@ def update_settings(world: World, request: Request) -> Response:
     _check_types(body, SETTING_TYPES)
     if body.get("media_processing_outcome", "succeeded") not in ("succeeded", "failed"):
         raise ControlError("media_processing_outcome must be succeeded or failed")
+    return settings_apply(world, body)
+
+
+def settings_apply(world: Any, body: dict[str, Any]) -> Response:
+    """Set each of `body`'s settings (their types checked) on any fake's world, whose
+    `settings` is a dataclass with `as_json()`; answer the settings after."""
     with world.lock:
         for name, value in body.items():
             setattr(world.settings, name, value)
