@@ -23,6 +23,7 @@ from chaos.report import UserText
 from fakebluesky.control import FakeBlueskyControl, FakeBlueskyProcess
 from fakelinkedin.control import FakeLinkedInControl, FakeLinkedInProcess
 from fakemastodon.control import FakeMastodonControl, FakeMastodonProcess
+from fakemeta.control import FakeMetaControl, FakeMetaProcess
 from fakex.control import FakeXControl, FakeXProcess
 
 if TYPE_CHECKING:
@@ -45,9 +46,11 @@ class ChaosNetwork:
     """What a chaos run needs of one network; subclasses fill in the network's own ways."""
 
     name: str
-    # The create call that accept-then-drop faults fire on, and the look-up that
-    # reconciliation reads (its answers other than 200 are counted as failed).
-    create_path: str
+    # The create call as the fake counts it, and the path accept-then-drop faults fire
+    # on (None: every POST of the run's posts, where the path holds an account's id).
+    create_endpoint: str
+    create_path: str | None
+    # The look-up reconciliation reads (its answers other than 200 count as failed).
     lookup_endpoint: str
 
     def process(self) -> FakeXProcess:
@@ -191,6 +194,46 @@ class MastodonNetwork(ChaosNetwork):
         return self._earliest([(s["account_id"], s["text"], s["created_at"]) for s in statuses])
 
 
+class FacebookNetwork(ChaosNetwork):
+    """Facebook Pages, each a Page of its own person, posting text (no Kairos address
+    for Meta to fetch files from in the run)."""
+
+    def process(self) -> FakeXProcess:
+        return FakeMetaProcess()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"META_GRAPH_URL": url}
+
+    def _limits_lift(self, control: FakeMetaControl) -> None:
+        # No duplicate window either: a double post must show as two.
+        control.set_meta_settings(
+            duplicate_window_seconds=0,
+            object_calls_per_hour=UNREACHABLE_LIMIT,
+            app_calls_per_hour=UNREACHABLE_LIMIT,
+        )
+
+    def account_connect(
+        self, control: FakeMetaControl, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        from accounts.services import social_account_connect
+
+        scene = control.create_page_scene(page_name=f"Chaos {number:03d}")
+        return social_account_connect(
+            network="facebook",
+            workspace=workspace,
+            external_id=scene.page_id,
+            handle=f"Chaos {number:03d}",
+            credentials={"access_token": scene.page_token, "page_id": scene.page_id},
+        )
+
+    def creations(self, control: FakeMetaControl) -> dict[UserText, int]:
+        return self._counts(control.stats()["posts_created"], "owner_id")
+
+    def first_created(self, control: FakeMetaControl) -> dict[UserText, float]:
+        posts = control.graph_posts(include_deleted=True)
+        return self._earliest([(p["owner_id"], p["message"], p["created_time"]) for p in posts])
+
+
 class BlueskyNetwork(ChaosNetwork):
     def process(self) -> FakeXProcess:
         return FakeBlueskyProcess()
@@ -287,17 +330,35 @@ def _written(sent: str) -> str:
 NETWORKS: dict[str, ChaosNetwork] = {
     network.name: network
     for network in (
-        XNetwork("x", create_path="/2/tweets", lookup_endpoint="GET /2/users/:id/tweets"),
+        XNetwork(
+            "x",
+            create_endpoint="POST /2/tweets",
+            create_path="/2/tweets",
+            lookup_endpoint="GET /2/users/:id/tweets",
+        ),
         MastodonNetwork(
             "mastodon",
+            create_endpoint="POST /api/v1/statuses",
             create_path="/api/v1/statuses",
             lookup_endpoint="GET /api/v1/accounts/:id/statuses",
         ),
         BlueskyNetwork(
             "bluesky",
+            create_endpoint="POST /xrpc/com.atproto.repo.createRecord",
             create_path="/xrpc/com.atproto.repo.createRecord",
             lookup_endpoint="GET /xrpc/com.atproto.repo.getRecord",
         ),
-        LinkedInNetwork("linkedin", create_path="/rest/posts", lookup_endpoint="GET /rest/posts"),
+        FacebookNetwork(
+            "facebook",
+            create_endpoint="POST /{id}/feed",
+            create_path=None,
+            lookup_endpoint="GET /{id}/posts",
+        ),
+        LinkedInNetwork(
+            "linkedin",
+            create_endpoint="POST /rest/posts",
+            create_path="/rest/posts",
+            lookup_endpoint="GET /rest/posts",
+        ),
     )
 }

@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -23,7 +25,7 @@ from accounts.permissions import (
     WORKSPACE_VIEW,
     workspaces_where,
 )
-from accounts.timezones import zone_canonical_name, zone_choices
+from accounts.timezones import zone_canonical_name, zone_choices, zone_get
 from posts.approval import EVENT_LABELS as APPROVAL_EVENT_LABELS
 from posts.approval import (
     approval_history,
@@ -35,7 +37,8 @@ from posts.approval import (
 )
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
-from posts.services import post_restore, post_set_targets
+from posts.services import VARIANT_SEPARATOR, post_restore, post_set_targets, text_variants_parse
+from posts.views import composer_preview
 from publishing.approval import (
     jobs_overdue_for_approval,
     post_content_edited,
@@ -105,6 +108,9 @@ class PostPartForm(forms.ModelForm):
         help_text="From the workspace's library. Files are read when uploaded: their kind, "
         "size and dimensions come from the file.",
     )
+    # The chosen files' order, set by the page's ↑ and ↓ on each file
+    # (posts/static/posts/media_order.js): library ids, comma-separated.
+    media_order = forms.CharField(required=False, widget=forms.HiddenInput)
     uploads = MultipleFileField(required=False, label="Upload")
     alt_texts = forms.CharField(
         required=False,
@@ -127,6 +133,14 @@ class PostPartForm(forms.ModelForm):
             self.fields["files"].initial = list(
                 self.instance.media.order_by("partmedia__position").values_list("pk", flat=True)
             )
+            self.fields["media_order"].initial = ",".join(map(str, self.fields["files"].initial))
+
+    def clean_media_order(self) -> list[int]:
+        raw = self.cleaned_data["media_order"]
+        try:
+            return [int(pk) for pk in raw.split(",") if pk.strip()]
+        except ValueError:
+            raise ValidationError("The files' order could not be read; reload the page.") from None
 
     def clean_uploads(self) -> list:
         uploads = self.cleaned_data["uploads"]
@@ -141,10 +155,12 @@ class PostPartForm(forms.ModelForm):
         return uploads
 
     def chosen_media(self) -> list[MediaAsset]:
-        """The library files chosen, those already on the part in their order first."""
+        """The library files chosen, in the order the page put them in; without one, those
+        already on the part in their order first."""
         chosen = list(self.cleaned_data.get("files") or [])
-        kept = [pk for pk in self.fields["files"].initial or [] if pk in {a.pk for a in chosen}]
         by_pk = {asset.pk: asset for asset in chosen}
+        order = self.cleaned_data.get("media_order") or self.fields["files"].initial or []
+        kept = [pk for pk in dict.fromkeys(order) if pk in by_pk]
         return [by_pk[pk] for pk in kept] + [a for a in chosen if a.pk not in kept]
 
     def alt_text_for(self, number: int) -> str:
@@ -155,7 +171,7 @@ class PostPartForm(forms.ModelForm):
 class PostPartInline(WorkspaceScopedInline, admin.TabularInline):
     model = PostPart
     form = PostPartForm
-    fields = ["position", "text", "files", "uploads", "alt_texts"]
+    fields = ["position", "text", "files", "media_order", "uploads", "alt_texts"]
 
     readonly_fields = ["attached"]
 
@@ -219,7 +235,12 @@ class PublishJobInline(WorkspaceScopedInline, admin.TabularInline):
 
 class ZoneInput(forms.TextInput):
     """A text box that offers zones as one types: the browser searches the list (an
-    HTML datalist) for what is typed anywhere in a name, most used zones first."""
+    HTML datalist) for what is typed anywhere in a name, most used zones first.
+
+    Each zone carries its UTC offset now, in seconds, from the server's zone data, so
+    the date and time widgets' "Now" and "Today" read the clock in the zone chosen
+    (posts/static/posts/zone_now.js), never in the browser's own zone.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,8 +249,14 @@ class ZoneInput(forms.TextInput):
     def render(self, name, value, attrs=None, renderer=None):
         list_id = f"{(attrs or {}).get('id') or name}_choices"
         box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        now = timezone.now()
         options = format_html_join(
-            "", '<option value="{}">{}</option>', ((zone, label) for zone, label in self.zones)
+            "",
+            '<option value="{}" data-offset="{}">{}</option>',
+            (
+                (zone, int(now.astimezone(zone_get(zone)).utcoffset().total_seconds()), label)
+                for zone, label in self.zones
+            ),
         )
         return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
 
@@ -243,7 +270,6 @@ def zone_choices_in_order(*, most_used) -> list[tuple[str, str]]:
     return list(ordered.items())
 
 
-VARIANT_SEPARATOR = "---"
 SCHEDULE_FIELDS = ["kind", "local_date", "local_time", "timezone", "every", "unit", "cron", "rrule"]
 
 
@@ -390,7 +416,15 @@ class PostAdminForm(forms.ModelForm):
         most_used = schedule_zones_most_used(
             workspaces=workspaces_where(user=user, action=POST_COMPOSE)
         )
-        self.fields["schedule_timezone"].widget.zones = zone_choices_in_order(most_used=most_used)
+        zone_box = self.fields["schedule_timezone"].widget
+        zone_box.zones = zone_choices_in_order(most_used=most_used)
+        # An empty zone is the workspace's default: "Now" reads that one's clock.
+        zone_box.attrs["data-workspace-zones"] = json.dumps(
+            {
+                workspace.pk: workspace.default_timezone
+                for workspace in workspaces_where(user=user, action=POST_COMPOSE)
+            }
+        )
         post = self.instance
         targets = {target.account_id: target for target in post.targets.all()} if post.pk else {}
         choices = composer_accounts(user=user, post=post)
@@ -472,9 +506,7 @@ class PostAdminForm(forms.ModelForm):
             raise forms.ValidationError(exc.messages) from exc
 
     def clean_variants(self) -> list[str]:
-        raw = self.cleaned_data["variants"].replace("\r\n", "\n")
-        chunks = raw.split(f"\n{VARIANT_SEPARATOR}\n") if raw.strip() else []
-        return [chunk.strip() for chunk in chunks if chunk.strip()]
+        return text_variants_parse(self.cleaned_data["variants"])
 
     def schedule_requested(self) -> bool:
         return bool(self.cleaned_data.get("schedule_local_date")) and (
@@ -560,14 +592,23 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     skip_admin_log = True  # each imported post is in Audit events, as the services record it
 
     class Media:
-        js = ["posts/parts_order.js"]
+        # zone_now.js changes DateTimeShortcuts, so it comes after it.
+        js = [
+            "admin/js/admin/DateTimeShortcuts.js",
+            "posts/zone_now.js",
+            "posts/parts_order.js",
+            "posts/media_order.js",
+            "posts/composer_preview.js",
+        ]
+        css = {"all": ["posts/composer_preview.css", "accounts/lists.css"]}
 
+    # Narrow columns, so the list reads at 1,366 px: a series is one line, not its dates.
     list_display = [
         "__str__",
         "workspace",
-        "status",
+        "status_label",
         "approval_label",
-        "when",
+        "when_label",
         "targets_label",
         "updated_at",
     ]
@@ -585,6 +626,7 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
         "when",
         "targets_label",
         "published_links",
+        "occurrence_link",
         "created_at",
         "updated_at",
     ]
@@ -657,8 +699,16 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
                 },
             ),
         ]
+        schedule_fields = dict(fieldsets)["Schedule"]["fields"]
         if obj is not None and obj.status in DONE:
-            fieldsets[2][1]["fields"].append("confirm_republish")
+            schedule_fields.append("confirm_republish")
+        schedule = getattr(obj, "schedule", None) if obj is not None else None
+        if (
+            schedule is not None
+            and schedule.kind != Schedule.Kind.ONCE
+            and self.may(request, POST_SCHEDULE, obj)
+        ):
+            schedule_fields.insert(0, "occurrence_link")
         fieldsets += approval
         if obj is not None:
             fieldsets.append(
@@ -755,6 +805,44 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
         if schedule.kind == Schedule.Kind.ONCE:
             return start
         return schedule_summary_html(schedule)
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, post: Post) -> str:
+        """A series' status says it goes on, with its last occurrence's outcome (the
+        post's status is rolled up from its latest occurrence's jobs)."""
+        schedule = getattr(post, "schedule", None)
+        if schedule is None or schedule.kind == Schedule.Kind.ONCE:
+            return post.get_status_display()
+        series = {
+            Schedule.Status.ACTIVE: "Series goes on",
+            Schedule.Status.PAUSED: "Series paused",
+        }.get(schedule.status, "Series ended")
+        if not schedule.occurrence_count:
+            return f"{series} · none sent yet"
+        return f"{series} · last: {post.get_status_display()}"
+
+    @admin.display(description="When")
+    def when_label(self, post: Post) -> str:
+        """The next time it goes out, in its zone; for a series, how many went out."""
+        schedule = getattr(post, "schedule", None)
+        if schedule is None:
+            return "Not scheduled"
+        instant = schedule.next_occurrence_at or schedule.last_occurrence_at
+        if instant is None:
+            instant = schedule.start_utc
+        local = instant.astimezone(schedule.zone)
+        at = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        if schedule.kind == Schedule.Kind.ONCE:
+            return at
+        sent = f"{schedule.occurrence_count} so far"
+        if schedule.next_occurrence_at is None:
+            return f"Last {at} · {sent}"
+        return f"Next {at} · {sent}"
+
+    @admin.display(description="One occurrence")
+    def occurrence_link(self, post: Post):
+        url = reverse("admin:scheduling_schedule_occurrence", args=[post.schedule.pk])
+        return format_html('<a href="{}">Skip or move one occurrence…</a>', url)
 
     @admin.display(description="Accounts")
     def targets_label(self, post: Post) -> str:
@@ -860,6 +948,8 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            # The composer's live counters and preview (posts/views.py).
+            path("preview/", view(composer_preview), name="posts_post_preview"),
             path(
                 "approval-queue/",
                 view(self.approval_queue_view),

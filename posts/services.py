@@ -10,6 +10,16 @@ from accounts.models import SocialAccount, Workspace
 from accounts.services import audit_record
 from posts.models import Post, PostPart, Target
 
+# Between two text variants of a recurring post, on a line of its own.
+VARIANT_SEPARATOR = "---"
+
+
+def text_variants_parse(raw: str) -> list[str]:
+    """The text variants typed in one box, separated by lines of VARIANT_SEPARATOR."""
+    raw = raw.replace("\r\n", "\n")
+    chunks = raw.split(f"\n{VARIANT_SEPARATOR}\n") if raw.strip() else []
+    return [chunk.strip() for chunk in chunks if chunk.strip()]
+
 
 @transaction.atomic
 def post_create(

@@ -68,7 +68,7 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
         "occurrence_at",
         "lateness",
         "attempt_count",
-        "link",
+        "list_link",
     ]
     list_filter = ["status", "account__network", "error_kind"]
     list_select_related = ["post", "account"]
@@ -77,6 +77,10 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
     inlines = [PublishAttemptInline]
     actions = ["retry", "cancel", "delete_from_network"]
     change_form_template = "admin/publishing/publishjob/change_form.html"
+
+    class Media:
+        css = {"all": ["accounts/lists.css"]}
+
     readonly_fields = [
         "post",
         "account",
@@ -112,6 +116,14 @@ class PublishJobAdmin(WorkspaceScopedAdmin):
             return "—"
         late = (job.published_at - job.due_at).total_seconds()
         return f"{late:.3f} s" if late >= 0 else f"{-late:.3f} s early"
+
+    @admin.display(description="Published post")
+    def list_link(self, job: PublishJob):
+        """The link in a list: short, its address in its title (a network's addresses are
+        long, and the list must read at 1,366 px)."""
+        if not job.external_url:
+            return "—"
+        return format_html('<a href="{0}" title="{0}" target="_blank">Open ↗</a>', job.external_url)
 
     @admin.display(description="Published post")
     def link(self, job: PublishJob):

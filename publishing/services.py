@@ -32,7 +32,13 @@ from posts.models import Post, PostPart, Target
 from publishing.metrics_plan import metrics_first_due_at
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapter_for
-from publishing.networks.base import MediaUpload, PartContent, PublishError, PublishRequest
+from publishing.networks.base import (
+    MediaFile,
+    MediaUpload,
+    PartContent,
+    PublishError,
+    PublishRequest,
+)
 from publishing.rows import rows_insert_from_select
 from publishing.states import ACTIVE, job_transition
 from publishing.stores import DatabaseStore, account_snapshot, media_file
@@ -86,19 +92,37 @@ def post_content_for(
 def _content_render(
     *, post: Post, parts: Sequence[PostPart], target: Target, occurrence: Occurrence
 ) -> tuple[PartContent, ...]:
-    """Part 1 is the account's own text if it has one, else the post's text variants
-    taken in turn (occurrence n uses variant n-1, round and round)."""
-    texts = [part.text for part in parts]
+    return content_render(
+        texts=[part.text for part in parts],
+        # In the order they were put on the part (PartMedia is ordered by position).
+        media=[
+            tuple(media_file(attached.asset) for attached in part.partmedia_set.all())
+            for part in parts
+        ],
+        own_text=target.text_override,
+        variants=post.text_variants,
+        occurrence=occurrence,
+    )
+
+
+def content_render(
+    *,
+    texts: Sequence[str],
+    media: Sequence[tuple[MediaFile, ...]],
+    own_text: str,
+    variants: Sequence[str],
+    occurrence: Occurrence,
+) -> tuple[PartContent, ...]:
+    """The parts an account receives, from plain texts and files (saved or still in the
+    composer): part 1 is the account's own text if it has one, else the post's text
+    variants taken in turn (occurrence n uses variant n-1, round and round)."""
+    texts = list(texts)
     if texts:
-        variants = [texts[0], *post.text_variants]
-        texts[0] = target.text_override or variants[(occurrence.number - 1) % len(variants)]
+        turns = [texts[0], *variants]
+        texts[0] = own_text or turns[(occurrence.number - 1) % len(turns)]
     return tuple(
-        PartContent(
-            text=text_render(text, occurrence=occurrence),
-            # In the order they were put on the part (PartMedia is ordered by position).
-            media=tuple(media_file(attached.asset) for attached in part.partmedia_set.all()),
-        )
-        for text, part in zip(texts, parts, strict=True)
+        PartContent(text=text_render(text, occurrence=occurrence), media=files)
+        for text, files in zip(texts, media, strict=True)
     )
 
 

@@ -1,8 +1,13 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -11,13 +16,17 @@ from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.permissions import POST_SCHEDULE
 from publishing.limits import duration_words
 from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
-from scheduling.selectors import schedule_summary
+from scheduling.selectors import schedule_summary, schedule_upcoming
 from scheduling.services import (
     schedule_end,
+    schedule_occurrence_move,
     schedule_occurrence_skip,
     schedule_pause,
     schedule_resume,
 )
+
+# How many upcoming occurrences the "change one occurrence" page offers.
+OCCURRENCES_OFFERED = 30
 
 
 def schedule_summary_html(schedule: Schedule):
@@ -39,6 +48,77 @@ def schedule_summary_html(schedule: Schedule):
     )
 
 
+def occurrence_label(instant: datetime, schedule: Schedule) -> str:
+    local = instant.astimezone(schedule.zone)
+    return f"{local:%a %Y-%m-%d %H:%M:%S} {schedule.timezone} ({instant:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+class OccurrenceChangeForm(forms.Form):
+    """Skip one upcoming occurrence of a series (an EXDATE), or move it to another wall
+    time in the schedule's zone; the rule itself stays as it is."""
+
+    SKIP, MOVE = "skip", "move"
+    occurrence = forms.ChoiceField(label="Occurrence")
+    change = forms.ChoiceField(
+        choices=[(SKIP, "Skip it: leave this date out"), (MOVE, "Move it to the time below")],
+        widget=forms.RadioSelect,
+        initial=SKIP,
+    )
+    local_date = forms.DateField(required=False, widget=AdminDateWidget, label="New date")
+    local_time = forms.TimeField(
+        required=False, widget=AdminTimeWidget(format="%H:%M:%S"), label="New time"
+    )
+
+    def __init__(self, *args, schedule: Schedule, now: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.schedule = schedule
+        upcoming = schedule_upcoming(schedule=schedule, after=now, count=OCCURRENCES_OFFERED)
+        self.fields["occurrence"].choices = [
+            (instant.isoformat(), occurrence_label(instant, schedule)) for instant in upcoming
+        ]
+        self.fields["local_time"].help_text = f"Wall-clock time in {schedule.timezone}."
+
+    def clean_occurrence(self) -> datetime:
+        return datetime.fromisoformat(self.cleaned_data["occurrence"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("change") == self.MOVE:
+            for name in ("local_date", "local_time"):
+                if not cleaned.get(name):
+                    self.add_error(name, "Give the date and time to move the occurrence to.")
+        return cleaned
+
+    def apply(self, *, actor) -> str:
+        """Make the change through the schedule's services; what happened, in words.
+        Raises ValidationError as the services do."""
+        data = self.cleaned_data
+        label = occurrence_label(data["occurrence"], self.schedule)
+        if data["change"] == self.SKIP:
+            schedule_occurrence_skip(
+                schedule=self.schedule, occurrence_at=data["occurrence"], actor=actor
+            )
+            return f"{label} is skipped; the series goes on."
+        moved = schedule_occurrence_move(
+            schedule=self.schedule,
+            occurrence_at=data["occurrence"],
+            local_date=data["local_date"],
+            local_time=data["local_time"],
+            actor=actor,
+        )
+        moved_to = moved.changes.get(original_at=data["occurrence"]).moved_to
+        return f"{label} is moved to {occurrence_label(moved_to, moved)}."
+
+    def refusal_show(self, refusal: ValidationError) -> None:
+        """A service's refusal on the field it names."""
+        fields = {"occurrence_at": "occurrence", "moved_to": "local_date"}
+        if not hasattr(refusal, "error_dict"):
+            self.add_error(None, refusal.messages)
+            return
+        for name, errors in refusal.message_dict.items():
+            self.add_error(fields.get(name), errors)
+
+
 class OccurrenceChangeInline(WorkspaceScopedInline, admin.TabularInline):
     model = OccurrenceChange
     fields = ["original_at", "moved_to", "created_at"]
@@ -57,15 +137,9 @@ class OccurrenceChangeInline(WorkspaceScopedInline, admin.TabularInline):
 class ScheduleAdmin(WorkspaceScopedAdmin):
     workspace_path = "post__workspace"
     change_action = POST_SCHEDULE
-    list_display = [
-        "post",
-        "kind",
-        "summary_line",
-        "local_label",
-        "timezone",
-        "utc_label",
-        "status",
-    ]
+    # The rule in words names its zone; with the next occurrence (local and UTC) the
+    # list reads at 1,366 px.
+    list_display = ["post", "summary_line", "next_label", "status"]
     list_filter = ["kind", "status"]
     list_select_related = ["post"]
     readonly_fields = [
@@ -83,6 +157,63 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
     fields = readonly_fields
     inlines = [OccurrenceChangeInline]
     actions = ["pause", "resume", "skip_next", "end"]
+
+    class Media:
+        css = {"all": ["accounts/lists.css"]}
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:schedule_id>/occurrence/",
+                self.admin_site.admin_view(self.occurrence_change_view),
+                name="scheduling_schedule_occurrence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def occurrence_change_view(self, request, schedule_id: int):
+        """Skip or move one occurrence: for those who may change plans in the schedule's
+        workspace; another workspace's schedule is not found."""
+        schedule = self.get_queryset(request).filter(pk=schedule_id).first()
+        if schedule is None:
+            raise Http404("No such schedule in your workspaces.")
+        if not self.may(request, POST_SCHEDULE, schedule):
+            raise PermissionDenied
+        if schedule.kind == Schedule.Kind.ONCE:
+            raise Http404("A one-off post has no occurrences to skip or move.")
+        change_url = reverse("admin:scheduling_schedule_change", args=[schedule.pk])
+        form = OccurrenceChangeForm(request.POST or None, schedule=schedule, now=timezone.now())
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = form.apply(actor=request.user)
+            except ValidationError as refusal:
+                form.refusal_show(refusal)
+            else:
+                self.message_user(request, f"{schedule.post}: {done}", messages.SUCCESS)
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Skip or move one occurrence of “{schedule.post}”",
+            "schedule": schedule,
+            "summary": schedule_summary_html(schedule),
+            "form": form,
+            "media": self.media + form.media,
+            "opts": self.model._meta,
+            "change_url": change_url,
+        }
+        return TemplateResponse(
+            request, "admin/scheduling/schedule/occurrence_change.html", context
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        schedule = self.get_queryset(request).filter(pk=object_id).first()
+        may_change = (
+            schedule is not None
+            and schedule.kind != Schedule.Kind.ONCE
+            and self.may(request, POST_SCHEDULE, schedule)
+        )
+        extra_context = {**(extra_context or {}), "may_change_occurrences": may_change}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Rule")
     def summary_line(self, schedule: Schedule) -> str:
@@ -134,6 +265,19 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Next occurrence", ordering="next_occurrence_at")
+    def next_label(self, schedule: Schedule) -> str:
+        """The next occurrence in the schedule's zone and in UTC; for a series, how many
+        went out so far."""
+        sent = (
+            "" if schedule.kind == Schedule.Kind.ONCE else f" · {schedule.occurrence_count} so far"
+        )
+        instant = schedule.next_occurrence_at
+        if instant is None:
+            return f"None{sent}"
+        local = instant.astimezone(schedule.zone)
+        return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()} ({instant:%H:%M} UTC){sent}"
 
     @admin.display(description="Local time")
     def local_label(self, schedule: Schedule) -> str:

@@ -413,6 +413,15 @@ class NetworkAdapter(ABC):
     def post_url(self, *, account: Account, external_id: str) -> str:
         """The address where a person can see a published post."""
 
+    def text_length(self, *, account: Account, text: str) -> int:
+        """How long the network counts `text`: the count `validate` holds against
+        `text_limit`, so the composer's counter and the worker never disagree."""
+        return len(text)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        """The most `text_length` a part may have on this account; None when unknown."""
+        return None
+
     def comparable_texts(self, parts: tuple[PartContent, ...]) -> frozenset[str]:
         """The texts of `parts` as the network compares them for sameness."""
         return frozenset(part.text for part in parts if part.text.strip())

@@ -56,15 +56,30 @@ def browser(django_db_setup) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    # The admin's navigation sidebar closed, as a person may leave it: full-page
-    # screenshots otherwise show it floating halfway down the page.
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    page = context.new_page()
-    yield page
-    context.close()
+def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """`open_page(**options)`: a fresh page on the live server, in a browser context of
+    its own; `options` change the context's (a `viewport`, a `timezone_id`...)."""
+    contexts = []
+
+    def open_(**options) -> Page:
+        context = browser.new_context(
+            **{"base_url": live_server.url, "viewport": VIEWPORT, "locale": "en-US", **options}
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        # The admin's navigation sidebar closed, as a person may leave it: full-page
+        # screenshots otherwise show it floating halfway down the page.
+        context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page) -> Page:
+    return open_page()
 
 
 @pytest.fixture

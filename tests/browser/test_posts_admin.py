@@ -65,7 +65,7 @@ def test_an_editor_schedules_a_thread_and_follows_it_to_the_published_post(
         "button", name="Move this part up"
     ).click()
     expect(page.locator("#parts-group .kairos-part-number").first).to_have_text("Part 1")
-    screenshot(page, "composer-thread")
+    screenshot(page, "composer-sandbox-thread")
     save(page)
 
     expect(page.locator(".messagelist")).to_contain_text(

@@ -17,13 +17,20 @@ from tests.networks import adapter_args
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["x", "mastodon", "bluesky", "linkedin"])
+FIXTURES = {
+    "x": "x",
+    "mastodon": "mastodon",
+    "bluesky": "bsky",
+    "facebook": "meta",
+    "linkedin": "linkedin",
+}
+
+
+@pytest.fixture(params=sorted(FIXTURES))
 def network(request, settings):
     """A chaos network with its fake running, reset, and Kairos pointed at it as the
     run's environment would point it."""
-    fake = request.getfixturevalue(
-        {"x": "x", "mastodon": "mastodon", "bluesky": "bsky", "linkedin": "linkedin"}[request.param]
-    )
+    fake = request.getfixturevalue(FIXTURES[request.param])
     chaos_network = NETWORKS[request.param]
     for name, value in chaos_network.env(fake.url).items():
         setattr(settings, name, value)
@@ -60,16 +67,22 @@ def test_a_post_made_through_kairos_is_read_back_under_the_qualified_account(net
     # The faults fire on the call that creates, and failed look-ups are read off the
     # call reconciliation makes.
     requests = fake.control.stats()["requests"]
-    assert f"POST {chaos_network.create_path}" in requests
+    assert chaos_network.create_endpoint in requests
     assert requests[chaos_network.lookup_endpoint] == {"200": 1}
 
 
-@pytest.mark.parametrize("network", ["x", "mastodon", "bluesky"], indirect=True)
+@pytest.mark.parametrize("network", ["x", "mastodon", "bluesky", "facebook"], indirect=True)
 def test_prepare_lifts_the_limits_and_drops_a_share_of_creations(network):
     chaos_network, fake = network
     chaos_network.prepare(fake.control, seed=3)
 
     assert fake.control.faults()["rates"]["probabilities"] == {"accept_then_drop": 0.02}
+    if chaos_network.name == "facebook":
+        # Graph has no windows to read, only hourly call allowances and a duplicate window.
+        settings = fake.control.set_meta_settings()
+        assert settings["object_calls_per_hour"] == UNREACHABLE_LIMIT
+        assert settings["duplicate_window_seconds"] == 0
+        return
     limits = fake.control.rate_limits()["limits"]
     assert limits
     assert all(window["limit"] == UNREACHABLE_LIMIT for window in limits.values())

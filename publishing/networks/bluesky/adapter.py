@@ -42,13 +42,13 @@ from publishing.networks.base import (
 )
 from publishing.networks.bluesky.client import XRPC_ERROR, BlueskyClient
 from publishing.networks.bluesky.media import bluesky_embed
-from publishing.networks.bluesky.richtext import facets, handles
+from publishing.networks.bluesky.richtext import facets, graphemes, handles
 from publishing.networks.bluesky.session import (
     REFRESH_BEFORE,
     bluesky_access_jwt,
     bluesky_session_create,
 )
-from publishing.networks.bluesky.validation import bluesky_content_problems
+from publishing.networks.bluesky.validation import MAX_GRAPHEMES, bluesky_content_problems
 
 POST = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -76,6 +76,12 @@ class BlueskyAdapter(NetworkAdapter):
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return bluesky_content_problems(account=account, parts=parts)
+
+    def text_length(self, *, account: Account, text: str) -> int:
+        return graphemes(text)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return MAX_GRAPHEMES
 
     def publish(
         self,

@@ -41,7 +41,7 @@ from publishing.networks.base import (
     PublishError,
     PublishRequest,
 )
-from publishing.networks.facebook.validation import facebook_content_problems
+from publishing.networks.facebook.validation import TEXT_LIMIT, facebook_content_problems
 from publishing.networks.graph import (
     GraphAdapter,
     GraphSign,
@@ -76,6 +76,9 @@ class FacebookAdapter(GraphAdapter):
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return facebook_content_problems(parts)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return TEXT_LIMIT
 
     def find_part(
         self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore

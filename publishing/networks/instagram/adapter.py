@@ -57,7 +57,10 @@ from publishing.networks.graph import (
     media_address,
     recent_lookup,
 )
-from publishing.networks.instagram.validation import instagram_content_problems
+from publishing.networks.instagram.validation import (
+    CAPTION_LIMIT,
+    instagram_content_problems,
+)
 
 SCOPES = (
     "instagram_basic",
@@ -90,6 +93,9 @@ class InstagramAdapter(GraphAdapter):
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return instagram_content_problems(parts)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return CAPTION_LIMIT
 
     def find_part(
         self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore

@@ -51,6 +51,7 @@ from publishing.networks.mastodon.validation import (
     URL,
     InstanceLimits,
     mastodon_content_problems,
+    status_length,
 )
 
 # How far back a reconciliation reads the account's statuses, at 40 a page.
@@ -77,6 +78,13 @@ class MastodonAdapter(NetworkAdapter):
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return mastodon_content_problems(account=account, parts=parts)
+
+    def text_length(self, *, account: Account, text: str) -> int:
+        per_url = InstanceLimits.of(account).characters_reserved_per_url
+        return status_length(text, characters_per_url=per_url)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return InstanceLimits.of(account).max_characters
 
     def publish(
         self,

@@ -63,6 +63,9 @@ class SandboxAdapter(NetworkAdapter):
                 )
         return problems
 
+    def text_limit(self, *, account: Account) -> int | None:
+        return MAX_LENGTH
+
     def publish(
         self,
         request: PublishRequest,

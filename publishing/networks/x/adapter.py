@@ -46,8 +46,10 @@ from publishing.networks.x.oauth import (
 )
 from publishing.networks.x.validation import (
     IDENTICAL_TEXT_WINDOW,
+    max_weighted_length,
     x_comparable_texts,
     x_content_problems,
+    x_weighted_length,
 )
 
 # How far back a reconciliation reads the account's timeline, at 100 posts a page.
@@ -73,6 +75,12 @@ class XAdapter(NetworkAdapter):
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return x_content_problems(account=account, parts=parts)
+
+    def text_length(self, *, account: Account, text: str) -> int:
+        return x_weighted_length(text)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return max_weighted_length(account)
 
     def comparable_texts(self, parts: tuple[PartContent, ...]) -> frozenset[str]:
         return x_comparable_texts(parts)

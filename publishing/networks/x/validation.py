@@ -54,6 +54,11 @@ def max_weighted_length(account: Account) -> int:
     return STANDARD_MAX_WEIGHTED_LENGTH
 
 
+def x_weighted_length(text: str) -> int:
+    """The length X counts: links 23, emoji and CJK 2, after NFC normalization."""
+    return parse_tweet(text).weightedLength
+
+
 def x_content_problems(*, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
     """What X would refuse in these parts for this account, as sentences saying what to change."""
     limit = max_weighted_length(account)
@@ -69,7 +74,7 @@ def x_content_problems(*, account: Account, parts: tuple[PartContent, ...]) -> l
 
 def _text_problems(number: int, text: str, *, limit: int) -> list[str]:
     problems = []
-    weighted = parse_tweet(text).weightedLength
+    weighted = x_weighted_length(text)
     if weighted > limit:
         problems.append(
             f"Part {number} counts {weighted:,} of X's {limit:,} characters (links count 23, "
