@@ -60,7 +60,12 @@ from publishing.networks.linkedin.oauth import (
     organizations_administered,
     renewal_if_expiring,
 )
-from publishing.networks.linkedin.validation import linkedin_content_problems, little_text
+from publishing.networks.linkedin.validation import (
+    COMMENTARY_LIMIT,
+    commentary_length,
+    linkedin_content_problems,
+    little_text,
+)
 
 # Renew a partner app's access this long before it lapses.
 REFRESH_BEFORE = timedelta(days=7)
@@ -91,6 +96,12 @@ class LinkedInAdapter(NetworkAdapter):
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return linkedin_content_problems(parts)
+
+    def text_length(self, *, account: Account, text: str) -> int:
+        return commentary_length(text)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return COMMENTARY_LIMIT
 
     def publish(
         self,

@@ -32,6 +32,11 @@ def little_text(text: str) -> str:
     return "".join(escaped)
 
 
+def commentary_length(text: str) -> int:
+    """How long LinkedIn counts `text` against its 3,000: as sent, escapes included."""
+    return len(little_text(text))
+
+
 def linkedin_content_problems(parts: tuple[PartContent, ...]) -> list[str]:
     problems: list[str] = []
     if len(parts) > 1:
@@ -48,7 +53,7 @@ def _part_problems(part: PartContent) -> list[str]:
     problems: list[str] = []
     if not part.text.strip() and not part.media:
         problems.append("A LinkedIn post needs words or an image.")
-    length = len(little_text(part.text))
+    length = commentary_length(part.text)
     if length > COMMENTARY_LIMIT:
         extra = length - len(part.text)
         escapes = f" (with the {extra:,} backslashes Kairos adds before ( ) [ ] and the like)"
