@@ -122,6 +122,20 @@ class MetaConnectView(APIView):
         )
 
 
+class LinkedInConnectView(MetaConnectView):
+    """Start connecting a LinkedIn member, or the organization pages they administer, to a
+    workspace.
+
+    Open `authorize_url` in a browser signed in to Kairos as the caller: the person
+    signs in to LinkedIn and allows Kairos, LinkedIn sends them back to Kairos, and
+    there they choose to connect themselves and/or the organizations they administer.
+    Within 10 minutes, once. Answered 503 while Kairos has no LinkedIn app
+    (LINKEDIN_CLIENT_ID).
+    """
+
+    network = "linkedin"
+
+
 def _connect_started(
     request: Request, *, network: str, given: type[XConnectRequestSerializer], refused: int
 ) -> Response:

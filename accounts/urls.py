@@ -19,6 +19,9 @@ urlpatterns = [
     path("instagram/connect/", views.instagram_connect, name="instagram-connect"),
     # INSTAGRAM_REDIRECT_URI points here, character for character.
     path("instagram/callback/", views.instagram_callback, name="instagram-callback"),
+    path("linkedin/connect/", views.linkedin_connect, name="linkedin-connect"),
+    # LINKEDIN_REDIRECT_URI points here, character for character.
+    path("linkedin/callback/", views.linkedin_callback, name="linkedin-callback"),
     # A sign-in that brought several accounts (Facebook Pages): staff choose which.
     path("<str:network>/choose/<str:offer>/", views.connect_choose, name="connect-choose"),
 ]

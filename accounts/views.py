@@ -42,6 +42,12 @@ META_INTRO = (
     "Kairos what it asks; Facebook then sends you back here to choose which to connect. You "
     "have 10 minutes."
 )
+LINKEDIN_INTRO = (
+    "Kairos sends you to LinkedIn. Sign in as the member to publish as (or as an administrator "
+    "of the organization pages to publish to), and choose “Allow”; LinkedIn then sends you "
+    "back here to choose which to connect. You have 10 minutes. LinkedIn's sign-in lasts 60 "
+    "days: Kairos shows when to connect again."
+)
 
 
 class WorkspaceChoiceForm(forms.Form):
@@ -158,6 +164,18 @@ def instagram_connect(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_member_required
+def linkedin_connect(request: HttpRequest) -> HttpResponse:
+    """Staff choose the workspace, then sign in to LinkedIn and allow Kairos there."""
+    return _connect_page(
+        request,
+        network="linkedin",
+        label="LinkedIn",
+        intro=LINKEDIN_INTRO,
+        form=WorkspaceChoiceForm,
+    )
+
+
 class AccountsChoiceForm(forms.Form):
     accounts = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple, label="Connect", help_text="Each publishes alone."
@@ -229,6 +247,12 @@ def facebook_callback(request: HttpRequest) -> HttpResponse:
 def instagram_callback(request: HttpRequest) -> HttpResponse:
     """Where Facebook sends the person back; then they choose the Instagram accounts."""
     return _connect_callback(request, network="instagram", label="Instagram")
+
+
+@login_required(login_url=reverse_lazy("admin:login"))
+def linkedin_callback(request: HttpRequest) -> HttpResponse:
+    """Where LinkedIn sends the person back; then they choose the member or organizations."""
+    return _connect_callback(request, network="linkedin", label="LinkedIn")
 
 
 def _connect_page(

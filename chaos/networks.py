@@ -13,12 +13,15 @@ Connecting accounts uses Kairos's models: call `account_connect` only after
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chaos.report import UserText
 from fakebluesky.control import FakeBlueskyControl, FakeBlueskyProcess
+from fakelinkedin.control import FakeLinkedInControl, FakeLinkedInProcess
 from fakemastodon.control import FakeMastodonControl, FakeMastodonProcess
 from fakemeta.control import FakeMetaControl, FakeMetaProcess
 from fakex.control import FakeXControl, FakeXProcess
@@ -267,6 +270,63 @@ class BlueskyNetwork(ChaosNetwork):
         )
 
 
+# A backslash Kairos put before one of LinkedIn's reserved characters (the "little"
+# text format): the fake counts the commentary as sent, the run the text as written.
+LITTLE_ESCAPE = re.compile(r"\\(.)")
+
+
+class LinkedInNetwork(ChaosNetwork):
+    """Organization accounts: LinkedIn lists an organization's posts, so reconciliation can
+    settle every interrupted attempt (a member's cannot be listed)."""
+
+    def process(self) -> FakeXProcess:
+        return FakeLinkedInProcess()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"LINKEDIN_API_BASE_URL": url, "LINKEDIN_OAUTH_URL": url}
+
+    def account_connect(
+        self, control: FakeLinkedInControl, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        from accounts.services import social_account_connect
+
+        scene = control.create_scene(
+            name=f"Chaos Admin {number:03d}", organization=f"Chaos {number:03d}"
+        )
+        return social_account_connect(
+            network="linkedin",
+            workspace=workspace,
+            external_id=scene.organization_urn,
+            handle=f"Chaos {number:03d}",
+            credentials={"access_token": scene.access_token, "author": scene.organization_urn},
+            expires_at=datetime.now(UTC) + timedelta(days=60),
+        )
+
+    def creations(self, control: FakeLinkedInControl) -> dict[UserText, int]:
+        counts: dict[UserText, int] = {}
+        for entry in control.stats()["posts_created"]:
+            key = (qualified(self.name, entry["author"]), _written(entry["text"]))
+            counts[key] = counts.get(key, 0) + entry["count"]
+        return counts
+
+    def first_created(self, control: FakeLinkedInControl) -> dict[UserText, float]:
+        posts = control.linkedin_posts(include_deleted=True)
+        return self._earliest(
+            [(p["author"], _written(p["sent_commentary"]), p["created_at"]) for p in posts]
+        )
+
+    def _limits_lift(self, control: FakeLinkedInControl) -> None:
+        # LinkedIn's own refusal of the same words (DUPLICATE_POST) is off too, so that a
+        # double post shows as two.
+        control.set_linkedin_settings(
+            daily_post_limit=UNREACHABLE_LIMIT, duplicate_window_seconds=0
+        )
+
+
+def _written(sent: str) -> str:
+    return LITTLE_ESCAPE.sub(r"\1", sent)
+
+
 NETWORKS: dict[str, ChaosNetwork] = {
     network.name: network
     for network in (
@@ -293,6 +353,12 @@ NETWORKS: dict[str, ChaosNetwork] = {
             create_endpoint="POST /{id}/feed",
             create_path=None,
             lookup_endpoint="GET /{id}/posts",
+        ),
+        LinkedInNetwork(
+            "linkedin",
+            create_endpoint="POST /rest/posts",
+            create_path="/rest/posts",
+            lookup_endpoint="GET /rest/posts",
         ),
     )
 }

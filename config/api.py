@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import (
     AuditEventViewSet,
     BlueskyConnectView,
+    LinkedInConnectView,
     MastodonConnectView,
     MetaConnectView,
     SocialAccountViewSet,
@@ -68,5 +69,6 @@ urlpatterns = [
         MetaConnectView.as_view(network="instagram"),
         name="instagram-connect",
     ),
+    path("linkedin/connect/", LinkedInConnectView.as_view(), name="linkedin-connect"),
     *router.urls,
 ]

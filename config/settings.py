@@ -398,6 +398,34 @@ INSTAGRAM_REDIRECT_URI = env.str(
 # again later, and how often it asks.
 INSTAGRAM_CONTAINER_TIMEOUT = env.float("INSTAGRAM_CONTAINER_TIMEOUT_SECONDS", default=120.0)
 INSTAGRAM_CONTAINER_POLL = env.float("INSTAGRAM_CONTAINER_POLL_SECONDS", default=3.0)
+# LinkedIn (members and the organizations they administer): one app on
+# developers.linkedin.com with the products "Sign In with LinkedIn using OpenID Connect",
+# "Share on LinkedIn" and (for organizations) "Community Management API". Empty
+# LINKEDIN_CLIENT_ID: connecting LinkedIn is off. Every /rest/ call names a monthly
+# LinkedIn-Version, each active about a year (reference/networks.md): move
+# LINKEDIN_VERSION on before LinkedIn sunsets it (it then answers 426). Scopes the app
+# has no product for make LinkedIn refuse the sign-in: drop the organization ones
+# without the Community Management API. Tests point both addresses at fakelinkedin/.
+LINKEDIN_CLIENT_ID = env.str("LINKEDIN_CLIENT_ID", default="")
+LINKEDIN_CLIENT_SECRET = env.str("LINKEDIN_CLIENT_SECRET", default="")
+LINKEDIN_VERSION = env.str("LINKEDIN_VERSION", default="202607")
+LINKEDIN_API_BASE_URL = env.str("LINKEDIN_API_BASE_URL", default="https://api.linkedin.com").rstrip(
+    "/"
+)
+LINKEDIN_OAUTH_URL = env.str("LINKEDIN_OAUTH_URL", default="https://www.linkedin.com").rstrip("/")
+LINKEDIN_SCOPES = env.str(
+    "LINKEDIN_SCOPES",
+    default="openid profile w_member_social w_organization_social r_organization_social "
+    "rw_organization_admin",
+)
+LINKEDIN_CONNECT_TIMEOUT = env.float("LINKEDIN_CONNECT_TIMEOUT_SECONDS", default=5.0)
+LINKEDIN_READ_TIMEOUT = env.float("LINKEDIN_READ_TIMEOUT_SECONDS", default=30.0)
+# Must match, character for character, an "Authorized redirect URL" of the app.
+LINKEDIN_REDIRECT_URI = env.str(
+    "LINKEDIN_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/linkedin/callback/"
+)
+# How long a publish waits for an organization's uploaded image to become AVAILABLE.
+LINKEDIN_IMAGE_TIMEOUT = env.float("LINKEDIN_IMAGE_TIMEOUT_SECONDS", default=60.0)
 # How long the signed address of a library file that Meta fetches stays valid.
 KAIROS_MEDIA_URL_MAX_AGE = env.int("KAIROS_MEDIA_URL_MAX_AGE_SECONDS", default=3600)
 

@@ -185,6 +185,12 @@ def update_settings(world: World, request: Request) -> Response:
     _check_types(body, SETTING_TYPES)
     if body.get("media_processing_outcome", "succeeded") not in ("succeeded", "failed"):
         raise ControlError("media_processing_outcome must be succeeded or failed")
+    return settings_apply(world, body)
+
+
+def settings_apply(world: Any, body: dict[str, Any]) -> Response:
+    """Set each of `body`'s settings (their types checked) on any fake's world, whose
+    `settings` is a dataclass with `as_json()`; answer the settings after."""
     with world.lock:
         for name, value in body.items():
             setattr(world.settings, name, value)
@@ -399,3 +405,17 @@ def _match(body: dict[str, Any]) -> FaultMatch:
         path_prefix=body.get("path_prefix"),
         user_id=body.get("user_id"),
     )
+
+
+# The control calls every fake answers alike: they touch only what every fake world has
+# (its lock, clock, stats and fault plan). Another fake's routes begin with these.
+SHARED_ROUTES = [
+    Route("POST", "/_fake/reset", reset),
+    Route("GET", "/_fake/stats", stats),
+    Route("PUT", "/_fake/clock", set_clock),
+    Route("POST", "/_fake/clock/advance", advance_clock),
+    Route("GET", "/_fake/faults", faults),
+    Route("POST", "/_fake/faults", add_fault_rule),
+    Route("PUT", "/_fake/fault-rates", set_fault_rates),
+    Route("DELETE", "/_fake/faults", clear_faults),
+]

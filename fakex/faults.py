@@ -8,8 +8,12 @@ the opposite.
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from fakex.wire import Response
 
 FaultKind = Literal["latency", "status", "accept_then_drop", "refuse_before_accept"]
 FAULT_KINDS: tuple[FaultKind, ...] = (
@@ -126,3 +130,20 @@ class FaultPlan:
             if self.rates is None
             else {"seed": self.rates.seed, "probabilities": self.rates.probabilities},
         }
+
+
+def fault_applied(
+    fault: Fault, answer: Callable[[], Response], *, error_for: Callable[[int], Response]
+) -> Response | None:
+    """What a fake answers under `fault`: the answer late, the answer made and then lost
+    (None: close the connection), nothing made (closed, or a 503), or an injected status.
+    `error_for(status)` is the network's own body for a 429 or a 5xx."""
+    if fault.kind == "latency":
+        time.sleep(fault.latency_ms / 1000)
+        return answer()
+    if fault.kind == "accept_then_drop":
+        answer()
+        return None
+    if fault.kind == "refuse_before_accept" and fault.refuse_mode == "close":
+        return None
+    return error_for(503 if fault.kind == "refuse_before_accept" else fault.status)

@@ -41,8 +41,11 @@ def social_accounts_credentials_refresh_expiring() -> int:
         )
         store = DatabaseStore(network=adapter.network)
         for account in expiring:
+            snapshot = account_snapshot(account)
+            if not adapter.sign_in_renewable(snapshot):
+                continue  # only reconnecting helps: staff are told when (social_account_health)
             try:
-                adapter.credentials_fresh(account=account_snapshot(account), store=store)
+                adapter.credentials_fresh(account=snapshot, store=store)
             except PublishError as error:
                 logger.warning("account %s: sign-in not renewed: %s", account.pk, error.message)
             else:

@@ -9,6 +9,7 @@ from kombu import Connection
 
 from config.celery import app as celery_app
 from fakebluesky.control import fake_bluesky_server
+from fakelinkedin.control import CLIENT_ID, CLIENT_SECRET, fake_linkedin_server
 from fakemastodon.control import fake_mastodon_server
 from fakemeta.control import APP_ID, APP_SECRET, fake_meta_server
 from fakex.control import fake_x_server
@@ -115,6 +116,25 @@ def meta(fake_meta, settings):
     settings.META_APP_ID = APP_ID
     settings.META_APP_SECRET = APP_SECRET
     return fake_meta
+
+
+@pytest.fixture(scope="module")
+def fake_linkedin():
+    """The fake LinkedIn over real HTTP (fakelinkedin/), one server for a test module."""
+    with fake_linkedin_server() as server:
+        yield server
+
+
+@pytest.fixture
+def linkedin(fake_linkedin, settings):
+    """The module's fake LinkedIn, reset to an empty world, with Kairos's LinkedIn app
+    pointed at it (the API and the sign-in pages alike)."""
+    fake_linkedin.control.reset()
+    settings.LINKEDIN_API_BASE_URL = fake_linkedin.url
+    settings.LINKEDIN_OAUTH_URL = fake_linkedin.url
+    settings.LINKEDIN_CLIENT_ID = CLIENT_ID
+    settings.LINKEDIN_CLIENT_SECRET = CLIENT_SECRET
+    return fake_linkedin
 
 
 # Integration tests (marked `integration`, in any folder) run against real

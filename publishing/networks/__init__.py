@@ -4,6 +4,7 @@ from publishing.networks.base import NetworkAdapter
 from publishing.networks.bluesky import BlueskyAdapter
 from publishing.networks.facebook import FacebookAdapter
 from publishing.networks.instagram import InstagramAdapter
+from publishing.networks.linkedin import LinkedInAdapter
 from publishing.networks.mastodon import MastodonAdapter
 from publishing.networks.sandbox import SandboxAdapter
 from publishing.networks.x import XAdapter
@@ -17,6 +18,7 @@ _ADAPTERS: dict[str, NetworkAdapter] = {
         BlueskyAdapter(),
         FacebookAdapter(),
         InstagramAdapter(),
+        LinkedInAdapter(),
     )
 }
 

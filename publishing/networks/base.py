@@ -436,6 +436,11 @@ class NetworkAdapter(ABC):
         """
         return None
 
+    def sign_in_renewable(self, account: Account) -> bool:
+        """Whether Kairos renews the account's sign-in before it lapses; when not, staff are
+        told in time when to reconnect it, and its posts wait once it has lapsed."""
+        return self.refresh_before is not None
+
     def metrics_fetch(
         self, *, account: Account, external_ids: list[str], store: AccountStore
     ) -> MetricsReading:

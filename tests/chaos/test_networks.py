@@ -17,7 +17,13 @@ from tests.networks import adapter_args
 pytestmark = pytest.mark.django_db
 
 
-FIXTURES = {"x": "x", "mastodon": "mastodon", "bluesky": "bsky", "facebook": "meta"}
+FIXTURES = {
+    "x": "x",
+    "mastodon": "mastodon",
+    "bluesky": "bsky",
+    "facebook": "meta",
+    "linkedin": "linkedin",
+}
 
 
 @pytest.fixture(params=sorted(FIXTURES))
@@ -65,6 +71,7 @@ def test_a_post_made_through_kairos_is_read_back_under_the_qualified_account(net
     assert requests[chaos_network.lookup_endpoint] == {"200": 1}
 
 
+@pytest.mark.parametrize("network", ["x", "mastodon", "bluesky", "facebook"], indirect=True)
 def test_prepare_lifts_the_limits_and_drops_a_share_of_creations(network):
     chaos_network, fake = network
     chaos_network.prepare(fake.control, seed=3)
@@ -79,3 +86,28 @@ def test_prepare_lifts_the_limits_and_drops_a_share_of_creations(network):
     limits = fake.control.rate_limits()["limits"]
     assert limits
     assert all(window["limit"] == UNREACHABLE_LIMIT for window in limits.values())
+
+
+@pytest.mark.parametrize("network", ["linkedin"], indirect=True)
+def test_linkedin_is_prepared_without_its_daily_limit_or_duplicate_refusal(network):
+    chaos_network, fake = network
+    chaos_network.prepare(fake.control, seed=3)
+
+    assert fake.control.faults()["rates"]["probabilities"] == {"accept_then_drop": 0.02}
+    settings = fake.control.set_linkedin_settings()
+    assert settings["daily_post_limit"] == UNREACHABLE_LIMIT
+    assert settings["duplicate_window_seconds"] == 0
+
+
+@pytest.mark.parametrize("network", ["linkedin"], indirect=True)
+def test_linkedin_counts_the_text_as_written_not_as_escaped(network):
+    chaos_network, fake = network
+    account = chaos_network.account_connect(
+        fake.control, url=fake.url, workspace=WorkspaceFactory(), number=1
+    )
+    text = "chaos #2 of 60 (run ab12): once, on time."
+
+    _publish_and_look_up(account, text)
+
+    key = (qualified("linkedin", account.external_id), text)
+    assert chaos_network.stats_read(fake.control).creations == {key: 1}

@@ -1,0 +1,3 @@
+from publishing.networks.linkedin.adapter import LinkedInAdapter
+
+__all__ = ["LinkedInAdapter"]

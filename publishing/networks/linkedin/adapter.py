@@ -1,0 +1,433 @@
+"""LinkedIn: publish a post (text, one image, several images) as a member or as an
+organization they administer, delete it, find it again for reconciliation, read its
+numbers.
+
+What LinkedIn's answers mean is decided in client.py; the sign-in in oauth.py; what a
+post may hold, and the "little" text format of its commentary, in validation.py. This
+module says what to ask (reference/networks.md, LinkedIn):
+
+* an image: POST /rest/images?action=initializeUpload, PUT the bytes to the
+  `uploadUrl` it gives, and (organizations only: member tokens cannot read images) wait
+  for GET /rest/images/{urn} to say AVAILABLE;
+* the post: POST /rest/posts with the author's URN and the escaped commentary, and
+  `content.media` (one image) or `content.multiImage` (2 to 20); LinkedIn answers 201
+  with no body and the post's URN in `x-restli-id`.
+
+LinkedIn takes no idempotency key. An attempt interrupted after its request may have
+been accepted is reconciled, for an organization, by listing its posts made since the
+attempt began (`find_part`); a member's posts cannot be listed without a scope only
+partners get (r_member_social), so a member's interrupted attempt stays UNKNOWN and
+staff decide (the job's page says what to check).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+
+from publishing.networks.base import (
+    ACCOUNT_NEEDS_REAUTH,
+    Account,
+    AccountStore,
+    AppRegistry,
+    Connection,
+    CredentialsRefused,
+    ErrorKind,
+    Lookup,
+    MediaFile,
+    MediaUploaded,
+    MetricsReading,
+    NetworkAdapter,
+    PartContent,
+    PartPublished,
+    PostMetrics,
+    Presence,
+    Profile,
+    PublishError,
+    PublishRequest,
+    PublishResult,
+)
+from publishing.networks.linkedin.client import RECONNECT, LinkedInClient, urn_path
+from publishing.networks.linkedin.oauth import (
+    MEMBER_PREFIX,
+    authorization_url,
+    code_exchange,
+    connections_of,
+    organizations_administered,
+    renewal_if_expiring,
+)
+from publishing.networks.linkedin.validation import (
+    COMMENTARY_LIMIT,
+    commentary_length,
+    linkedin_content_problems,
+    little_text,
+)
+
+# Renew a partner app's access this long before it lapses.
+REFRESH_BEFORE = timedelta(days=7)
+# How long an uploaded image stays usable for a retry's post [inf].
+IMAGE_LIFETIME = timedelta(hours=24)
+IMAGE_POLL_SECONDS = 1.0
+LOOKUP_LIMIT = 50
+# LinkedIn's clocks and ours may differ a little: a look-up reads from a little earlier.
+CLOCK_SKEW = timedelta(minutes=5)
+MEMBER_LOOKUP_REASON = (
+    "LinkedIn lists a member's posts only to partner apps (the r_member_social scope), so "
+    "Kairos cannot tell whether this post went out: look at the member's profile, then mark "
+    "the job published or send it again."
+)
+
+
+class LinkedInAdapter(NetworkAdapter):
+    network = "linkedin"
+    label = "LinkedIn"
+    has_metrics = True
+    has_profile = True
+    connects = True
+    offers_choices = True
+    refresh_before = REFRESH_BEFORE
+
+    def __init__(self) -> None:
+        self.client = LinkedInClient()
+
+    def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
+        return linkedin_content_problems(parts)
+
+    def text_length(self, *, account: Account, text: str) -> int:
+        return commentary_length(text)
+
+    def text_limit(self, *, account: Account) -> int | None:
+        return COMMENTARY_LIMIT
+
+    def publish(
+        self,
+        request: PublishRequest,
+        *,
+        store: AccountStore,
+        on_part_published: PartPublished,
+        on_media_uploaded: MediaUploaded | None = None,
+    ) -> PublishResult:
+        account = request.account
+        if request.published_part_ids:
+            urn = request.published_part_ids[0]
+        else:
+            urn = self._post(request, store=store, on_media_uploaded=on_media_uploaded)
+            on_part_published(0, urn)
+        return PublishResult(
+            external_id=urn, url=self.post_url(account=account, external_id=urn), part_ids=(urn,)
+        )
+
+    def delete(self, *, account: Account, external_id: str, store: AccountStore) -> None:
+        """DELETE /rest/posts/{urn}; a post already gone (404) counts as deleted."""
+        self.client.call(
+            "DELETE",
+            f"/rest/posts/{urn_path(external_id)}",
+            account=account,
+            store=store,
+            needs=_write_scope(account),
+            accept=frozenset({404}),
+        )
+
+    def find_part(
+        self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore
+    ) -> Lookup:
+        """An organization's posts made since the attempt began, newest first, searched for
+        the part's commentary; a member's cannot be listed (UNKNOWN, with the reason)."""
+        account = request.account
+        author = _author(account)
+        if author.startswith(MEMBER_PREFIX):
+            return Lookup(presence=Presence.UNKNOWN, reason=MEMBER_LOOKUP_REASON)
+        start = since - CLOCK_SKEW
+        try:
+            answer = self.client.call(
+                "GET",
+                "/rest/posts",
+                account=account,
+                store=store,
+                params={
+                    "q": "author",
+                    "author": author,
+                    "count": LOOKUP_LIMIT,
+                    "sortBy": "CREATED",
+                },
+                needs="r_organization_social",
+            )
+        except PublishError as error:
+            return Lookup(presence=Presence.UNKNOWN, reason=f"LinkedIn answered: {error.message}")
+        posts = (answer.body or {}).get("elements", [])
+        wanted = little_text(request.parts[index].text)
+        for post in posts:
+            if _made_at(post) >= start and post.get("commentary", "") == wanted:
+                return Lookup(presence=Presence.FOUND, external_id=str(post["id"]))
+        if len(posts) < LOOKUP_LIMIT or (posts and _made_at(posts[-1]) < start):
+            return Lookup(presence=Presence.ABSENT)
+        return Lookup(
+            presence=Presence.UNKNOWN,
+            reason=f"the organization posted more than {LOOKUP_LIMIT} times since the attempt",
+        )
+
+    def post_url(self, *, account: Account, external_id: str) -> str:
+        return f"https://www.linkedin.com/feed/update/{external_id}/"
+
+    def metrics_fetch(
+        self, *, account: Account, external_ids: Sequence[str], store: AccountStore
+    ) -> MetricsReading:
+        """Likes and comments of each post (socialActions); for an organization also its
+        impressions, reposts and clicks (share statistics), where LinkedIn gives them."""
+        counts: dict[str, dict[str, Any]] = {}
+        gone = set()
+        for urn in external_ids:
+            answer = self.client.call(
+                "GET",
+                f"/rest/socialActions/{urn_path(urn)}",
+                account=account,
+                store=store,
+                needs=_read_scope(account),
+                accept=frozenset({404}),
+            )
+            if answer.status == 404:
+                gone.add(urn)
+            else:
+                counts[urn] = answer.body or {}
+        statistics = self._share_statistics(account=account, store=store, urns=list(counts))
+        metrics = {}
+        for urn, actions in counts.items():
+            shared = statistics.get(urn, {})
+            metrics[urn] = PostMetrics(
+                likes=(actions.get("likesSummary") or {}).get("totalLikes"),
+                replies=(actions.get("commentsSummary") or {}).get("totalFirstLevelComments"),
+                impressions=shared.get("impressionCount"),
+                reposts=shared.get("shareCount"),
+                link_clicks=shared.get("clickCount"),
+                raw={"social_actions": actions, "share_statistics": shared},
+            )
+        return MetricsReading(metrics=metrics, gone=frozenset(gone))
+
+    def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
+        author = _author(account)
+        if author.startswith(MEMBER_PREFIX):
+            me = self.client.call("GET", "/v2/userinfo", account=account, store=store).body or {}
+            return Profile(
+                external_id=author,
+                handle=me.get("name", ""),
+                display_name=me.get("name", ""),
+                avatar_url=me.get("picture", "") or "",
+            )
+        for profile in organizations_administered(account.credentials.get("access_token", "")):
+            if profile.external_id == author:
+                return profile
+        raise PublishError(
+            kind=ErrorKind.FORBIDDEN,
+            message=f"The member who connected {account} no longer administers it on LinkedIn; "
+            f"reconnect it ({RECONNECT}) as one of its administrators.",
+        )
+
+    def sign_in_renewable(self, account: Account) -> bool:
+        """Only partner apps get refresh tokens: other sign-ins end after their 60 days."""
+        return bool(account.credentials.get("refresh_token"))
+
+    def credentials_fresh(self, *, account: Account, store: AccountStore) -> None:
+        """Renew a partner app's access before it lapses; without a refresh token there is
+        nothing to do before then (staff are told when to reconnect)."""
+        if not account.credentials.get("refresh_token"):
+            return
+        try:
+            store.credentials_renew(account=account, renew=renewal_if_expiring(REFRESH_BEFORE))
+        except CredentialsRefused:
+            raise PublishError(
+                kind=ErrorKind.AUTH_EXPIRED,
+                message=f"LinkedIn would not renew the sign-in of {account}; reconnect it "
+                f"({RECONNECT}).",
+                details={ACCOUNT_NEEDS_REAUTH: True},
+            ) from None
+
+    def connect_start(
+        self, *, state_for: Callable[[str], str], server: str = "", apps: AppRegistry | None = None
+    ) -> str:
+        # No PKCE verifier to keep: LinkedIn's code exchange is authenticated by the secret.
+        return authorization_url(state=state_for(""))
+
+    def connect_choices(self, *, code: str, verifier: str) -> tuple[Connection, ...]:
+        """The member, and each organization they may post for."""
+        return connections_of(code_exchange(code=code))
+
+    # --- Steps --------------------------------------------------------------------
+
+    def _post(
+        self,
+        request: PublishRequest,
+        *,
+        store: AccountStore,
+        on_media_uploaded: MediaUploaded | None,
+    ) -> str:
+        account = request.account
+        part = request.parts[0]
+        images = [
+            (self._image(request, media, store=store, on_uploaded=on_media_uploaded), media)
+            for media in part.media
+        ]
+        body: dict[str, Any] = {
+            "author": _author(account),
+            "commentary": little_text(part.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        shown = [_image_entry(urn, media) for urn, media in images]
+        if len(shown) == 1:
+            body["content"] = {"media": shown[0]}
+        elif shown:
+            body["content"] = {"multiImage": {"images": shown}}
+        answer = self.client.call(
+            "POST",
+            "/rest/posts",
+            account=account,
+            store=store,
+            body=body,
+            needs=_write_scope(account),
+            creates_post=True,
+        )
+        urn = answer.headers.get("x-restli-id", "")
+        if not urn:
+            raise PublishError(
+                kind=ErrorKind.SERVER,
+                message=f"LinkedIn answered {answer.status} without naming the post it made.",
+                http_status=answer.status,
+                maybe_accepted=True,
+            )
+        return urn
+
+    def _image(
+        self,
+        request: PublishRequest,
+        media: MediaFile,
+        *,
+        store: AccountStore,
+        on_uploaded: MediaUploaded | None,
+    ) -> str:
+        """The image's URN on LinkedIn: one a previous attempt uploaded, or a new upload."""
+        kept = request.media_uploads.get(media.asset_id)
+        if kept is not None and kept.expires_at > datetime.now(UTC):
+            return kept.media_id
+        if media.open is None:
+            raise PublishError(
+                kind=ErrorKind.VALIDATION, message=f"Kairos cannot read {media} to upload it."
+            )
+        account = request.account
+        author = _author(account)
+        started = self.client.call(
+            "POST",
+            "/rest/images",
+            account=account,
+            store=store,
+            params={"action": "initializeUpload"},
+            body={"initializeUploadRequest": {"owner": author}},
+            needs=_write_scope(account),
+        ).body["value"]
+        with media.open() as handle:
+            data = handle.read()
+        self.client.upload(
+            started["uploadUrl"], data, account=account, store=store, content_type=media.mime_type
+        )
+        urn = started["image"]
+        if not author.startswith(MEMBER_PREFIX):
+            self._image_ready(account=account, store=store, urn=urn, media=media)
+        if on_uploaded is not None:
+            on_uploaded(media.asset_id, urn, datetime.now(UTC) + IMAGE_LIFETIME)
+        return urn
+
+    def _image_ready(
+        self, *, account: Account, store: AccountStore, urn: str, media: MediaFile
+    ) -> None:
+        """Wait for an organization's image to be AVAILABLE (members cannot ask: their
+        post is then refused while it processes, and retried)."""
+        deadline = time.monotonic() + settings.LINKEDIN_IMAGE_TIMEOUT
+        while True:
+            status = (
+                self.client.call(
+                    "GET", f"/rest/images/{urn_path(urn)}", account=account, store=store
+                ).body
+                or {}
+            ).get("status")
+            if status == "AVAILABLE":
+                return
+            if status == "PROCESSING_FAILED":
+                raise PublishError(
+                    kind=ErrorKind.VALIDATION,
+                    message=f"LinkedIn could not process {media}; try another image.",
+                )
+            if time.monotonic() >= deadline:
+                raise PublishError(
+                    kind=ErrorKind.SERVER,
+                    message=f"LinkedIn had not finished processing {media}; trying again later.",
+                )
+            time.sleep(IMAGE_POLL_SECONDS)
+
+    def _share_statistics(
+        self, *, account: Account, store: AccountStore, urns: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        """An organization's totals per post; nothing for a member, or when LinkedIn will
+        not say (the app lacks rw_organization_admin)."""
+        author = _author(account)
+        if author.startswith(MEMBER_PREFIX) or not urns:
+            return {}
+        try:
+            answer = self.client.call(
+                "GET",
+                "/rest/organizationalEntityShareStatistics",
+                account=account,
+                store=store,
+                params={
+                    "q": "organizationalEntity",
+                    "organizationalEntity": author,
+                    "shares": f"List({','.join(urns)})",
+                },
+                needs="rw_organization_admin",
+            )
+        except PublishError as error:
+            if error.kind.retryable:
+                raise
+            return {}
+        return {
+            element["share"]: element.get("totalShareStatistics") or {}
+            for element in (answer.body or {}).get("elements", [])
+            if "share" in element
+        }
+
+
+def _author(account: Account) -> str:
+    return account.credentials.get("author") or account.external_id
+
+
+def _write_scope(account: Account) -> str:
+    member = _author(account).startswith(MEMBER_PREFIX)
+    return (
+        "w_member_social (Share on LinkedIn)"
+        if member
+        else ("w_organization_social (Community Management API)")
+    )
+
+
+def _read_scope(account: Account) -> str:
+    member = _author(account).startswith(MEMBER_PREFIX)
+    return "w_member_social" if member else "r_organization_social"
+
+
+def _image_entry(urn: str, media: MediaFile) -> dict[str, str]:
+    entry = {"id": urn}
+    if media.alt_text:
+        entry["altText"] = media.alt_text
+    return entry
+
+
+def _made_at(post: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(int(post.get("createdAt", 0)) / 1000, UTC)

@@ -1,0 +1,98 @@
+"""LinkedIn jobs end to end through job_execute, with the account in the database: a post
+goes out, a dropped answer is settled by reconciliation into exactly one post for an
+organization (and left to staff for a member), and a lapsed sign-in makes the job wait
+for reconnecting."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import SocialAccount
+from accounts.services import social_account_connect
+from publishing.execution import job_execute, job_reconcile
+from publishing.models import JobStatus as S
+from publishing.models import PublishAttempt, PublishJob
+from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(scene, *, organization: bool, expires_in=timedelta(days=60)) -> SocialAccount:
+    author = scene.organization_urn if organization else scene.member_urn
+    return social_account_connect(
+        network="linkedin",
+        workspace=WorkspaceFactory(),
+        external_id=author,
+        handle="Kairos Bakery" if organization else "Ada Lovelace",
+        credentials={"access_token": scene.access_token, "author": author},
+        expires_at=timezone.now() + expires_in,
+    )
+
+
+def job_for(account, text):
+    post = PostFactory(workspace=account.workspace, texts=[text])
+    return PublishJobFactory(post=post, account=account, status=S.QUEUED)
+
+
+def dropped(linkedin, job):
+    """Execute the job with LinkedIn's answer lost after it acted; hand the job to the
+    sweeper's reconciliation as its lease would."""
+    linkedin.control.add_fault("accept_then_drop", method="POST", path_prefix="/rest/posts")
+    assert job_execute(job_id=job.pk) == S.RUNNING
+    job.refresh_from_db()
+    PublishJob.objects.filter(pk=job.pk).update(claim_token=job.claim_token + 2)
+    return job_reconcile(job_id=job.pk, token=job.claim_token + 2)
+
+
+def test_a_post_is_published_with_its_urn_and_link(linkedin, scene):
+    job = job_for(stored(scene, organization=True), "Fresh bread (warm)")
+
+    assert job_execute(job_id=job.pk) == S.PUBLISHED
+
+    job.refresh_from_db()
+    [post] = linkedin.control.linkedin_posts(author=scene.organization_urn)
+    assert post["commentary"] == r"Fresh bread \(warm\)"
+    assert (job.external_id, job.external_url) == (
+        post["urn"],
+        f"https://www.linkedin.com/feed/update/{post['urn']}/",
+    )
+
+
+def test_an_organizations_dropped_answer_is_reconciled_into_one_post(linkedin, scene):
+    job = job_for(stored(scene, organization=True), "Exactly once")
+
+    assert dropped(linkedin, job) == S.PUBLISHED
+
+    job.refresh_from_db()
+    assert linkedin.control.posts_created(scene.organization_urn, "Exactly once") == 1
+    assert job.attempts.get().outcome == PublishAttempt.Outcome.SUCCESS
+
+
+def test_a_members_dropped_answer_is_left_to_staff_with_the_reason(linkedin, scene):
+    job = job_for(stored(scene, organization=False), "Cannot be listed")
+
+    settled = dropped(linkedin, job)
+    while settled == S.RUNNING:
+        job.refresh_from_db()
+        PublishJob.objects.filter(pk=job.pk).update(claim_token=job.claim_token + 2)
+        settled = job_reconcile(job_id=job.pk, token=job.claim_token + 2)
+
+    job.refresh_from_db()
+    # Neither published nor sent again: LinkedIn cannot say, so Kairos does not guess.
+    assert settled == S.NEEDS_REVIEW and job.external_id == ""
+    assert "r_member_social" in job.error_message
+    assert linkedin.control.posts_created(scene.member_urn, "Cannot be listed") == 1
+
+
+def test_a_lapsed_sign_in_makes_the_job_wait_for_reconnecting(linkedin, scene):
+    account = stored(scene, organization=False, expires_in=timedelta(seconds=-1))
+    job = job_for(account, "Waits")
+
+    job_execute(job_id=job.pk)
+
+    account.refresh_from_db()
+    job.refresh_from_db()
+    assert account.status == SocialAccount.Status.NEEDS_REAUTH
+    assert job.status != S.FAILED
+    assert linkedin.control.stats()["posts_created_total"] == 0
