@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def no_jitter(settings):
-    """Reads at their plan's moments exactly; test_reads_are_spread_by_job shows the spread."""
-    settings.KAIROS_METRICS_JITTER_SECONDS = 0
-
-
 @pytest.fixture
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
