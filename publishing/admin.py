@@ -485,12 +485,28 @@ class OwnRowsAdmin(admin.ModelAdmin):
         )
 
 
+class NotificationReadFilter(admin.SimpleListFilter):
+    title = "read or not"
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Unread"), ("yes", "Read")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(read_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin, OwnRowsAdmin):
     owner_field = "recipient"
     list_display = ["title_link", "count", "workspace", "updated_at", "read"]
-    list_filter = [("read_at", admin.EmptyFieldListFilter), "kind"]
+    list_filter = [NotificationReadFilter, "kind"]
     actions = ["mark_read"]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Notifications", **(extra_context or {})})
 
     def get_queryset(self, request):
         return notifications_for(user=request.user).select_related("workspace")
