@@ -107,10 +107,12 @@ class CalendarForm(forms.Form):
         label="Status",
     )
 
-    def __init__(self, *args, workspaces, **kwargs):
+    def __init__(self, *args, workspaces, zones_ranked: bool = True, **kwargs):
+        """`zones_ranked`: offer the workspaces' most used zones first (a count over all
+        their schedules, for the page's menu; the feed only checks the zone asked)."""
         super().__init__(*args, **kwargs)
         self.fields["zone"].choices = zone_choices(
-            most_used=schedule_zones_most_used(workspaces=workspaces)
+            most_used=schedule_zones_most_used(workspaces=workspaces) if zones_ranked else ()
         )
         accounts = SocialAccount.objects.filter(workspace__in=workspaces).order_by(
             "network", "handle"
@@ -166,7 +168,7 @@ def calendar_feed(request: HttpRequest) -> JsonResponse:
     limit, as FullCalendar events: entries at wall times of the viewer's zone, marks as
     all-day background events."""
     workspaces = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
-    form = CalendarForm(request.GET, workspaces=workspaces)
+    form = CalendarForm(request.GET, workspaces=workspaces, zones_ranked=False)
     if not form.is_valid():
         return JsonResponse({"error": form.errors.get_json_data()}, status=400)
     zone = zone_get(form.cleaned_data["zone"] or _viewer_zone(request, workspaces))
