@@ -95,4 +95,4 @@ def run_all(
         )
     if "P6" in only:
         log(f"P6: {sizes.p6_posts} posts; the post list, the dashboard and a calendar month")
-        report.figures.append(p6_pages.run(posts=sizes.p6_posts))
+        report.figures.append(p6_pages.run(posts=sizes.p6_posts, reuse=env.data is not None))
