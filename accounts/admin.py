@@ -2,10 +2,12 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from kombu.exceptions import OperationalError
 
 from accounts.keys import api_key_create, api_key_revoke
@@ -62,8 +64,37 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        visible = workspaces_where(user=request.user, action=self.view_action)
-        return queryset.filter(**{f"{self.workspace_path}__in": visible})
+        return queryset.filter(**{f"{self.workspace_path}__in": self.visible_ids(request)})
+
+    def visible_ids(self, request) -> list[int]:
+        """The ids of the workspaces where the person may see this admin's rows, read once
+        a request.
+
+        A list rather than a subquery: PostgreSQL then plans each changelist query for
+        the workspaces it knows (for one, the rows come in an index's order and the
+        page's LIMIT stops the scan), where a subquery makes it read every row of them
+        and sort.
+        """
+        answers = request.__dict__.setdefault("_kairos_visible_ids", {})
+        key = (request.user.pk, self.view_action)
+        if key not in answers:
+            answers[key] = list(
+                workspaces_where(user=request.user, action=self.view_action).values_list(
+                    "pk", flat=True
+                )
+            )
+        return answers[key]
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, written out rather than rendered through the form
+        widget's template: that took a tenth of the post list's time at 100 rows."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     def workspace_id_of(self, obj) -> int:
         if self.workspace_path == "pk":

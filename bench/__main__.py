@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke | --full] [--only P1,P3] [--keep]`: run the benchmarks.
+"""`python -m bench [--smoke | --full] [--only P1,P3] [--keep] [--data DIR]`: run the benchmarks.
 
 Prints a Markdown report, writes it with its JSON to bench/results/, and ends
 with one line per figure (see bench/report.py for their forms).
@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 
 from bench.env import ROOT, BenchEnv
@@ -77,6 +78,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the run's temporary folder (server logs)"
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep PostgreSQL's cluster in this folder between runs (a short path): P6 then "
+        "measures the posts a previous run of the same size loaded instead of loading them again",
+    )
     arguments = parser.parse_args(argv)
     arguments.only = [name.strip().upper() for name in arguments.only.split(",") if name.strip()]
     unknown = set(arguments.only) - set(FIGURES)
@@ -122,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             **asdict(sizes),
         },
     )
-    with BenchEnv(keep=arguments.keep) as env:
+    with BenchEnv(keep=arguments.keep, data=arguments.data) as env:
         # Figures work with Kairos's models: import them once Django is set up.
         from bench import figures
 

@@ -33,10 +33,13 @@ BEAT_READY = r"celery beat v\S+ .*is starting"
 class BenchEnv:
     """Private servers plus this process's Django set up against them; a context manager."""
 
-    def __init__(self, *, keep: bool = False) -> None:
+    def __init__(self, *, keep: bool = False, data: Path | None = None) -> None:
         # Short and under /tmp: PostgreSQL's socket path may not exceed 107 bytes.
         self.folder = Path(tempfile.mkdtemp(prefix="kairos-bench-"))
         self.keep = keep
+        # A folder kept between runs for PostgreSQL's cluster, so that a figure may
+        # reuse data it loaded before (P6's million posts); None: in the run's folder.
+        self.data = data
         self._stack = ExitStack()
         self.postgres: PostgresServer | None = None
         self.redis: RedisServer | None = None
@@ -60,7 +63,8 @@ class BenchEnv:
         self.close()
 
     def _start(self) -> None:
-        self.postgres = self._stack.enter_context(PostgresServer(self.folder / "pg"))
+        cluster = self.data / "pg" if self.data else self.folder / "pg"
+        self.postgres = self._stack.enter_context(PostgresServer(cluster))
         self.redis = self._stack.enter_context(RedisServer(self.folder / "redis"))
         self.fake_x = self._stack.enter_context(
             ManagedProcess(

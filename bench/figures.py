@@ -95,7 +95,7 @@ def run_all(
         )
     if "P6" in only:
         log(f"P6: {sizes.p6_posts} posts; the post list, the dashboard and a calendar month")
-        report.figures.append(p6_pages.run(posts=sizes.p6_posts))
+        report.figures.append(p6_pages.run(posts=sizes.p6_posts, reuse=env.data is not None))
     if "P7" in only:
         log(f"P7: {sizes.p7_posts} published posts, {sizes.p7_snapshots} snapshots, stats timed")
         report.figures.append(

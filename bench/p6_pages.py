@@ -12,6 +12,7 @@ with all of them: it must not grow with the data.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
@@ -39,18 +40,20 @@ REPEATS = 5
 FIRST_SHARE = 0.01
 
 
-def run(*, posts: int) -> Figure:
-    database_reset()
+def run(*, posts: int, reuse: bool = False) -> Figure:
+    """`reuse`: measure the posts an earlier run of the same size left in the database
+    (`python -m bench --data DIR`), with the query counts it took at 1%."""
+    earlier = _load_earlier(posts=posts) if reuse else None
+    if earlier is None:
+        database_reset()
     workspaces, accounts = _brands_create()
     client = _owner_client(workspaces[0])
+    if earlier is None:
+        few, load_s = _load(client=client, accounts=accounts, posts=posts)
+        _load_remember(posts=posts, few=few, load_s=load_s)
+    else:
+        few, load_s = earlier
     now = timezone.now()
-    few_numbers = _first_numbers(posts=posts)
-    started = time.monotonic()
-    _posts_load(accounts=accounts, numbers=few_numbers, total=posts, now=now)
-    few = {name: _queries(client, url) for name, url in _pages(now).items()}
-    for rest in (range(few_numbers.start), range(few_numbers.stop, posts)):
-        _posts_load(accounts=accounts, numbers=rest, total=posts, now=now)
-    load_s = time.monotonic() - started
     timings = {name: _timed(client, url) for name, url in _pages(now).items()}
     many = {name: queries for name, (_, queries, _) in timings.items()}
     median_ms = {name: median(ms) for name, (ms, _, _) in timings.items()}
@@ -101,9 +104,60 @@ def run(*, posts: int) -> Figure:
             "workspace (what a person there sees), so the times include the view, the "
             "templates and the queries, not an HTTP server.",
             "The calendar month is the 6-week grid FullCalendar asks for, around now.",
+            *(
+                [
+                    "The posts were loaded by an earlier run (--data), and the queries at 1% "
+                    "counted then: load again (a new --data folder) after changing a page."
+                ]
+                if earlier
+                else []
+            ),
         ],
         data={"load_s": load_s, "median_ms": median_ms, "queries": many, "queries_1pct": few},
     )
+
+
+def _load(
+    *, client: Client, accounts: list[SocialAccount], posts: int
+) -> tuple[dict[str, int], float]:
+    """Load the posts: 1% first, each page's queries counted, then the rest. The counts
+    and the seconds the load took."""
+    now = timezone.now()
+    few_numbers = _first_numbers(posts=posts)
+    started = time.monotonic()
+    _posts_load(accounts=accounts, numbers=few_numbers, total=posts, now=now)
+    few = {name: _queries(client, url) for name, url in _pages(now).items()}
+    for rest in (range(few_numbers.start), range(few_numbers.stop, posts)):
+        _posts_load(accounts=accounts, numbers=rest, total=posts, now=now)
+    return few, time.monotonic() - started
+
+
+# What a load left, for a later run to reuse: a table of the bench's own (a reset
+# empties the posts, not it; the post count tells whether the posts are still there).
+_LOADS = "bench_p6_load"
+
+
+def _load_remember(*, posts: int, few: dict[str, int], load_s: float) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {_LOADS} (posts int, few text, load_s float)")
+        cursor.execute(f"DELETE FROM {_LOADS}")
+        cursor.execute(
+            f"INSERT INTO {_LOADS} VALUES (%s, %s, %s)", [posts, json.dumps(few), load_s]
+        )
+
+
+def _load_earlier(*, posts: int) -> tuple[dict[str, int], float] | None:
+    """The 1% query counts and load time of the posts in the database, if an earlier
+    load of `posts` left them there untouched."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [_LOADS])
+        if cursor.fetchone()[0] is None:
+            return None
+        cursor.execute(f"SELECT posts, few, load_s FROM {_LOADS}")
+        row = cursor.fetchone()
+    if row is None or row[0] != posts or Post.objects.count() != posts:
+        return None
+    return json.loads(row[1]), row[2]
 
 
 def _shape(posts: int) -> str:

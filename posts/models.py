@@ -138,6 +138,13 @@ class Post(models.Model):
         indexes = [
             # The approval queue and the dashboard's count of posts in review.
             models.Index(fields=["workspace", "approval"], name="post_workspace_approval"),
+            # The post list: a workspace's live posts newest first (the page read in the
+            # index's order, stopped at its LIMIT) and their count from the index alone.
+            models.Index(
+                fields=["workspace", "-created_at", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="post_workspace_recent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -182,10 +182,12 @@ def _planned_entries(
         .order_by()
     )
     targets = defaultdict(list)
+    labels = {}
     for target in Target.objects.filter(post__in=[s.post_id for s in schedules]).select_related(
         "account"
     ):
         targets[target.post_id].append(target.account)
+        labels.setdefault(target.account_id, str(target.account))
     entries, truncated = [], []
     for schedule in schedules:
         instants = _occurrences(schedule=schedule, start=start, end=end)
@@ -202,7 +204,7 @@ def _planned_entries(
                 workspace_id=schedule.post.workspace_id,
                 post_id=schedule.post_id,
                 account_id=account.pk,
-                account_label=str(account),
+                account_label=labels[account.pk],
                 handle=f"@{account.handle}",
                 network=account.network,
                 at=instant,
@@ -225,11 +227,16 @@ def _occurrences(*, schedule: Schedule, start: datetime, end: datetime) -> list[
     most (so a cut is seen)."""
     instants: list[datetime] = []
     cursor = max(start, schedule.next_occurrence_at) - _TICK
+    # A one-off rule that nobody moved or skipped has a single occurrence: no need to
+    # ask the rule (the costliest part of a month of the feed) for the one after it.
+    single = schedule.kind == Schedule.Kind.ONCE and not schedule.changes.all()
     while len(instants) <= MAX_PER_SCHEDULE:
         instant = schedule_occurrence_after(schedule=schedule, after=cursor)
         if instant is None or instant >= end:
             break
         instants.append(instant)
+        if single:
+            break
         cursor = instant
     return instants
 

@@ -92,6 +92,12 @@ class PublishJob(models.Model):
                 condition=Q(status="published"),
                 name="publish_job_metrics_due_idx",
             ),
+            # The dashboard counts the jobs that need a person, of a few accounts.
+            models.Index(
+                fields=["account", "status", "due_at"],
+                condition=Q(status__in=["needs_review", "failed", "missed"]),
+                name="publish_job_attention_idx",
+            ),
             # The calendar reads an account's jobs in a range of occurrences.
             models.Index(fields=["account", "occurrence_at"], name="publish_job_account_occ_idx"),
             # Posting limits count what an account published recently.

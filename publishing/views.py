@@ -107,10 +107,12 @@ class CalendarForm(forms.Form):
         label="Status",
     )
 
-    def __init__(self, *args, workspaces, **kwargs):
+    def __init__(self, *args, workspaces, zones_ranked: bool = True, **kwargs):
+        """`zones_ranked`: offer the workspaces' most used zones first (a count over all
+        their schedules, for the page's menu; the feed only checks the zone asked)."""
         super().__init__(*args, **kwargs)
         self.fields["zone"].choices = zone_choices(
-            most_used=schedule_zones_most_used(workspaces=workspaces)
+            most_used=schedule_zones_most_used(workspaces=workspaces) if zones_ranked else ()
         )
         accounts = SocialAccount.objects.filter(workspace__in=workspaces).order_by(
             "network", "handle"
@@ -166,7 +168,7 @@ def calendar_feed(request: HttpRequest) -> JsonResponse:
     limit, as FullCalendar events: entries at wall times of the viewer's zone, marks as
     all-day background events."""
     workspaces = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
-    form = CalendarForm(request.GET, workspaces=workspaces)
+    form = CalendarForm(request.GET, workspaces=workspaces, zones_ranked=False)
     if not form.is_valid():
         return JsonResponse({"error": form.errors.get_json_data()}, status=400)
     zone = zone_get(form.cleaned_data["zone"] or _viewer_zone(request, workspaces))
@@ -181,8 +183,10 @@ def calendar_feed(request: HttpRequest) -> JsonResponse:
     may_schedule = set(
         workspaces_where(user=request.user, action=POST_SCHEDULE).values_list("pk", flat=True)
     )
+    # One reverse() for all the entries' links (a month holds hundreds).
+    post_url = reverse("admin:posts_post_change", args=[0]).replace("/0/", "/{}/")
     events = [
-        _event(entry, zone=zone, editable=entry.workspace_id in may_schedule)
+        _event(entry, zone=zone, editable=entry.workspace_id in may_schedule, post_url=post_url)
         for entry in page.entries
     ]
     events += [
@@ -208,14 +212,14 @@ def _wall(value: str) -> datetime:
         raise ValidationError(f"“{value}” is not an ISO date and time.") from None
 
 
-def _event(entry: CalendarEntry, *, zone, editable: bool) -> dict:
+def _event(entry: CalendarEntry, *, zone, editable: bool, post_url: str) -> dict:
     own_zone = zone_get(entry.post_zone) if entry.post_zone else zone
     own = utc_to_wall(entry.at, own_zone)
     return {
         "id": f"{entry.post_id}-{entry.account_id}-{entry.occurrence_at.isoformat()}",
         "title": f"{entry.handle} · {entry.title}",
         "start": utc_to_wall(entry.at, zone).replace(tzinfo=None).isoformat(),
-        "url": reverse("admin:posts_post_change", args=[entry.post_id]),
+        "url": post_url.format(entry.post_id),
         "editable": editable,
         "classNames": [f"kairos-status-{entry.status}"],
         "extendedProps": {

@@ -29,10 +29,8 @@ def test_a_burst_of_failures_is_one_notification_for_the_editor_with_a_working_l
     x_app_configure(fake_x, settings, monkeypatch)
     editor = login_as(Membership.Role.EDITOR, workspace__name="Acme")
     x = x_account_with_fresh_tokens(fake_x, workspace=editor.workspace, username="acme")
-    # X refuses each post for a reason no retry mends: the app lacks write access.
-    fake_x.control.add_fault(
-        "status", status=403, count=FAILURES, method="POST", path_prefix="/2/tweets"
-    )
+    # X refuses each post for a reason no retry mends: the app's credits ran out.
+    fake_x.control.set_credits_depleted(True)
     # A workspace the editor is not in fails too; none of that reaches them.
     elsewhere = workspace_create(name="Elsewhere", owner=None)
     stranger = x_account_with_fresh_tokens(fake_x, workspace=elsewhere, username="other")

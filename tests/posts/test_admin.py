@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, time
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent
@@ -583,3 +585,59 @@ def test_a_zone_of_no_place_is_refused_on_the_form(client, member):
 
     assert "“localtime” is not a region/city time zone" in response.content.decode()
     assert not Post.objects.exists()
+
+
+def _owner_client(client):
+    """A staff owner of one workspace (not a superuser: the list is scoped to it)."""
+    membership = MembershipFactory(user=UserFactory(is_superuser=False, is_staff=True))
+    membership.user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["posts", "publishing"])
+    )
+    client.force_login(membership.user)
+    return membership
+
+
+def _scheduled_posts(workspace, count: int) -> None:
+    account = SandboxAccountFactory(workspace=workspace)
+    for n in range(count):
+        post = PostFactory(workspace=workspace, accounts=[account])
+        Schedule.objects.create(
+            post=post,
+            kind=Schedule.Kind.ONCE,
+            local_date=date(2026, 6, 2),
+            local_time=time(n),
+            timezone="UTC",
+        )
+        PublishJobFactory(post=post, account=account, status=S.PUBLISHED)
+
+
+def test_the_post_lists_query_count_does_not_grow_with_the_posts(client):
+    owner = _owner_client(client)
+    changelist = reverse("admin:posts_post_changelist")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(changelist).status_code == 200
+        return len(captured)
+
+    _scheduled_posts(owner.workspace, 2)
+    _scheduled_posts(PostFactory().workspace, 2)
+    few = queries()
+    _scheduled_posts(owner.workspace, 12)
+    many = queries()
+    assert many == few
+    # One count (of the filtered list), not a second one of every post as well.
+    with CaptureQueriesContext(connection) as captured:
+        client.get(changelist)
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1
+
+
+def test_each_row_has_the_action_checkbox_django_would_render(client):
+    owner = _owner_client(client)
+    post = PostFactory(workspace=owner.workspace)
+    page = client.get(reverse("admin:posts_post_changelist")).content.decode()
+    assert (
+        f'<input type="checkbox" name="_selected_action" value="{post.pk}" '
+        f'class="action-select" aria-label="Select this object for an action - {post}">'
+    ) in page
