@@ -26,7 +26,9 @@ from posts.models import Post
 from posts.services import post_create
 from publishing.metrics_plan import METRICS_PLAN
 from publishing.models import JobStatus, PublishJob, SandboxPost
+from publishing.networks import adapter_for
 from publishing.networks.sandbox.metrics import sandbox_metrics
+from publishing.stores import account_snapshot
 
 HISTORY_WEEKS = 8
 # Local hours the demo's past posts went out at, two a day per account: few enough that
@@ -105,8 +107,12 @@ def _published_post(
         created_at=published_at,
     )
     external_id = str(sandbox_post.pk)
+    # Its link, as publishing it would have set it, so the demo's posts open.
+    url = adapter_for(account.network).post_url(
+        account=account_snapshot(account), external_id=external_id
+    )
     PublishJob.objects.filter(pk=job.pk).update(
-        external_id=external_id, part_external_ids=[external_id]
+        external_id=external_id, part_external_ids=[external_id], external_url=url
     )
     MetricsSnapshot.objects.bulk_create(
         metrics_snapshot(

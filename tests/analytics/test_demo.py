@@ -74,3 +74,14 @@ def test_the_same_demo_every_time(account):
         list(PublishJob.objects.order_by("published_at").values_list("published_at", flat=True))
         == times
     )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_each_post_of_the_demo_history_has_a_link_that_opens(account, client, settings):
+    settings.KAIROS_PUBLIC_URL = "http://testserver"
+    demo_history_seed(workspace=account.workspace, now=NOW)
+
+    jobs = PublishJob.objects.filter(account=account, status=JobStatus.PUBLISHED)
+    assert all(job.external_url for job in jobs)
+    page = client.get(jobs.first().external_url.removeprefix("http://testserver"))
+    assert page.status_code == 200
