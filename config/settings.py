@@ -203,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `kind`: each its own enum, named for what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "ScheduleKindEnum": "scheduling.models.Schedule.Kind",
+        "MediaKindEnum": "posts.models.MediaAsset.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api_schema.errors_documented",

@@ -588,6 +588,8 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
     inlines = [PostPartInline, PublishJobInline]
     # Import and Export: the CSV of `import_posts` / `export_posts` (publishing/post_csv.py).
     resource_classes = [PostResource]
+    # The approval queue's link; django-import-export's list extends it with its buttons.
+    change_list_template = "admin/posts/post/change_list.html"
     import_formats = [CSV]
     export_formats = [CSV]
     skip_admin_log = True  # each imported post is in Audit events, as the services record it

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 
 from accounts.models import Membership, SocialAccount, Workspace
 from accounts.services import (
@@ -60,7 +61,8 @@ def test_sandbox_accounts_get_their_own_id_and_no_credentials():
 
 def test_adding_an_account_in_the_admin_makes_a_sandbox_account(client):
     admin_user_ensure(username="admin", password="pw-for-this-test")
-    client.login(username="admin", password="pw-for-this-test")
+    # Signing in checks the password; django-axes weighs each attempt by its request.
+    assert client.login(request=HttpRequest(), username="admin", password="pw-for-this-test")
     workspace = WorkspaceFactory()
     response = client.post(
         "/admin/accounts/socialaccount/add/",
