@@ -33,6 +33,7 @@ from accounts.permissions import (
 )
 from config.api_common import NewestFirst, caller_may, workspace_of_caller
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, Post, Tag
 from posts.services import post_restore, tag_create, tag_delete
@@ -215,6 +216,7 @@ class PostSerializer(serializers.ModelSerializer):
             "id",
             "workspace",
             "status",
+            "approval",
             "priority",
             "parts",
             "targets",
@@ -276,6 +278,11 @@ REFUSED = {
     409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
     422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
+
+
+class ChangesRequestSerializer(serializers.Serializer):
+    comment = serializers.CharField(help_text="What should change: the author reads it.")
+
 
 POST_ACTION = extend_schema(
     parameters=[IDEMPOTENCY_PARAMETER],
@@ -452,6 +459,43 @@ class PostViewSet(
         schedule = post_add_to_queue(post=post, actor=request.user)
         local = schedule.next_occurrence_at.astimezone(schedule.zone)
         return self._acted(post, f"Queued for {local.isoformat()} ({schedule.timezone}).")
+
+    # --- Approval: the same transitions as the post page's buttons (posts/approval.py),
+    # which check the person's role; a key never approves (accounts/permissions.py).
+
+    @POST_ACTION
+    @action(detail=True, methods=["post"], url_path="review-request")
+    @idempotent
+    def review_request(self, request, pk=None):
+        """Send the post for approval, in a workspace whose posts need it."""
+        post = self.get_object()
+        post_review_request(post=post, actor=request.user)
+        return self._acted(post, "Sent for review; it goes out once an approver approves it.")
+
+    @POST_ACTION
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def approve(self, request, pk=None):
+        """Approve a post in review (approvers and owners; one's own post only where the
+        workspace allows it)."""
+        post = self.get_object()
+        post_approve(post=post, actor=request.user)
+        return self._acted(post, "Approved; it goes out at its time.")
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=ChangesRequestSerializer,
+        responses={200: ActionAnswerSerializer, **REFUSED},
+    )
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    @idempotent
+    def request_changes(self, request, pk=None):
+        """Send a post in review back to its author, saying what should change."""
+        post = self.get_object()
+        given = ChangesRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        post_changes_request(post=post, actor=request.user, comment=given.validated_data["comment"])
+        return self._acted(post, "Changes requested; the author is told.")
 
     def _acted(self, post: Post, message: str) -> Response:
         answer = self._answer(post)

@@ -21,9 +21,11 @@ from django.utils import timezone
 from accounts.models import SocialAccount, Workspace
 from accounts.principals import person_of
 from accounts.services import audit_record
+from posts.approval import post_content_fingerprint
 from posts.media import part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import post_create, post_set_targets
+from publishing.approval import post_content_edited
 from publishing.plans import schedule_set
 
 
@@ -94,7 +96,11 @@ def post_revise(
     """Change what `draft` names of the post; nothing is kept on refusal."""
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=post.pk)
+        before = post_content_fingerprint(post_id=post.pk)
         _apply(post=post, draft=draft, actor=actor, now=now, republish=republish, new=False)
+        # What was approved is not what goes out: back to review, as in the admin.
+        if before != post_content_fingerprint(post_id=post.pk):
+            post_content_edited(post=post, actor=actor, now=now)
         audit_record(
             workspace=post.workspace,
             actor=actor,
