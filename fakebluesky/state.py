@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fakex.faults import FaultPlan
+from fakex.state import counts_by_text
 
 # networks.md, Bluesky: an app-password session's access JWT lives 2 hours, its refresh
 # JWT 90 days.
@@ -206,17 +207,13 @@ class Stats:
     def as_json(self) -> dict[str, Any]:
         return {
             "posts_created_total": sum(self.posts_created.values()),
-            "posts_created": _per_did_text(self.posts_created),
-            "existing_record_refusals": _per_did_text(self.existing_record_refusals),
+            "posts_created": counts_by_text(self.posts_created, "did"),
+            "existing_record_refusals": counts_by_text(self.existing_record_refusals, "did"),
             "sessions_created": dict(self.sessions_created),
             "sessions_refreshed": dict(self.sessions_refreshed),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
             "faults": dict(self.faults),
         }
-
-
-def _per_did_text(counter: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
-    return [{"did": did, "text": text, "count": count} for (did, text), count in counter.items()]
 
 
 class World:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fakex.faults import FaultPlan
+from fakex.state import counts_by_text
 
 CLIENT_ID = "78kairosfake"
 CLIENT_SECRET = "fakelinkedin-client-secret"
@@ -151,21 +152,14 @@ class Stats:
     def as_json(self) -> dict[str, Any]:
         return {
             "posts_created_total": sum(self.posts_created.values()),
-            "posts_created": _per_author_text(self.posts_created),
-            "duplicate_refusals": _per_author_text(self.duplicate_refusals),
+            "posts_created": counts_by_text(self.posts_created, "author"),
+            "duplicate_refusals": counts_by_text(self.duplicate_refusals, "author"),
             "truncated_posts": self.truncated_posts,
             "images_uploaded": self.images_uploaded,
             "token_exchanges": dict(self.token_exchanges),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
             "faults": dict(self.faults),
         }
-
-
-def _per_author_text(counter: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
-    return [
-        {"author": author, "text": text, "count": count}
-        for (author, text), count in counter.items()
-    ]
 
 
 class World:

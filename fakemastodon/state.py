@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from fakemastodon.ratelimits import RateLimiter
 from fakex.faults import FaultPlan
+from fakex.state import counts_by_text
 
 # The instance's own name, as its URLs show it.
 DEFAULT_DOMAIN = "mastodon.example"
@@ -209,20 +210,13 @@ class Stats:
     def as_json(self) -> dict[str, Any]:
         return {
             "statuses_created_total": sum(self.statuses_created.values()),
-            "statuses_created": _per_account_text(self.statuses_created),
-            "idempotent_replays": _per_account_text(self.idempotent_replays),
+            "statuses_created": counts_by_text(self.statuses_created, "account_id"),
+            "idempotent_replays": counts_by_text(self.idempotent_replays, "account_id"),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
             "token_exchanges": dict(self.token_exchanges),
             "apps_registered": self.apps_registered,
             "faults": dict(self.faults),
         }
-
-
-def _per_account_text(counter: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
-    return [
-        {"account_id": account_id, "text": text, "count": count}
-        for (account_id, text), count in counter.items()
-    ]
 
 
 class World:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from fakex.faults import FaultPlan
+from fakex.state import counts_by_text
 
 APP_ID = "1234567890"
 APP_SECRET = "fakemeta-app-secret"
@@ -167,21 +168,14 @@ class Stats:
     def as_json(self) -> dict[str, Any]:
         return {
             "posts_created_total": sum(self.posts_created.values()),
-            "posts_created": _per_owner_text(self.posts_created),
-            "duplicate_refusals": _per_owner_text(self.duplicate_refusals),
+            "posts_created": counts_by_text(self.posts_created, "owner_id"),
+            "duplicate_refusals": counts_by_text(self.duplicate_refusals, "owner_id"),
             "containers_created": self.containers_created,
             "media_fetches": dict(self.media_fetches),
             "token_exchanges": dict(self.token_exchanges),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
             "faults": dict(self.faults),
         }
-
-
-def _per_owner_text(counter: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
-    return [
-        {"owner_id": owner_id, "text": text, "count": count}
-        for (owner_id, text), count in counter.items()
-    ]
 
 
 class World:

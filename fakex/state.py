@@ -151,9 +151,9 @@ class Stats:
     def as_json(self) -> dict[str, Any]:
         return {
             "posts_created_total": sum(self.posts_created.values()),
-            "posts_created": _per_user_text(self.posts_created),
+            "posts_created": counts_by_text(self.posts_created, "user_id"),
             "duplicate_refusals_total": sum(self.duplicate_refusals.values()),
-            "duplicate_refusals": _per_user_text(self.duplicate_refusals),
+            "duplicate_refusals": counts_by_text(self.duplicate_refusals, "user_id"),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
             "token_exchanges": dict(self.token_exchanges),
             "token_refusals": dict(self.token_refusals),
@@ -162,10 +162,11 @@ class Stats:
         }
 
 
-def _per_user_text(counter: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+def counts_by_text(counter: Counter[tuple[str, str]], key: str) -> list[dict[str, Any]]:
+    """A count per (account, text) as the control API lists it: the account under `key`
+    (each fake names it as its network does: user_id, did, account_id...)."""
     return [
-        {"user_id": user_id, "text": text, "count": count}
-        for (user_id, text), count in counter.items()
+        {key: account, "text": text, "count": count} for (account, text), count in counter.items()
     ]
 
 
