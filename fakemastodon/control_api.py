@@ -179,14 +179,7 @@ def _existing(world: World, account_id: str) -> str:
 
 
 CONTROL_ROUTES = [
-    Route("POST", "/_fake/reset", shared.reset),
-    Route("GET", "/_fake/stats", shared.stats),
-    Route("PUT", "/_fake/clock", shared.set_clock),
-    Route("POST", "/_fake/clock/advance", shared.advance_clock),
-    Route("GET", "/_fake/faults", shared.faults),
-    Route("POST", "/_fake/faults", shared.add_fault_rule),
-    Route("PUT", "/_fake/fault-rates", shared.set_fault_rates),
-    Route("DELETE", "/_fake/faults", shared.clear_faults),
+    *shared.SHARED_ROUTES,
     Route("POST", "/_fake/accounts", upsert_account),
     Route("POST", "/_fake/accounts/:id/tokens", issue_tokens),
     Route("POST", "/_fake/accounts/:id/revoke-tokens", revoke_tokens),

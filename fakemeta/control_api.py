@@ -170,14 +170,7 @@ def _existing(table: dict, key: str) -> str:
 
 
 CONTROL_ROUTES = [
-    Route("POST", "/_fake/reset", shared.reset),
-    Route("GET", "/_fake/stats", shared.stats),
-    Route("PUT", "/_fake/clock", shared.set_clock),
-    Route("POST", "/_fake/clock/advance", shared.advance_clock),
-    Route("GET", "/_fake/faults", shared.faults),
-    Route("POST", "/_fake/faults", shared.add_fault_rule),
-    Route("PUT", "/_fake/fault-rates", shared.set_fault_rates),
-    Route("DELETE", "/_fake/faults", shared.clear_faults),
+    *shared.SHARED_ROUTES,
     Route("POST", "/_fake/users", create_user),
     Route("POST", "/_fake/pages", create_page),
     Route("POST", "/_fake/users/:id/tokens", issue_token),
