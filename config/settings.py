@@ -431,6 +431,9 @@ LINKEDIN_REDIRECT_URI = env.str(
 )
 # How long a publish waits for an organization's uploaded image to become AVAILABLE.
 LINKEDIN_IMAGE_TIMEOUT = env.float("LINKEDIN_IMAGE_TIMEOUT_SECONDS", default=60.0)
+# How long a publish waits for an uploaded video to become AVAILABLE before trying again
+# later (the upload is kept and not sent again).
+LINKEDIN_VIDEO_TIMEOUT = env.float("LINKEDIN_VIDEO_TIMEOUT_SECONDS", default=120.0)
 # How long the signed address of a library file that Meta fetches stays valid.
 KAIROS_MEDIA_URL_MAX_AGE = env.int("KAIROS_MEDIA_URL_MAX_AGE_SECONDS", default=3600)
 

@@ -1,5 +1,6 @@
-"""LinkedIn's REST endpoints (/rest/…) as the fake answers them: posts, images, social
-actions and share statistics. Each handler runs holding the world's lock and takes the
+"""LinkedIn's REST endpoints (/rest/…) as the fake answers them: posts, images, videos
+(in parts, each answered with an ETag, finalized, then processed), social actions, share
+statistics and a member's post analytics. Each handler runs holding the world's lock and takes the
 caller (the member the token belongs to, and the token's scopes).
 
 The "little" text format of `commentary`: the reserved characters `\\ | { } @ [ ] ( ) < >
@@ -17,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from fakelinkedin import errors
-from fakelinkedin.state import Image, Post, Token, World
+from fakelinkedin.state import Image, Post, Token, Video, VideoPart, World
 from fakex.wire import Response
 
 COMMENTARY_LIMIT = 3000
@@ -32,6 +33,17 @@ ORGANIZATION_POST = "w_organization_social"
 ORGANIZATION_READ = "r_organization_social"
 ORGANIZATION_ADMIN = "rw_organization_admin"
 MEMBER_READ = "r_member_social"
+MEMBER_ANALYTICS = "r_member_postAnalytics"
+# The counts memberCreatorPostAnalytics gives for a member's post, by queryType, and the
+# fake's number behind each.
+MEMBER_METRICS = {
+    "IMPRESSION": "impressions",
+    "MEMBERS_REACHED": "members_reached",
+    "RESHARE": "shares",
+    "REACTION": "likes",
+    "COMMENT": "comments",
+}
+ANALYTICS_ENTITY = re.compile(r"^\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)$")
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,7 @@ def post_create(world: World, caller: Caller, body: Any) -> Response:
         return errors.duplicate(earlier.urn)
     if world.posts_today(author) >= world.settings.daily_post_limit:
         return errors.throttled()
-    urn = f"urn:li:share:{world.next_id()}"
+    urn = f"urn:li:share:{world.next_post_id()}"
     world.posts[urn] = Post(
         urn=urn,
         author=author,
@@ -132,6 +144,8 @@ def _content_refusal(world: World, author: str, content: Any) -> Response | None
         return errors.illegal_argument("/content :: not a record")
     if "media" in content:
         media_id = str((content["media"] or {}).get("id", ""))
+        if media_id.startswith("urn:li:video:"):
+            return _video_refusal(world, author, media_id)
         return _image_refusal(world, author, media_id)
     if "multiImage" in content:
         images = (content["multiImage"] or {}).get("images") or []
@@ -154,6 +168,21 @@ def _image_refusal(world: World, author: str, urn: str) -> Response | None:
             f"/content/media/id :: {urn} is not a known image of the author"
         )
     status = image.status_at(world.now(), world.settings.image_processing_seconds)
+    if status != "AVAILABLE":
+        return Response(
+            422,
+            {"message": f"ERROR :: /content :: media {urn} is not ready ({status})", "status": 422},
+        )
+    return None
+
+
+def _video_refusal(world: World, author: str, urn: str) -> Response | None:
+    video = world.videos.get(urn)
+    if video is None or video.owner != author:
+        return errors.illegal_argument(
+            f"/content/media/id :: {urn} is not a known video of the author"
+        )
+    status = video.status_at(world.now(), world.settings.video_processing_seconds)
     if status != "AVAILABLE":
         return Response(
             422,
@@ -348,3 +377,157 @@ def share_statistics(world: World, caller: Caller, query: dict[str, str]) -> Res
             }
         )
     return Response(200, {"elements": elements, "paging": {"start": 0, "count": 10}})
+
+
+# --- Videos ---------------------------------------------------------------------------
+
+
+def video_initialize(world: World, caller: Caller, body: Any, *, here: str) -> Response:
+    """POST /rest/videos?action=initializeUpload: the video's URN, and where to PUT each
+    part of the file (its first and last byte); an upload token when there are several."""
+    request = (body or {}).get("initializeUploadRequest") if isinstance(body, dict) else None
+    if not isinstance(request, dict) or not request.get("owner"):
+        return errors.missing_field("/initializeUploadRequest/owner")
+    size = request.get("fileSizeBytes")
+    if not isinstance(size, int) or isinstance(size, bool):
+        return errors.missing_field("/initializeUploadRequest/fileSizeBytes")
+    if size <= 0:
+        return errors.illegal_argument("/initializeUploadRequest/fileSizeBytes must be positive")
+    owner = str(request["owner"])
+    refusal = may_write_as(world, caller, owner)
+    if refusal is not None:
+        return refusal
+    urn = f"urn:li:video:C5F{secrets.token_hex(8).upper()}"
+    step = world.settings.video_part_bytes
+    parts = [VideoPart(first, min(first + step, size) - 1) for first in range(0, size, step)]
+    secret = secrets.token_urlsafe(16)
+    upload_token = secrets.token_urlsafe(24) if len(parts) > 1 else ""
+    expires_at = world.now() + UPLOAD_URL_SECONDS
+    world.videos[urn] = Video(urn, owner, secret, upload_token, expires_at, size, parts)
+    return Response(
+        200,
+        {
+            "value": {
+                "uploadUrlsExpireAt": int(expires_at * 1000),
+                "video": urn,
+                "uploadInstructions": [
+                    {
+                        "uploadUrl": f"{here}/dms-uploads/video/{secret}/{index}",
+                        "firstByte": part.first_byte,
+                        "lastByte": part.last_byte,
+                    }
+                    for index, part in enumerate(parts)
+                ],
+                "uploadToken": upload_token,
+            }
+        },
+    )
+
+
+def video_part_upload(
+    world: World, caller: Caller, secret: str, index: str, data: bytes
+) -> Response:
+    """PUT <uploadUrl>: one part's bytes, exactly firstByte to lastByte; 200 with the part's
+    `etag` header, which finalizeUpload must name."""
+    video = next((video for video in world.videos.values() if video.secret == secret), None)
+    if video is None or not index.isdigit() or int(index) >= len(video.parts):
+        return errors.not_found("upload")
+    if (
+        may_write_as(world, caller, video.owner) is not None
+        or video.upload_expires_at < world.now()
+    ):
+        return errors.access_denied("upload")
+    part = video.parts[int(index)]
+    if len(data) != part.size:
+        return errors.illegal_argument(
+            f"The part holds {len(data)} bytes; bytes {part.first_byte} to {part.last_byte} "
+            f"({part.size}) were expected"
+        )
+    part.etag = f"/ambry-video/signedId/{secrets.token_urlsafe(18)}"
+    world.stats.video_parts_uploaded += 1
+    return Response(200, None, headers={"etag": part.etag})
+
+
+def video_finalize(world: World, caller: Caller, body: Any) -> Response:
+    """POST /rest/videos?action=finalizeUpload: the video, its upload token and every
+    part's ETag in order; the video then processes until AVAILABLE."""
+    request = (body or {}).get("finalizeUploadRequest") if isinstance(body, dict) else None
+    if not isinstance(request, dict) or not request.get("video"):
+        return errors.missing_field("/finalizeUploadRequest/video")
+    video = world.videos.get(str(request["video"]))
+    if video is None:
+        return errors.not_found(str(request["video"]))
+    refusal = may_write_as(world, caller, video.owner)
+    if refusal is not None:
+        return refusal
+    if str(request.get("uploadToken", "")) != video.upload_token:
+        return errors.illegal_argument("/finalizeUploadRequest/uploadToken does not match")
+    sent = request.get("uploadedPartIds")
+    if sent != [part.etag for part in video.parts] or any(
+        part.etag is None for part in video.parts
+    ):
+        return errors.illegal_argument(
+            "/finalizeUploadRequest/uploadedPartIds must name every part's ETag, in order"
+        )
+    if video.finalized_at is None:
+        video.finalized_at = world.now()
+        world.stats.videos_uploaded += 1
+    return Response(200, None)
+
+
+def video_read(world: World, caller: Caller, urn: str) -> Response:
+    """GET /rest/videos/{urn}: the video's status, to its owner."""
+    video = world.videos.get(urn)
+    if video is None:
+        return errors.not_found(urn)
+    if video.owner not in world.author_urns(caller.member_id):
+        return errors.access_denied("videos.GET")
+    return Response(
+        200,
+        {
+            "id": urn,
+            "owner": video.owner,
+            "status": video.status_at(world.now(), world.settings.video_processing_seconds),
+            "uploadUrlsExpireAt": int(video.upload_expires_at * 1000),
+        },
+    )
+
+
+# --- A member's analytics -------------------------------------------------------------
+
+
+def member_post_analytics(world: World, caller: Caller, query: dict[str, str]) -> Response:
+    """GET /rest/memberCreatorPostAnalytics?q=entity&entity=(share:…)&queryType=…&aggregation=TOTAL:
+    one count of one of the member's own posts, with r_member_postAnalytics."""
+    if not caller.has(MEMBER_ANALYTICS):
+        return errors.access_denied("memberCreatorPostAnalytics.FINDER-entity")
+    if query.get("q") != "entity":
+        return errors.illegal_argument("q must be entity")
+    entity = ANALYTICS_ENTITY.match(query.get("entity", ""))
+    metric = query.get("queryType", "")
+    if entity is None or metric not in MEMBER_METRICS:
+        return errors.illegal_argument(
+            "entity must be (share:<urn>) or (ugc:<urn>), queryType one of "
+            f"{', '.join(MEMBER_METRICS)}"
+        )
+    if query.get("aggregation", "TOTAL") != "TOTAL":
+        return errors.illegal_argument("only aggregation=TOTAL is answered by the fake")
+    urn = entity.group(2)
+    post = world.posts.get(urn)
+    if post is None or post.deleted:
+        return errors.not_found(urn)
+    if post.author != caller.urn:
+        return errors.access_denied("memberCreatorPostAnalytics.FINDER-entity")
+    return Response(
+        200,
+        {
+            "elements": [
+                {
+                    "count": getattr(post, MEMBER_METRICS[metric]),
+                    "metricType": metric,
+                    "targetEntity": {entity.group(1): urn},
+                }
+            ],
+            "paging": {"start": 0, "count": 10, "links": []},
+        },
+    )

@@ -112,11 +112,11 @@ class FakeLinkedInControl(FakeXControl):
 
     def set_linkedin_settings(self, **fields: Any) -> dict[str, Any]:
         """refresh_tokens, duplicate_window_seconds, image_processing_seconds,
-        daily_post_limit."""
+        daily_post_limit, video_processing_seconds, video_part_bytes."""
         return self._call("PATCH", "/_fake/settings", fields)
 
     def set_counts(self, urn: str, **counts: int) -> dict[str, Any]:
-        """likes, comments, shares, impressions, clicks."""
+        """likes, comments, shares, impressions, clicks, members_reached."""
         return self._call("PUT", f"/_fake/posts/{quote(urn, safe='')}/counts", counts)
 
     def linkedin_posts(self, *, author: str | None = None, include_deleted: bool = False) -> list:

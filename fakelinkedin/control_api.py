@@ -26,14 +26,17 @@ DEFAULT_SCOPES = (
     "w_organization_social",
     "r_organization_social",
     "rw_organization_admin",
+    "r_member_postAnalytics",
 )
 SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "refresh_tokens": bool,
     "duplicate_window_seconds": int,
     "image_processing_seconds": (int, float),
     "daily_post_limit": int,
+    "video_processing_seconds": (int, float),
+    "video_part_bytes": int,
 }
-COUNTS = ("likes", "comments", "shares", "impressions", "clicks")
+COUNTS = ("likes", "comments", "shares", "impressions", "clicks", "members_reached")
 
 
 def create_member(world: World, request: Request) -> Response:

@@ -95,6 +95,9 @@ class FakeLinkedIn:
             return self._userinfo(caller)
         if path == "/v2/organizationalEntityAcls" and method == "GET":
             return self._roles(caller, query)
+        if path.startswith("/dms-uploads/video/") and method == "PUT":
+            secret, _, index = path.removeprefix("/dms-uploads/video/").partition("/")
+            return api.video_part_upload(world, caller, secret, index, request.body)
         if path.startswith("/dms-uploads/") and method in ("PUT", "POST"):
             return api.image_upload(world, caller, path.rsplit("/", 1)[-1], request.body)
         if path == "/rest/posts" and method == "POST":
@@ -107,6 +110,14 @@ class FakeLinkedIn:
             and query.get("action") == "initializeUpload"
         ):
             return api.image_initialize(world, caller, _json(request), here=here)
+        if path == "/rest/videos" and method == "POST":
+            action = query.get("action")
+            if action == "initializeUpload":
+                return api.video_initialize(world, caller, _json(request), here=here)
+            if action == "finalizeUpload":
+                return api.video_finalize(world, caller, _json(request))
+        if path == "/rest/memberCreatorPostAnalytics" and method == "GET":
+            return api.member_post_analytics(world, caller, query)
         if path == "/rest/organizationalEntityShareStatistics" and method == "GET":
             return api.share_statistics(world, caller, query)
         collection, _, urn = path.removeprefix("/rest/").partition("/")
@@ -117,6 +128,8 @@ class FakeLinkedIn:
             return api.post_delete(world, caller, urn)
         if collection == "images" and urn and method == "GET":
             return api.image_read(world, caller, urn)
+        if collection == "videos" and urn and method == "GET":
+            return api.video_read(world, caller, urn)
         if collection == "socialActions" and urn and method == "GET":
             return api.social_actions(world, caller, urn)
         return errors.not_found(f"{method} {path}")
@@ -320,6 +333,8 @@ def _json(request: Request) -> Any:
 
 def _endpoint_name(method: str, path: str) -> str:
     """The request's kind for the statistics: URNs and upload tokens stand as {id}."""
+    if path.startswith("/dms-uploads/video/"):
+        return f"{method} /dms-uploads/video/{{id}}"
     if path.startswith("/dms-uploads/"):
         return f"{method} /dms-uploads/{{id}}"
     collection, _, rest = path.removeprefix("/rest/").partition("/")

@@ -30,6 +30,9 @@ REFRESH_TOKEN_SECONDS = 31_536_000
 POSTING_ROLES = frozenset(
     {"ADMINISTRATOR", "CONTENT_ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER"}
 )
+# A post id's lowest bits: a sequence; the bits above them: when it was made.
+POST_SEQUENCE_BITS = 22
+POST_SEQUENCE_SPAN = 1 << POST_SEQUENCE_BITS
 # Each monthly version stays active at least 12 months after its release.
 VERSION_LIFETIME_MONTHS = 12
 
@@ -104,6 +107,43 @@ class Image:
 
 
 @dataclass
+class VideoPart:
+    first_byte: int
+    last_byte: int
+    etag: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.last_byte - self.first_byte + 1
+
+
+@dataclass
+class Video:
+    """A video of the Videos API: initialized with its size and cut into parts, each PUT
+    to its own address (answered with an ETag), finalized with the ETags in order, then
+    PROCESSING until AVAILABLE."""
+
+    urn: str
+    owner: str  # author URN
+    # Names the parts' addresses (/dms-uploads/video/{secret}/{index}).
+    secret: str
+    # What finalizeUpload must repeat: empty for a video of one part.
+    upload_token: str
+    upload_expires_at: float
+    file_size: int
+    parts: list[VideoPart] = field(default_factory=list)
+    finalized_at: float | None = None
+    failed: bool = False
+
+    def status_at(self, now: float, processing_seconds: float) -> str:
+        if self.failed:
+            return "PROCESSING_FAILED"
+        if self.finalized_at is None:
+            return "WAITING_UPLOAD"
+        return "AVAILABLE" if now >= self.finalized_at + processing_seconds else "PROCESSING"
+
+
+@dataclass
 class Post:
     urn: str
     author: str
@@ -118,6 +158,7 @@ class Post:
     shares: int = 0
     impressions: int = 0
     clicks: int = 0
+    members_reached: int = 0
 
 
 @dataclass
@@ -130,6 +171,10 @@ class Settings:
     image_processing_seconds: float = 0.0
     # Posts a member may make per day (reset at midnight UTC) before 429 [i].
     daily_post_limit: int = 150
+    # Seconds a finalized video stays PROCESSING [inf].
+    video_processing_seconds: float = 0.0
+    # The size of each part of a video upload: LinkedIn cuts files into 4 MiB parts [i].
+    video_part_bytes: int = 4 * 1024 * 1024
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,6 +187,8 @@ class Stats:
     duplicate_refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
     truncated_posts: int = 0
     images_uploaded: int = 0
+    videos_uploaded: int = 0
+    video_parts_uploaded: int = 0
     token_exchanges: Counter[str] = field(default_factory=Counter)
     requests: dict[str, Counter[str]] = field(default_factory=dict)
     faults: Counter[str] = field(default_factory=Counter)
@@ -156,6 +203,8 @@ class Stats:
             "duplicate_refusals": counts_by_text(self.duplicate_refusals, "author"),
             "truncated_posts": self.truncated_posts,
             "images_uploaded": self.images_uploaded,
+            "videos_uploaded": self.videos_uploaded,
+            "video_parts_uploaded": self.video_parts_uploaded,
             "token_exchanges": dict(self.token_exchanges),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
             "faults": dict(self.faults),
@@ -184,8 +233,10 @@ class World:
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.images: dict[str, Image] = {}
+        self.videos: dict[str, Video] = {}
         self.posts: dict[str, Post] = {}
         self._last_id = 7_140_000_000_000_000_000
+        self._post_sequence = 0
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -193,6 +244,13 @@ class World:
     def next_id(self) -> str:
         self._last_id += 1
         return str(self._last_id)
+
+    def next_post_id(self) -> str:
+        """A post's id as LinkedIn makes them: the milliseconds since 1970 of its making in
+        the bits above the lowest 22 (urn:li:share:7141138937766391808 was made on
+        2023-12-14), a sequence below them [i]."""
+        self._post_sequence = (self._post_sequence + 1) % POST_SEQUENCE_SPAN
+        return str((int(self.now() * 1000) << POST_SEQUENCE_BITS) | self._post_sequence)
 
     def issue_token(self, *, member_id: str, scopes: tuple[str, ...]) -> tuple[str, Token]:
         value = "AQV" + secrets.token_urlsafe(40)

@@ -341,3 +341,106 @@ def test_the_fake_runs_as_a_process():
             fl, "POST", "/rest/posts", scene.access_token, json=post_body(scene.member_urn, "p")
         )
         assert made.status_code == 201
+
+
+def initialize_video(fl, scene, size):
+    return rest(
+        fl,
+        "POST",
+        "/rest/videos?action=initializeUpload",
+        scene.access_token,
+        json={"initializeUploadRequest": {"owner": scene.member_urn, "fileSizeBytes": size}},
+    )
+
+
+def test_a_video_is_initialized_in_parts_put_with_etags_finalized_and_processed(fl):
+    fl.control.set_linkedin_settings(video_part_bytes=1000, video_processing_seconds=30)
+    scene = fl.control.create_scene()
+    value = initialize_video(fl, scene, 2500).json()["value"]
+    urn, token = value["video"], value["uploadToken"]
+    spans = [(part["firstByte"], part["lastByte"]) for part in value["uploadInstructions"]]
+    assert spans == [(0, 999), (1000, 1999), (2000, 2499)] and token
+
+    def put(index, size):
+        url = value["uploadInstructions"][index]["uploadUrl"]
+        headers = {"Authorization": f"Bearer {scene.access_token}"}
+        return requests.put(url, data=b"v" * size, headers=headers, timeout=10)
+
+    assert put(2, 400).status_code == 400  # not the part's length
+    etags = [put(index, size).headers["etag"] for index, size in ((0, 1000), (1, 1000), (2, 500))]
+
+    def finalize(part_ids):
+        body = {"video": urn, "uploadToken": token, "uploadedPartIds": part_ids}
+        return rest(
+            fl,
+            "POST",
+            "/rest/videos?action=finalizeUpload",
+            scene.access_token,
+            json={"finalizeUploadRequest": body},
+        )
+
+    def status():
+        path = f"/rest/videos/{quote(urn, safe='')}"
+        return rest(fl, "GET", path, scene.access_token).json()["status"]
+
+    assert status() == "WAITING_UPLOAD"
+    assert finalize(etags[::-1]).status_code == 400
+    assert finalize(etags).status_code == 200 and status() == "PROCESSING"
+    media = {"content": {"media": {"id": urn}}}
+    early = rest(
+        fl,
+        "POST",
+        "/rest/posts",
+        scene.access_token,
+        json=post_body(scene.member_urn, "v", **media),
+    )
+    assert early.status_code == 422 and "not ready (PROCESSING)" in early.json()["message"]
+    fl.control.advance_time(30)
+    assert status() == "AVAILABLE"
+    made = rest(
+        fl,
+        "POST",
+        "/rest/posts",
+        scene.access_token,
+        json=post_body(scene.member_urn, "v", **media),
+    )
+    assert made.status_code == 201 and made.headers["x-restli-id"].startswith("urn:li:share:")
+
+
+def test_a_small_video_is_one_part_without_an_upload_token(fl):
+    scene = fl.control.create_scene()
+
+    value = initialize_video(fl, scene, 80_000).json()["value"]
+
+    assert value["uploadToken"] == "" and len(value["uploadInstructions"]) == 1
+
+
+def test_a_posts_id_holds_when_it_was_made(fl):
+    scene = fl.control.create_scene()
+    answer = rest(
+        fl, "POST", "/rest/posts", scene.access_token, json=post_body(scene.member_urn, "when")
+    )
+
+    made_ms = int(answer.headers["x-restli-id"].rsplit(":", 1)[1]) >> 22
+
+    assert abs(made_ms / 1000 - datetime.now(UTC).timestamp()) < 5
+
+
+def test_member_post_analytics_one_count_per_call_for_the_author_only(fl):
+    scene = fl.control.create_scene()
+    other = fl.control.create_scene(name="Grace Hopper")
+    urn = rest(
+        fl, "POST", "/rest/posts", scene.access_token, json=post_body(scene.member_urn, "seen")
+    ).headers["x-restli-id"]
+    fl.control.set_counts(urn, impressions=321, shares=4)
+    query = f"q=entity&entity=(share:{quote(urn, safe='')})&aggregation=TOTAL&queryType="
+
+    def read(token, metric):
+        return rest(fl, "GET", f"/rest/memberCreatorPostAnalytics?{query}{metric}", token)
+
+    [element] = read(scene.access_token, "IMPRESSION").json()["elements"]
+    assert (element["count"], element["metricType"]) == (321, "IMPRESSION")
+    assert read(scene.access_token, "RESHARE").json()["elements"][0]["count"] == 4
+    assert read(other.access_token, "IMPRESSION").status_code == 403
+    narrow = fl.control.issue_token(scene.member_id, scopes=["w_member_social"])["access_token"]
+    assert read(narrow, "IMPRESSION").status_code == 403

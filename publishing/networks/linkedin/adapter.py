@@ -1,17 +1,14 @@
-"""LinkedIn: publish a post (text, one image, several images) as a member or as an
-organization they administer, delete it, find it again for reconciliation, read its
+"""LinkedIn: publish a post (text, one image, several images, a video) as a member or as
+an organization they administer, delete it, find it again for reconciliation, read its
 numbers.
 
 What LinkedIn's answers mean is decided in client.py; the sign-in in oauth.py; what a
-post may hold, and the "little" text format of its commentary, in validation.py. This
-module says what to ask (reference/networks.md, LinkedIn):
-
-* an image: POST /rest/images?action=initializeUpload, PUT the bytes to the
-  `uploadUrl` it gives, and (organizations only: member tokens cannot read images) wait
-  for GET /rest/images/{urn} to say AVAILABLE;
-* the post: POST /rest/posts with the author's URN and the escaped commentary, and
-  `content.media` (one image) or `content.multiImage` (2 to 20); LinkedIn answers 201
-  with no body and the post's URN in `x-restli-id`.
+post may hold, and the "little" text format of its commentary, in validation.py; how
+images and videos are uploaded, in media.py. This module says what to ask
+(reference/networks.md, LinkedIn): POST /rest/posts with the author's URN and the
+escaped commentary, and `content.media` (one image or a video) or `content.multiImage`
+(2 to 20 images); LinkedIn answers 201 with no body and the post's URN in
+`x-restli-id`.
 
 LinkedIn takes no idempotency key. An attempt interrupted after its request may have
 been accepted is reconciled, for an organization, by listing its posts made since the
@@ -22,12 +19,9 @@ staff decide (the job's page says what to check).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from django.conf import settings
 
 from publishing.networks.base import (
     ACCOUNT_NEEDS_REAUTH,
@@ -39,6 +33,7 @@ from publishing.networks.base import (
     ErrorKind,
     Lookup,
     MediaFile,
+    MediaKind,
     MediaUploaded,
     MetricsReading,
     NetworkAdapter,
@@ -52,6 +47,7 @@ from publishing.networks.base import (
     PublishResult,
 )
 from publishing.networks.linkedin.client import RECONNECT, LinkedInClient, urn_path
+from publishing.networks.linkedin.media import LinkedInMedia
 from publishing.networks.linkedin.oauth import (
     MEMBER_PREFIX,
     authorization_url,
@@ -69,9 +65,6 @@ from publishing.networks.linkedin.validation import (
 
 # Renew a partner app's access this long before it lapses.
 REFRESH_BEFORE = timedelta(days=7)
-# How long an uploaded image stays usable for a retry's post [inf].
-IMAGE_LIFETIME = timedelta(hours=24)
-IMAGE_POLL_SECONDS = 1.0
 LOOKUP_LIMIT = 50
 # LinkedIn's clocks and ours may differ a little: a look-up reads from a little earlier.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -93,6 +86,7 @@ class LinkedInAdapter(NetworkAdapter):
 
     def __init__(self) -> None:
         self.client = LinkedInClient()
+        self.media = LinkedInMedia(self.client)
 
     def validate(self, *, account: Account, parts: tuple[PartContent, ...]) -> list[str]:
         return linkedin_content_problems(parts)
@@ -266,8 +260,18 @@ class LinkedInAdapter(NetworkAdapter):
     ) -> str:
         account = request.account
         part = request.parts[0]
-        images = [
-            (self._image(request, media, store=store, on_uploaded=on_media_uploaded), media)
+        files = [
+            (
+                self.media.urn(
+                    request,
+                    media,
+                    author=_author(account),
+                    write_scope=_write_scope(account),
+                    store=store,
+                    on_uploaded=on_media_uploaded,
+                ),
+                media,
+            )
             for media in part.media
         ]
         body: dict[str, Any] = {
@@ -282,7 +286,7 @@ class LinkedInAdapter(NetworkAdapter):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        shown = [_image_entry(urn, media) for urn, media in images]
+        shown = [_media_entry(urn, media) for urn, media in files]
         if len(shown) == 1:
             body["content"] = {"media": shown[0]}
         elif shown:
@@ -305,72 +309,6 @@ class LinkedInAdapter(NetworkAdapter):
                 maybe_accepted=True,
             )
         return urn
-
-    def _image(
-        self,
-        request: PublishRequest,
-        media: MediaFile,
-        *,
-        store: AccountStore,
-        on_uploaded: MediaUploaded | None,
-    ) -> str:
-        """The image's URN on LinkedIn: one a previous attempt uploaded, or a new upload."""
-        kept = request.media_uploads.get(media.asset_id)
-        if kept is not None and kept.expires_at > datetime.now(UTC):
-            return kept.media_id
-        if media.open is None:
-            raise PublishError(
-                kind=ErrorKind.VALIDATION, message=f"Kairos cannot read {media} to upload it."
-            )
-        account = request.account
-        author = _author(account)
-        started = self.client.call(
-            "POST",
-            "/rest/images",
-            account=account,
-            store=store,
-            params={"action": "initializeUpload"},
-            body={"initializeUploadRequest": {"owner": author}},
-            needs=_write_scope(account),
-        ).body["value"]
-        with media.open() as handle:
-            data = handle.read()
-        self.client.upload(
-            started["uploadUrl"], data, account=account, store=store, content_type=media.mime_type
-        )
-        urn = started["image"]
-        if not author.startswith(MEMBER_PREFIX):
-            self._image_ready(account=account, store=store, urn=urn, media=media)
-        if on_uploaded is not None:
-            on_uploaded(media.asset_id, urn, datetime.now(UTC) + IMAGE_LIFETIME)
-        return urn
-
-    def _image_ready(
-        self, *, account: Account, store: AccountStore, urn: str, media: MediaFile
-    ) -> None:
-        """Wait for an organization's image to be AVAILABLE (members cannot ask: their
-        post is then refused while it processes, and retried)."""
-        deadline = time.monotonic() + settings.LINKEDIN_IMAGE_TIMEOUT
-        while True:
-            status = (
-                self.client.call(
-                    "GET", f"/rest/images/{urn_path(urn)}", account=account, store=store
-                ).body
-                or {}
-            ).get("status")
-            if status == "AVAILABLE":
-                return
-            if status == "PROCESSING_FAILED":
-                raise PublishError(
-                    kind=ErrorKind.VALIDATION,
-                    message=f"LinkedIn could not process {media}; try another image.",
-                )
-            if time.monotonic() >= deadline:
-                raise PublishError(
-                    kind=ErrorKind.SERVER,
-                    message=f"LinkedIn had not finished processing {media}; trying again later.",
-                )
-            time.sleep(IMAGE_POLL_SECONDS)
 
     def _share_statistics(
         self, *, account: Account, store: AccountStore, urns: list[str]
@@ -422,9 +360,9 @@ def _read_scope(account: Account) -> str:
     return "w_member_social" if member else "r_organization_social"
 
 
-def _image_entry(urn: str, media: MediaFile) -> dict[str, str]:
+def _media_entry(urn: str, media: MediaFile) -> dict[str, str]:
     entry = {"id": urn}
-    if media.alt_text:
+    if media.alt_text and media.kind is not MediaKind.VIDEO:
         entry["altText"] = media.alt_text
     return entry
 

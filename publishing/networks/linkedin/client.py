@@ -107,8 +107,9 @@ class LinkedInClient:
 
     def upload(
         self, url: str, data: bytes, *, account: Account, store: AccountStore, content_type: str
-    ) -> None:
-        """PUT a file's bytes to the address LinkedIn gave, with the account's token."""
+    ) -> Answer:
+        """PUT a file's bytes (or a video's part) to the address LinkedIn gave, with the
+        account's token; the answer's headers hold a video part's `etag`."""
         token = self._usable_token(account=account, store=store)
         answer = self._request(
             "PUT",
@@ -119,6 +120,7 @@ class LinkedInClient:
         )
         if answer.status >= 300:
             raise answer_error(answer, writes=False, needs="w_member_social")
+        return answer
 
     def _send(
         self,

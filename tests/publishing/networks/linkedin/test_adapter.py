@@ -23,6 +23,7 @@ from publishing.networks.base import (
 )
 from publishing.networks.linkedin import LinkedInAdapter
 from publishing.networks.linkedin.client import DUPLICATE_OF
+from tests.media_files import mp4_bytes
 from tests.networks import MemoryStore
 from tests.publishing.networks.linkedin.conftest import account_for
 
@@ -102,6 +103,58 @@ def test_several_images_make_a_multi_image_post_and_a_retry_reuses_uploads(
     images = [entry["id"] for entry in posts[-1]["content"]["multiImage"]["images"]]
     assert len(images) == 3 and images[0] == kept
     assert linkedin.control.stats()["images_uploaded"] == 3
+
+
+def video(n=7, size=250_000):
+    data = mp4_bytes(seconds=12.0)
+    data += b"\0" * (size - len(data))
+    return MediaFile(
+        asset_id=n,
+        kind=MediaKind.VIDEO,
+        mime_type="video/mp4",
+        size_bytes=len(data),
+        duration_ms=12_000,
+        open=lambda: io.BytesIO(data),
+    )
+
+
+def test_a_video_goes_up_in_parts_and_is_posted_once_available(linkedin, scene, member, store):
+    linkedin.control.set_linkedin_settings(video_part_bytes=100_000)
+
+    result, _, uploaded = publish(member, store, PartContent("Our oven", (video(),)))
+
+    [post] = linkedin.control.linkedin_posts(author=scene.member_urn)
+    [(asset_id, urn)] = uploaded
+    assert asset_id == 7 and urn.startswith("urn:li:video:")
+    assert post["content"] == {"media": {"id": urn}} and result.external_id == post["urn"]
+    stats = linkedin.control.stats()
+    assert (stats["videos_uploaded"], stats["video_parts_uploaded"]) == (1, 3)
+
+
+def test_a_video_still_processing_is_retried_later_without_uploading_again(
+    linkedin, scene, organization, store, settings
+):
+    settings.LINKEDIN_VIDEO_TIMEOUT = 0
+    linkedin.control.set_linkedin_settings(video_processing_seconds=600)
+    uploaded = []
+    with pytest.raises(PublishError) as caught:
+        LinkedInAdapter().publish(
+            request_for(organization, PartContent("Slow oven", (video(),))),
+            store=store,
+            on_part_published=lambda index, external_id: None,
+            on_media_uploaded=lambda asset_id, media_id, expires_at: uploaded.append(
+                (asset_id, MediaUpload(media_id, expires_at))
+            ),
+        )
+    assert caught.value.kind is ErrorKind.SERVER and "processing" in caught.value.message
+    assert linkedin.control.linkedin_posts(author=scene.organization_urn) == []
+    linkedin.control.advance_time(600)
+
+    publish(organization, store, PartContent("Slow oven", (video(),)), uploads=dict(uploaded))
+
+    [post] = linkedin.control.linkedin_posts(author=scene.organization_urn)
+    assert post["content"]["media"]["id"] == uploaded[0][1].media_id
+    assert linkedin.control.stats()["videos_uploaded"] == 1
 
 
 def test_a_part_already_published_is_not_sent_again(linkedin, member, store):

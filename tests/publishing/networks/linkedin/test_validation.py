@@ -28,10 +28,33 @@ def test_up_to_twenty_images_of_the_kinds_linkedin_takes():
     assert "at most 20" in too_many and "image/webp" in webp
 
 
-def test_one_part_with_words_or_an_image_and_no_video():
-    video = MediaFile(asset_id=9, kind=MediaKind.VIDEO, mime_type="video/mp4", size_bytes=10)
+def video(n=9, *, mime="video/mp4", size=200_000, seconds=12.0):
+    return MediaFile(
+        asset_id=n,
+        kind=MediaKind.VIDEO,
+        mime_type=mime,
+        size_bytes=size,
+        duration_ms=int(seconds * 1000),
+    )
+
+
+def test_one_part_with_words_an_image_or_a_video():
     assert linkedin_content_problems((PartContent(""),)) == [
-        "A LinkedIn post needs words or an image."
+        "A LinkedIn post needs words, an image or a video."
     ]
     assert "one part" in linkedin_content_problems((PartContent("a"), PartContent("b")))[0]
-    assert "not videos" in linkedin_content_problems((PartContent("a", (video,)),))[0]
+    assert linkedin_content_problems((PartContent("", (video(),)),)) == []
+
+
+def test_one_mp4_video_alone_within_linkedins_sizes_and_lengths():
+    def problems(*media):
+        return linkedin_content_problems((PartContent("clip", media),))
+
+    assert "one video alone" in problems(video(), image())[0]
+    assert "one video alone" in problems(video(1), video(2))[0]
+    assert "MP4" in problems(video(mime="video/quicktime"))[0]
+    assert "75 KB" in problems(video(size=70 * 1024))[0]
+    assert "500 MB" in problems(video(size=500 * 1024 * 1024 + 1))[0]
+    assert "3 s or more" in problems(video(seconds=2.5))[0]
+    assert "30 minutes" in problems(video(seconds=30 * 60 + 1))[0]
+    assert problems(video(size=500 * 1024 * 1024, seconds=30 * 60)) == []
