@@ -11,10 +11,24 @@ escaped commentary, and `content.media` (one image or a video) or `content.multi
 `x-restli-id`.
 
 LinkedIn takes no idempotency key. An attempt interrupted after its request may have
-been accepted is reconciled, for an organization, by listing its posts made since the
-attempt began (`find_part`); a member's posts cannot be listed without a scope only
-partners get (r_member_social), so a member's interrupted attempt stays UNKNOWN and
-staff decide (the job's page says what to check).
+been accepted is reconciled (`find_part`):
+
+* for an organization, by listing its posts made since the attempt began;
+* for a member, whose posts cannot be listed without a scope only partners get
+  (r_member_social), by sending the same post again, soon after: LinkedIn refuses a
+  repeat of an author's recent commentary with 422 DUPLICATE_POST naming the post it
+  repeats. Named post made since the attempt began (its id holds when it was made):
+  FOUND, that post. Made before: the attempt was refused as its duplicate too, ABSENT
+  (the retry then fails as a duplicate). 201: the attempt had not made it and the probe
+  just did, FOUND, the new post, once.
+
+What stays UNKNOWN, for staff to decide (the job's page says what to check): a member's
+post without words (LinkedIn's duplicate check is of the commentary), a probe later
+than DUPLICATE_PROBE_WINDOW after the attempt (how long LinkedIn remembers a
+commentary is not documented: past it a probe could post twice), a probe LinkedIn did
+not answer, and a named post whose id does not read as a time. The probe rests on
+LinkedIn refusing every repeat within that window; if it ever let one through, the
+member would have the post twice.
 """
 
 from __future__ import annotations
@@ -46,7 +60,12 @@ from publishing.networks.base import (
     PublishRequest,
     PublishResult,
 )
-from publishing.networks.linkedin.client import RECONNECT, LinkedInClient, urn_path
+from publishing.networks.linkedin.client import (
+    DUPLICATE_OF,
+    RECONNECT,
+    LinkedInClient,
+    urn_path,
+)
 from publishing.networks.linkedin.media import LinkedInMedia
 from publishing.networks.linkedin.oauth import (
     MEMBER_PREFIX,
@@ -68,10 +87,18 @@ REFRESH_BEFORE = timedelta(days=7)
 LOOKUP_LIMIT = 50
 # LinkedIn's clocks and ours may differ a little: a look-up reads from a little earlier.
 CLOCK_SKEW = timedelta(minutes=5)
+# How soon after the attempt a member's post may be sent again to learn, from LinkedIn's
+# DUPLICATE_POST, whether the attempt made it [inf]: reconciliation asks within minutes.
+DUPLICATE_PROBE_WINDOW = timedelta(hours=1)
+# A post's id holds the milliseconds of its making above its lowest 22 bits [i]
+# (urn:li:share:7141138937766391808 was made on 2023-12-14); older than LinkedIn's posts
+# API, a time read from an id is not one.
+ID_TIME_SHIFT = 22
+ID_TIME_FLOOR = datetime(2015, 1, 1, tzinfo=UTC)
 MEMBER_LOOKUP_REASON = (
-    "LinkedIn lists a member's posts only to partner apps (the r_member_social scope), so "
-    "Kairos cannot tell whether this post went out: look at the member's profile, then mark "
-    "the job published or send it again."
+    "LinkedIn lists a member's posts only to partner apps (the r_member_social scope), and "
+    "{why}, so Kairos cannot tell whether this post went out: look at the member's profile, "
+    "then mark the job published or send it again."
 )
 
 
@@ -130,11 +157,11 @@ class LinkedInAdapter(NetworkAdapter):
         self, request: PublishRequest, *, index: int, since: datetime, store: AccountStore
     ) -> Lookup:
         """An organization's posts made since the attempt began, newest first, searched for
-        the part's commentary; a member's cannot be listed (UNKNOWN, with the reason)."""
+        the part's commentary; for a member, the post sent again (the module's docstring)."""
         account = request.account
         author = _author(account)
         if author.startswith(MEMBER_PREFIX):
-            return Lookup(presence=Presence.UNKNOWN, reason=MEMBER_LOOKUP_REASON)
+            return self._member_lookup(request, since=since, store=store)
         start = since - CLOCK_SKEW
         try:
             answer = self.client.call(
@@ -163,6 +190,36 @@ class LinkedInAdapter(NetworkAdapter):
             presence=Presence.UNKNOWN,
             reason=f"the organization posted more than {LOOKUP_LIMIT} times since the attempt",
         )
+
+    def _member_lookup(
+        self, request: PublishRequest, *, since: datetime, store: AccountStore
+    ) -> Lookup:
+        """Send the member's post again and read LinkedIn's answer (see the docstring)."""
+
+        def unknown(why: str) -> Lookup:
+            return Lookup(presence=Presence.UNKNOWN, reason=MEMBER_LOOKUP_REASON.format(why=why))
+
+        if not little_text(request.parts[0].text).strip():
+            return unknown("LinkedIn's duplicate check, which Kairos asks instead, is of words")
+        if datetime.now(UTC) - since > DUPLICATE_PROBE_WINDOW:
+            return unknown(
+                "it is too long since the attempt to ask LinkedIn's duplicate check safely"
+            )
+        try:
+            made = self._post(request, store=store, on_media_uploaded=None)
+        except PublishError as error:
+            repeated = (
+                error.details.get(DUPLICATE_OF, "") if error.kind is ErrorKind.DUPLICATE else ""
+            )
+            if not repeated:
+                return unknown(f"LinkedIn's answer to the post sent again was “{error.message}”")
+            made_at = made_at_of(repeated)
+            if made_at is None:
+                return unknown(f"the post {repeated} it names does not say when it was made")
+            if made_at >= since - CLOCK_SKEW:
+                return Lookup(presence=Presence.FOUND, external_id=repeated)
+            return Lookup(presence=Presence.ABSENT)
+        return Lookup(presence=Presence.FOUND, external_id=made)
 
     def post_url(self, *, account: Account, external_id: str) -> str:
         return f"https://www.linkedin.com/feed/update/{external_id}/"
@@ -369,3 +426,15 @@ def _media_entry(urn: str, media: MediaFile) -> dict[str, str]:
 
 def _made_at(post: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(post.get("createdAt", 0)) / 1000, UTC)
+
+
+def made_at_of(urn: str) -> datetime | None:
+    """When the post `urn` was made, from its id; None when the id does not say."""
+    number = urn.rsplit(":", 1)[-1]
+    if not number.isdigit():
+        return None
+    milliseconds = int(number) >> ID_TIME_SHIFT
+    latest = datetime.now(UTC) + CLOCK_SKEW
+    if not ID_TIME_FLOOR.timestamp() * 1000 <= milliseconds <= latest.timestamp() * 1000:
+        return None
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)

@@ -327,11 +327,61 @@ def test_an_older_post_with_the_same_words_is_not_this_attempt(linkedin, organiz
     assert lookup(organization, store, "Daily special", later).presence is Presence.ABSENT
 
 
-def test_a_member_post_cannot_be_looked_up_and_says_why(linkedin, member, store):
-    found = lookup(member, store, "anything", datetime.now(UTC))
+def test_a_member_post_made_by_a_dropped_attempt_is_found_by_linkedins_duplicate_answer(
+    linkedin, scene, member, store
+):
+    since = datetime.now(UTC)
+    linkedin.control.add_fault("accept_then_drop", path_prefix="/rest/posts")
+    with pytest.raises(PublishError):
+        publish(member, store, "Dropped (but posted)")
 
-    assert found.presence is Presence.UNKNOWN and "r_member_social" in found.reason
-    assert linkedin.control.stats()["requests"] == {}
+    found = lookup(member, store, "Dropped (but posted)", since)
+
+    [post] = linkedin.control.linkedin_posts(author=scene.member_urn)
+    assert (found.presence, found.external_id) == (Presence.FOUND, post["urn"])
+    assert linkedin.control.stats()["duplicate_refusals"][0]["count"] == 1
+
+
+def test_a_member_post_the_attempt_never_made_is_made_once_by_the_probe(
+    linkedin, scene, member, store
+):
+    since = datetime.now(UTC)
+    linkedin.control.add_fault("refuse_before_accept", path_prefix="/rest/posts")
+    with pytest.raises(PublishError):
+        publish(member, store, "Never made")
+
+    found = lookup(member, store, "Never made", since)
+
+    [post] = linkedin.control.linkedin_posts(author=scene.member_urn)
+    assert (found.presence, found.external_id) == (Presence.FOUND, post["urn"])
+    assert linkedin.control.posts_created(scene.member_urn, "Never made") == 1
+
+
+def test_a_member_post_repeating_one_from_before_the_attempt_is_absent(
+    linkedin, scene, member, store
+):
+    publish(member, store, "Daily special")
+
+    later = datetime.now(UTC) + timedelta(minutes=30)
+    with time_machine.travel(later + timedelta(seconds=1)):
+        found = lookup(member, store, "Daily special", later)
+
+    assert found.presence is Presence.ABSENT
+    assert linkedin.control.posts_created(scene.member_urn, "Daily special") == 1
+
+
+def test_what_a_member_lookup_cannot_settle_stays_unknown_without_posting(
+    linkedin, scene, member, store
+):
+    wordless = lookup(member, store, "", datetime.now(UTC))
+    late = lookup(member, store, "Hours ago", datetime.now(UTC) - timedelta(hours=2))
+    linkedin.control.add_fault("status", status=503, path_prefix="/rest/posts")
+    unanswered = lookup(member, store, "Busy", datetime.now(UTC))
+
+    assert [found.presence for found in (wordless, late, unanswered)] == [Presence.UNKNOWN] * 3
+    assert "of words" in wordless.reason and "too long" in late.reason
+    assert "r_member_social" in unanswered.reason
+    assert linkedin.control.stats()["posts_created_total"] == 0
 
 
 # --- Metrics, delete, profile --------------------------------------------------------

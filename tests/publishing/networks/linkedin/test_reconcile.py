@@ -1,6 +1,7 @@
 """LinkedIn jobs end to end through job_execute, with the account in the database: a post
-goes out, a dropped answer is settled by reconciliation into exactly one post for an
-organization (and left to staff for a member), and a lapsed sign-in makes the job wait
+goes out, a dropped answer is settled by reconciliation into exactly one post (an
+organization's posts listed, a member's found by LinkedIn's duplicate answer; left to
+staff when that cannot be asked), and a lapsed sign-in makes the job wait
 for reconnecting."""
 
 from datetime import timedelta
@@ -69,10 +70,24 @@ def test_an_organizations_dropped_answer_is_reconciled_into_one_post(linkedin, s
     assert job.attempts.get().outcome == PublishAttempt.Outcome.SUCCESS
 
 
-def test_a_members_dropped_answer_is_left_to_staff_with_the_reason(linkedin, scene):
-    job = job_for(stored(scene, organization=False), "Cannot be listed")
+def test_a_members_dropped_answer_is_reconciled_by_linkedins_duplicate_answer(linkedin, scene):
+    job = job_for(stored(scene, organization=False), "Exactly once, as a member")
 
-    settled = dropped(linkedin, job)
+    assert dropped(linkedin, job) == S.PUBLISHED
+
+    job.refresh_from_db()
+    [post] = linkedin.control.linkedin_posts(author=scene.member_urn)
+    assert job.external_id == post["urn"]
+    assert linkedin.control.posts_created(scene.member_urn, "Exactly once, as a member") == 1
+
+
+def test_a_members_dropped_answer_long_unsettled_is_left_to_staff_with_the_reason(linkedin, scene):
+    job = job_for(stored(scene, organization=False), "Cannot be listed")
+    linkedin.control.add_fault("accept_then_drop", method="POST", path_prefix="/rest/posts")
+    assert job_execute(job_id=job.pk) == S.RUNNING
+    job.attempts.update(started_at=timezone.now() - timedelta(hours=2))
+
+    settled = S.RUNNING
     while settled == S.RUNNING:
         job.refresh_from_db()
         PublishJob.objects.filter(pk=job.pk).update(claim_token=job.claim_token + 2)
@@ -81,7 +96,7 @@ def test_a_members_dropped_answer_is_left_to_staff_with_the_reason(linkedin, sce
     job.refresh_from_db()
     # Neither published nor sent again: LinkedIn cannot say, so Kairos does not guess.
     assert settled == S.NEEDS_REVIEW and job.external_id == ""
-    assert "r_member_social" in job.error_message
+    assert "r_member_social" in job.error_message and "too long" in job.error_message
     assert linkedin.control.posts_created(scene.member_urn, "Cannot be listed") == 1
 
 
