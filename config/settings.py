@@ -421,7 +421,7 @@ LINKEDIN_OAUTH_URL = env.str("LINKEDIN_OAUTH_URL", default="https://www.linkedin
 LINKEDIN_SCOPES = env.str(
     "LINKEDIN_SCOPES",
     default="openid profile w_member_social w_organization_social r_organization_social "
-    "rw_organization_admin",
+    "rw_organization_admin r_member_postAnalytics",
 )
 LINKEDIN_CONNECT_TIMEOUT = env.float("LINKEDIN_CONNECT_TIMEOUT_SECONDS", default=5.0)
 LINKEDIN_READ_TIMEOUT = env.float("LINKEDIN_READ_TIMEOUT_SECONDS", default=30.0)

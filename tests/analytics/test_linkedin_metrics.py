@@ -39,6 +39,19 @@ def organization(linkedin, clock):
     )
 
 
+@pytest.fixture
+def member(linkedin, clock):
+    scene = linkedin.control.create_scene(name="Ada Lovelace")
+    return social_account_connect(
+        network="linkedin",
+        workspace=WorkspaceFactory(),
+        external_id=scene.member_urn,
+        handle="Ada Lovelace",
+        credentials={"access_token": scene.access_token, "author": scene.member_urn},
+        expires_at=NOW + timedelta(days=60),
+    )
+
+
 def published(account, text):
     post = PostFactory(workspace=account.workspace, texts=[text])
     job = PublishJobFactory(post=post, account=account, status=S.QUEUED)
@@ -66,6 +79,24 @@ def test_an_organization_posts_numbers_are_snapshotted_at_the_plans_moments(
         80,
     )
     assert snapshot.due_at == NOW + timedelta(hours=1)
+
+
+def test_a_members_post_analytics_are_snapshotted_at_the_plans_moments(linkedin, member, clock):
+    job = published(member, "Mine, counted")
+    linkedin.control.set_counts(job.external_id, likes=3, comments=1, shares=2, impressions=45)
+
+    clock.move_to(NOW + timedelta(minutes=59))
+    assert metrics_collect_due(now=timezone.now()) == 0
+    clock.move_to(NOW + timedelta(hours=1))
+    assert metrics_collect_due(now=timezone.now()) == 1
+
+    [snapshot] = job.metrics.all()
+    assert (snapshot.likes, snapshot.replies, snapshot.reposts, snapshot.impressions) == (
+        3,
+        1,
+        2,
+        45,
+    )
 
 
 def test_a_deleted_post_stops_being_collected(linkedin, organization, clock):

@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from publishing.networks.base import (
     ACCOUNT_NEEDS_REAUTH,
@@ -227,8 +228,9 @@ class LinkedInAdapter(NetworkAdapter):
     def metrics_fetch(
         self, *, account: Account, external_ids: Sequence[str], store: AccountStore
     ) -> MetricsReading:
-        """Likes and comments of each post (socialActions); for an organization also its
-        impressions, reposts and clicks (share statistics), where LinkedIn gives them."""
+        """Likes and comments of each post (socialActions); also its impressions and
+        reposts where LinkedIn gives them: an organization's share statistics (with
+        clicks), a member's post analytics."""
         counts: dict[str, dict[str, Any]] = {}
         gone = set()
         for urn in external_ids:
@@ -244,7 +246,10 @@ class LinkedInAdapter(NetworkAdapter):
                 gone.add(urn)
             else:
                 counts[urn] = answer.body or {}
-        statistics = self._share_statistics(account=account, store=store, urns=list(counts))
+        if _author(account).startswith(MEMBER_PREFIX):
+            statistics = self._member_analytics(account=account, store=store, urns=list(counts))
+        else:
+            statistics = self._share_statistics(account=account, store=store, urns=list(counts))
         metrics = {}
         for urn, actions in counts.items():
             shared = statistics.get(urn, {})
@@ -257,6 +262,35 @@ class LinkedInAdapter(NetworkAdapter):
                 raw={"social_actions": actions, "share_statistics": shared},
             )
         return MetricsReading(metrics=metrics, gone=frozenset(gone))
+
+    def _member_analytics(
+        self, *, account: Account, store: AccountStore, urns: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        """A member's impressions, members reached and reposts per post
+        (memberCreatorPostAnalytics, one count per call), under the names an
+        organization's share statistics use; nothing when LinkedIn will not say (the
+        sign-in lacks r_member_postAnalytics)."""
+        statistics: dict[str, dict[str, Any]] = {}
+        for urn in urns:
+            kind = "ugc" if urn.startswith("urn:li:ugcPost:") else "share"
+            counts = statistics[urn] = {}
+            for metric, name in MEMBER_ANALYTICS.items():
+                query = urlencode({"q": "entity", "queryType": metric, "aggregation": "TOTAL"})
+                try:
+                    answer = self.client.call(
+                        "GET",
+                        f"/rest/memberCreatorPostAnalytics?{query}&entity=({kind}:{urn_path(urn)})",
+                        account=account,
+                        store=store,
+                        needs="r_member_postAnalytics",
+                    )
+                except PublishError as error:
+                    if error.kind.retryable:
+                        raise
+                    return {}
+                elements = (answer.body or {}).get("elements") or [{}]
+                counts[name] = elements[0].get("count")
+        return statistics
 
     def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
         author = _author(account)
@@ -397,6 +431,15 @@ class LinkedInAdapter(NetworkAdapter):
             for element in (answer.body or {}).get("elements", [])
             if "share" in element
         }
+
+
+# What a member's post analytics are asked for (queryType), under the names of an
+# organization's share statistics.
+MEMBER_ANALYTICS = {
+    "IMPRESSION": "impressionCount",
+    "MEMBERS_REACHED": "uniqueImpressionsCount",
+    "RESHARE": "shareCount",
+}
 
 
 def _author(account: Account) -> str:

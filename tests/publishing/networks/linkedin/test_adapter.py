@@ -406,15 +406,37 @@ def test_metrics_of_an_organization_post_and_a_deleted_one_gone(
     assert reading.gone == {removed.external_id}
 
 
-def test_metrics_of_a_member_post_are_likes_and_comments(linkedin, member, store):
+def member_numbers(account, store, urn):
+    reading = LinkedInAdapter().metrics_fetch(account=account, external_ids=[urn], store=store)
+    return reading.metrics[urn]
+
+
+def test_metrics_of_a_member_post_with_its_post_analytics(linkedin, member, store):
+    made, _, _ = publish(member, store, "Mine")
+    linkedin.control.set_counts(
+        made.external_id, likes=2, comments=1, impressions=50, members_reached=40, shares=3
+    )
+
+    numbers = member_numbers(member, store, made.external_id)
+
+    assert (numbers.likes, numbers.replies, numbers.impressions, numbers.reposts) == (2, 1, 50, 3)
+    assert numbers.raw["share_statistics"]["uniqueImpressionsCount"] == 40
+    requests_made = linkedin.control.stats()["requests"]
+    assert requests_made["GET /rest/memberCreatorPostAnalytics"] == {"200": 3}
+
+
+def test_a_member_sign_in_without_post_analytics_gives_likes_and_comments(linkedin, scene, store):
+    token = linkedin.control.issue_token(
+        scene.member_id, scopes=["openid", "profile", "w_member_social"]
+    )["access_token"]
+    member = replace(
+        account_for(scene, organization=False),
+        credentials={"access_token": token, "author": scene.member_urn},
+    )
     made, _, _ = publish(member, store, "Mine")
     linkedin.control.set_counts(made.external_id, likes=2, comments=1, impressions=50)
 
-    numbers = (
-        LinkedInAdapter()
-        .metrics_fetch(account=member, external_ids=[made.external_id], store=store)
-        .metrics[made.external_id]
-    )
+    numbers = member_numbers(member, store, made.external_id)
 
     assert (numbers.likes, numbers.replies, numbers.impressions) == (2, 1, None)
 
