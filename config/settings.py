@@ -393,6 +393,11 @@ META_DIALOG_URL = env.str("META_DIALOG_URL", default="https://www.facebook.com")
 META_CONNECT_TIMEOUT = env.float("META_CONNECT_TIMEOUT_SECONDS", default=5.0)
 META_READ_TIMEOUT = env.float("META_READ_TIMEOUT_SECONDS", default=30.0)
 # Must match, character for character, a "Valid OAuth Redirect URI" of the app.
+# A Page video larger than this is uploaded by Kairos in chunks (the Graph API's
+# resumable upload) rather than fetched by Meta from a Kairos address.
+FACEBOOK_RESUMABLE_VIDEO_BYTES = env.int(
+    "FACEBOOK_RESUMABLE_VIDEO_BYTES", default=100 * 1024 * 1024
+)
 FACEBOOK_REDIRECT_URI = env.str(
     "FACEBOOK_REDIRECT_URI", default=f"{KAIROS_PUBLIC_URL}/accounts/facebook/callback/"
 )

@@ -40,6 +40,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "duplicate_window_seconds": int,
     "object_calls_per_hour": int,
     "app_calls_per_hour": int,
+    "video_chunk_bytes": int,
 }
 COUNTS = ("likes", "comments", "shares", "views", "reach", "saved")
 

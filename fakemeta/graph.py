@@ -23,6 +23,7 @@ from fakemeta.state import (
     Photo,
     Post,
     Token,
+    UploadSession,
     World,
 )
 from fakex.wire import Response
@@ -137,7 +138,11 @@ def page_photo_create(
 def page_video_create(
     world: World, page: Page, params: dict[str, Any], fetched: Fetched | None
 ) -> Response:
-    """POST /{page-id}/videos file_url, description: the video id (the post shows it)."""
+    """POST /{page-id}/videos file_url, description: the video id (the post shows it).
+    With `upload_phase`, a step of the resumable upload instead."""
+    phase = params.get("upload_phase")
+    if phase is not None:
+        return _video_upload_step(world, page, str(phase), params)
     if fetched is None or fetched.problem:
         return errors.graph_error(
             400,
@@ -158,6 +163,79 @@ def page_video_create(
         post_id=video_id,
     )
     return Response(200, {"id": video_id})
+
+
+def _video_upload_step(world: World, page: Page, phase: str, params: dict[str, Any]) -> Response:
+    """The resumable upload: `start` with `file_size` opens a session and names the first
+    chunk's offsets; each `transfer` sends `video_file_chunk` from `start_offset` and is
+    answered the next chunk's (start == end: all received); `finish` makes the post.
+    Offsets are strings, as Meta sends them."""
+    if phase == "start":
+        size = _number(params.get("file_size"), default=0)
+        if size <= 0 or size != int(size):
+            return errors.graph_error(400, "(#100) file_size must be a positive integer", code=100)
+        session = UploadSession(
+            id=world.next_id(), video_id=world.next_id(), page_id=page.id, file_size=int(size)
+        )
+        world.upload_sessions[session.id] = session
+        return Response(
+            200,
+            {
+                "video_id": session.video_id,
+                "upload_session_id": session.id,
+                **_chunk_offsets(world, session),
+            },
+        )
+    session = world.upload_sessions.get(str(params.get("upload_session_id", "")))
+    if session is None or session.page_id != page.id:
+        return errors.graph_error(
+            400, "(#100) Invalid upload_session_id", code=100, subcode=1363020
+        )
+    if phase == "transfer":
+        chunk = params.get("video_file_chunk")
+        offsets = _chunk_offsets(world, session)
+        if str(params.get("start_offset")) != offsets["start_offset"]:
+            # [inf] the subcode Meta gives a chunk sent from the wrong place.
+            return errors.graph_error(
+                400, "The start offset of the chunk is wrong.", code=6001, subcode=1363037
+            )
+        expected = int(offsets["end_offset"]) - session.received
+        if not isinstance(chunk, bytes) or len(chunk) != expected:
+            return errors.graph_error(
+                400,
+                "There was a problem uploading your video file. Please try again.",
+                code=6000,
+                subcode=1363030,
+            )
+        session.received += len(chunk)
+        world.stats.video_chunks_received += 1
+        return Response(200, _chunk_offsets(world, session))
+    if phase == "finish":
+        if session.received != session.file_size:
+            return errors.graph_error(
+                400,
+                "There was a problem uploading your video file. Please try again.",
+                code=6000,
+                subcode=1363019,
+            )
+        if not session.finished:
+            session.finished = True
+            _post_create(
+                world,
+                owner_id=page.id,
+                network="facebook",
+                message=str(params.get("description", "")),
+                kind="video",
+                media_ids=(session.video_id,),
+                post_id=session.video_id,
+            )
+        return Response(200, {"success": True})
+    return errors.graph_error(400, f"(#100) Invalid upload_phase {phase!r}", code=100)
+
+
+def _chunk_offsets(world: World, session: UploadSession) -> dict[str, str]:
+    end = min(session.received + world.settings.video_chunk_bytes, session.file_size)
+    return {"start_offset": str(session.received), "end_offset": str(end)}
 
 
 def page_posts(world: World, page: Page, params: dict[str, Any]) -> Response:

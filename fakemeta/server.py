@@ -33,6 +33,7 @@ from fakemeta.state import (
     World,
 )
 from fakex.faults import Fault
+from fakex.media import parse_multipart
 from fakex.routing import find_route
 from fakex.server import FakeXRequestHandler, FakeXServer
 from fakex.wire import Request, Response, parse_query
@@ -42,6 +43,8 @@ _CONTROL_PREFIX = "/_fake/"
 CODE_LIFETIME = 600
 # The query/body parameters that name a file Meta fetches.
 MEDIA_URL_PARAMETERS = ("url", "file_url", "image_url", "video_url")
+# Multipart fields that carry a file's bytes rather than text.
+FILE_FIELDS = frozenset({"video_file_chunk", "source"})
 
 
 class FakeMeta:
@@ -410,6 +413,18 @@ def _parameters(request: Request) -> dict[str, Any]:
             body = None
         if isinstance(body, dict):
             params.update(body)
+    elif content_type.startswith("multipart/form-data"):
+        try:
+            fields = parse_multipart(content_type, request.body)
+        except ValueError:
+            fields = {}
+        # A file part (video_file_chunk) stays bytes; every other field is text.
+        params.update(
+            {
+                name: value if name in FILE_FIELDS else value.decode("utf-8", errors="replace")
+                for name, value in fields.items()
+            }
+        )
     elif request.body:
         params.update(parse_query(request.body.decode("utf-8", errors="replace")))
     return params

@@ -134,6 +134,19 @@ class Container:
 
 
 @dataclass
+class UploadSession:
+    """A Page video sent in chunks (upload_phase start, transfer, finish): the bytes
+    received so far, and whether it was finished into a post."""
+
+    id: str
+    video_id: str
+    page_id: str
+    file_size: int
+    received: int = 0
+    finished: bool = False
+
+
+@dataclass
 class Settings:
     # Seconds a video container takes to become FINISHED; image containers are ready at once.
     video_processing_seconds: float = 2.0
@@ -146,6 +159,8 @@ class Settings:
     object_calls_per_hour: int = 4800
     # Calls the app may make per hour before code 4 [inf].
     app_calls_per_hour: int = 100_000
+    # The most bytes a resumable video upload asks for in one transfer [inf].
+    video_chunk_bytes: int = 4 * 1024 * 1024
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +172,7 @@ class Stats:
     posts_created: Counter[tuple[str, str]] = field(default_factory=Counter)
     duplicate_refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
     containers_created: int = 0
+    video_chunks_received: int = 0
     media_fetches: Counter[str] = field(default_factory=Counter)
     token_exchanges: Counter[str] = field(default_factory=Counter)
     requests: dict[str, Counter[str]] = field(default_factory=dict)
@@ -171,6 +187,7 @@ class Stats:
             "posts_created": counts_by_text(self.posts_created, "owner_id"),
             "duplicate_refusals": counts_by_text(self.duplicate_refusals, "owner_id"),
             "containers_created": self.containers_created,
+            "video_chunks_received": self.video_chunks_received,
             "media_fetches": dict(self.media_fetches),
             "token_exchanges": dict(self.token_exchanges),
             "requests": {endpoint: dict(counts) for endpoint, counts in self.requests.items()},
@@ -201,6 +218,7 @@ class World:
         self.posts: dict[str, Post] = {}
         self.photos: dict[str, Photo] = {}
         self.containers: dict[str, Container] = {}
+        self.upload_sessions: dict[str, UploadSession] = {}
         # Instagram publishes counted for the quota: (ig user id, when).
         self.publishes: list[tuple[str, float]] = []
         # Calls counted for the usage headers: (who, when); who is an object id or "app".

@@ -123,15 +123,17 @@ class GraphClient:
         store: AccountStore,
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         needs: str = "",
     ) -> Any:
         """The JSON answer to one call with the account's token. `params` go in the query,
-        `body` as JSON; `needs` names the permission a refusal asks staff to grant."""
+        `body` as JSON, or with `files` (name: file name, bytes, type) as multipart form
+        fields; `needs` names the permission a refusal asks staff to grant."""
         token = graph_access_token(account, sign=self.sign)
-        response = self._send(method, path, token, account, store, params, body)
+        response = self._send(method, path, token, account, store, params, body, files)
         if response.status >= 300 and _code(response) == 190:
             token = self._token_after_refusal(account=account, store=store, refused=token)
-            response = self._send(method, path, token, account, store, params, body)
+            response = self._send(method, path, token, account, store, params, body, files)
         if response.status < 300:
             return _body(response)
         raise answer_error(response, sign=self.sign, writes=method != "GET", needs=needs)
@@ -145,10 +147,15 @@ class GraphClient:
         store: AccountStore,
         params: dict[str, Any] | None,
         body: dict[str, Any] | None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> urllib3.BaseHTTPResponse:
         url = graph_url(path)
         if params:
             url = f"{url}?{urlencode(params)}"
+        sent: dict[str, Any] = {"json": body}
+        if files is not None:
+            fields = {name: str(value) for name, value in (body or {}).items()}
+            sent = {"fields": {**fields, **files}, "encode_multipart": True}
         try:
             # Sent once, whatever becomes of it: a POST sent again by the transport
             # could publish twice, and the Graph API takes no idempotency key.
@@ -156,7 +163,7 @@ class GraphClient:
                 method,
                 url,
                 headers={"Authorization": f"Bearer {token}"},
-                json=body,
+                **sent,
                 timeout=urllib3.Timeout(
                     connect=settings.META_CONNECT_TIMEOUT, read=settings.META_READ_TIMEOUT
                 ),

@@ -275,3 +275,35 @@ def test_the_fake_runs_as_its_own_process():
         )
         assert answer.status_code == 200
         assert process.control.posts_created(scene.page_id, "From a process") == 1
+
+
+def test_a_resumable_video_upload_starts_transfers_from_the_named_offset_and_finishes_once(fm):
+    fm.control.set_meta_settings(video_chunk_bytes=1000)
+    scene = fm.control.create_page_scene()
+    videos = f"{fm.url}{V}/{scene.page_id}/videos"
+    token = {"access_token": scene.page_token}
+
+    def transfer(session, start, size):
+        fields = {**token, "upload_phase": "transfer", "upload_session_id": session}
+        fields["start_offset"] = str(start)
+        files = {"video_file_chunk": ("clip.mp4", b"v" * size, "video/mp4")}
+        return requests.post(videos, data=fields, files=files, timeout=10)
+
+    def phase(**fields):
+        return requests.post(videos, data={**token, **fields}, timeout=10)
+
+    started = phase(upload_phase="start", file_size=1500).json()
+    session = started["upload_session_id"]
+    assert (started["start_offset"], started["end_offset"]) == ("0", "1000")
+    assert transfer(session, 500, 1000).json()["error"]["code"] == 6001
+    assert transfer(session, 0, 1000).json() == {"start_offset": "1000", "end_offset": "1500"}
+    early = phase(upload_phase="finish", upload_session_id=session, description="Bake")
+    assert early.status_code == 400 and early.json()["error"]["code"] == 6000
+    assert transfer(session, 1000, 500).json() == {"start_offset": "1500", "end_offset": "1500"}
+
+    for _ in range(2):
+        finished = phase(upload_phase="finish", upload_session_id=session, description="Bake")
+        assert finished.json() == {"success": True}
+
+    [post] = fm.control.graph_posts(owner_id=scene.page_id)
+    assert (post["id"], post["kind"], post["message"]) == (started["video_id"], "video", "Bake")

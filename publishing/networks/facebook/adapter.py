@@ -9,9 +9,14 @@ Instagram; what a Page accepts, in validation.py. This module says what to ask
 * one photo: POST /{page-id}/photos `url`, `caption`;
 * several photos: each POST /{page-id}/photos `url`, `published=false`, then one
   POST /{page-id}/feed with `attached_media` naming them all;
-* a video: POST /{page-id}/videos `file_url`, `description`.
+* a video: POST /{page-id}/videos `file_url`, `description`; one larger than
+  FACEBOOK_RESUMABLE_VIDEO_BYTES is sent by Kairos itself, in the resumable upload's
+  chunks instead: `upload_phase=start` with `file_size` (a session, and the first
+  chunk's offsets), `upload_phase=transfer` with each `video_file_chunk` from the
+  `start_offset` Meta names until start and end meet, then `upload_phase=finish` with
+  the `description`, which makes the post (its id is the session's `video_id`).
 
-Meta fetches every file from the signed, short-lived Kairos address it is given
+Meta fetches every other file from the signed, short-lived Kairos address it is given
 (`MediaFile.url`). The Graph API takes no idempotency key: an attempt interrupted
 after its request may have been accepted is reconciled by reading the Page's posts
 since the attempt began (`find_part`).
@@ -24,12 +29,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+
 from publishing.networks.base import (
     Account,
     AccountStore,
     ConnectError,
     Connection,
     Credentials,
+    ErrorKind,
     Lookup,
     MediaFile,
     MediaKind,
@@ -62,6 +70,8 @@ LINK = re.compile(r"https?://\S+")
 # How long an unpublished photo stays usable for a retry's attached_media [inf].
 UNPUBLISHED_PHOTO_LIFETIME = timedelta(hours=24)
 LOOKUP_LIMIT = 100
+# The largest video Meta fetches from a file_url [i]; larger ones go up in chunks.
+FILE_URL_MAX_BYTES = 1024 * 1024 * 1024
 INSIGHTS = ("post_media_view", "post_total_media_view_unique")
 COUNT_FIELDS = "shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
 
@@ -189,6 +199,9 @@ class FacebookAdapter(GraphAdapter):
             )
 
         videos = [media for media in part.media if media.kind is MediaKind.VIDEO]
+        fetched_at_most = min(settings.FACEBOOK_RESUMABLE_VIDEO_BYTES, FILE_URL_MAX_BYTES)
+        if videos and videos[0].size_bytes > fetched_at_most:
+            return self._video_in_chunks(account, store, videos[0], description=part.text)
         if videos:
             answer = send(
                 "videos",
@@ -230,6 +243,41 @@ class FacebookAdapter(GraphAdapter):
                 media.asset_id, answer["id"], datetime.now(UTC) + UNPUBLISHED_PHOTO_LIFETIME
             )
         return answer["id"]
+
+    def _video_in_chunks(
+        self, account: Account, store: AccountStore, video: MediaFile, *, description: str
+    ) -> str:
+        """The resumable upload (see the docstring); the video's id, which is the post's."""
+        if video.open is None:
+            raise PublishError(
+                kind=ErrorKind.VALIDATION, message=f"Kairos cannot read {video} to upload it."
+            )
+
+        def phase(body: dict[str, Any], **options: Any) -> dict[str, Any]:
+            return self.client.call(
+                "POST",
+                f"/{account.external_id}/videos",
+                account=account,
+                store=store,
+                body=body,
+                needs="pages_manage_posts and publish_video",
+                **options,
+            )
+
+        session = phase({"upload_phase": "start", "file_size": video.size_bytes})
+        upload = {"upload_session_id": session["upload_session_id"]}
+        start, end = int(session["start_offset"]), int(session["end_offset"])
+        with video.open() as handle:
+            while start < end:
+                handle.seek(start)
+                chunk = (video.name or "video.mp4", handle.read(end - start), video.mime_type)
+                answer = phase(
+                    {**upload, "upload_phase": "transfer", "start_offset": start},
+                    files={"video_file_chunk": chunk},
+                )
+                start, end = int(answer["start_offset"]), int(answer["end_offset"])
+        phase({**upload, "upload_phase": "finish", "description": description})
+        return str(session["video_id"])
 
     def _insights(self, *, account: Account, store: AccountStore, external_id: str) -> dict:
         try:

@@ -15,8 +15,10 @@ MAX_PHOTOS = 10
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff"})
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
-# A video sent by file_url (not resumable) [i].
-VIDEO_MAX_BYTES = 1024 * 1024 * 1024
+# A Page video: at most 10 GB (larger ones than FACEBOOK_RESUMABLE_VIDEO_BYTES go up in
+# the resumable upload's chunks) and 240 minutes [i].
+VIDEO_MAX_BYTES = 10 * 1024 * 1024 * 1024
+VIDEO_MAX_MS = 240 * 60 * 1000
 
 
 def facebook_content_problems(parts: tuple[PartContent, ...]) -> list[str]:
@@ -60,5 +62,10 @@ def _part_problems(part: PartContent) -> list[str]:
         if media.mime_type not in VIDEO_TYPES:
             problems.append(f"Facebook takes MP4 or MOV videos; {media} is {media.mime_type}.")
         elif media.size_bytes > VIDEO_MAX_BYTES:
-            problems.append(f"{media} is larger than the 1 GB Facebook takes; shorten it.")
+            problems.append(f"{media} is larger than the 10 GB Facebook takes; shorten it.")
+        if media.duration_ms is not None and media.duration_ms > VIDEO_MAX_MS:
+            problems.append(
+                f"{media} lasts {media.duration_ms / 60_000:.0f} minutes; Facebook takes "
+                "videos of at most 240 minutes. Shorten it."
+            )
     return problems

@@ -138,6 +138,27 @@ def test_a_video_is_fetched_by_meta_and_posted(meta, scene, account, store, host
     assert result.external_id == post["id"]
 
 
+def test_a_large_video_goes_up_in_resumable_chunks_and_is_posted(
+    meta, scene, account, store, host, settings
+):
+    settings.FACEBOOK_RESUMABLE_VIDEO_BYTES = 1000
+    meta.control.set_meta_settings(video_chunk_bytes=1000)
+    data = bytes(range(256)) * 10
+    video = replace(
+        host.media(42, kind=MediaKind.VIDEO, mime_type="video/mp4", data=data, served=False),
+        url="",
+    )
+
+    result, _, _ = publish(account, store, PartContent("The whole bake", media=(video,)))
+
+    [post] = meta.control.graph_posts(owner_id=scene.page_id)
+    assert (post["kind"], post["message"]) == ("video", "The whole bake")
+    assert result.external_id == post["id"]
+    stats = meta.control.stats()
+    # 2,560 bytes in chunks of at most 1,000; Meta fetched nothing itself.
+    assert stats["video_chunks_received"] == 3 and stats["media_fetches"] == {}
+
+
 def test_a_file_meta_cannot_fetch_is_a_validation_error(meta, account, store, host):
     missing = host.media(51, served=False)
     with pytest.raises(PublishError) as caught:

@@ -45,3 +45,21 @@ def test_kinds_and_sizes_are_checked():
     assert problems(PartContent("x", media=(media(1, mime_type="image/webp"),)))
     assert problems(PartContent("x", media=(media(1, size=11 * 1024 * 1024),)))
     assert problems(PartContent("x", media=(media(1, MediaKind.VIDEO, "video/webm"),)))
+
+
+def test_a_video_is_taken_up_to_ten_gigabytes_and_240_minutes():
+    gigabyte = 1024 * 1024 * 1024
+
+    def video(size, minutes=10):
+        return MediaFile(
+            asset_id=1,
+            kind=MediaKind.VIDEO,
+            mime_type="video/mp4",
+            size_bytes=size,
+            duration_ms=minutes * 60_000,
+        )
+
+    assert problems(PartContent("x", media=(video(10 * gigabyte, minutes=240),))) == []
+    [too_large] = problems(PartContent("x", media=(video(10 * gigabyte + 1),)))
+    [too_long] = problems(PartContent("x", media=(video(gigabyte, minutes=241),)))
+    assert "10 GB" in too_large and "240 minutes" in too_long
