@@ -20,8 +20,9 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I4s", 8 + len(payload), kind) + payload
 
 
-def mp4_bytes(*, width=1280, height=720, seconds=12.5, timescale=1000) -> bytes:
-    """The smallest MP4 a parser reads as a video: ftyp, and moov with mvhd and a track."""
+def mp4_bytes(*, width=1280, height=720, seconds=12.5, timescale=1000, mdat_bytes=64) -> bytes:
+    """The smallest MP4 a parser reads as a video: ftyp, and moov with mvhd and a track;
+    `mdat_bytes` of media data make it as large as a test needs."""
     duration = int(seconds * timescale)
     matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
     mvhd = _box(
@@ -45,7 +46,7 @@ def mp4_bytes(*, width=1280, height=720, seconds=12.5, timescale=1000) -> bytes:
     hdlr = _box(b"hdlr", b"\0" * 8 + b"vide" + b"\0" * 12 + b"VideoHandler\0")
     moov = _box(b"moov", mvhd + _box(b"trak", tkhd + _box(b"mdia", mdhd + hdlr)))
     ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
-    return ftyp + moov + _box(b"mdat", b"\0" * 64)
+    return ftyp + moov + _box(b"mdat", b"\0" * mdat_bytes)
 
 
 def video_upload(name="clip.mp4", **kwargs):

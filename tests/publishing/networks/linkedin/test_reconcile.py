@@ -14,7 +14,9 @@ from accounts.services import social_account_connect
 from publishing.execution import job_execute, job_reconcile
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob
+from posts.media import media_asset_create
 from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
+from tests.media_files import video_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +60,23 @@ def test_a_post_is_published_with_its_urn_and_link(linkedin, scene):
         post["urn"],
         f"https://www.linkedin.com/feed/update/{post['urn']}/",
     )
+
+
+def test_a_library_video_is_uploaded_in_parts_and_posted(linkedin, scene, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    linkedin.control.set_linkedin_settings(video_part_bytes=50_000)
+    account = stored(scene, organization=False)
+    job = job_for(account, "Our oven, filmed")
+    clip = video_upload(seconds=20.0, mdat_bytes=120_000)
+    asset = media_asset_create(workspace=account.workspace, file=clip, actor=None)
+    job.post.parts.get().media.add(asset)
+
+    assert job_execute(job_id=job.pk) == S.PUBLISHED
+
+    job.refresh_from_db()
+    [post] = linkedin.control.linkedin_posts(author=scene.member_urn)
+    assert post["content"]["media"]["id"] == job.media_uploads[str(asset.pk)]["media_id"]
+    assert linkedin.control.stats()["video_parts_uploaded"] == 3
 
 
 def test_an_organizations_dropped_answer_is_reconciled_into_one_post(linkedin, scene):
