@@ -144,9 +144,7 @@ def _content_refusal(world: World, author: str, content: Any) -> Response | None
         return errors.illegal_argument("/content :: not a record")
     if "media" in content:
         media_id = str((content["media"] or {}).get("id", ""))
-        if media_id.startswith("urn:li:video:"):
-            return _video_refusal(world, author, media_id)
-        return _image_refusal(world, author, media_id)
+        return _media_refusal(world, author, media_id)
     if "multiImage" in content:
         images = (content["multiImage"] or {}).get("images") or []
         low, high = MULTI_IMAGE
@@ -155,34 +153,24 @@ def _content_refusal(world: World, author: str, content: Any) -> Response | None
                 f"/content/multiImage/images :: a multi-image post has {low} to {high} images"
             )
         for image in images:
-            refusal = _image_refusal(world, author, str(image.get("id", "")))
+            refusal = _media_refusal(world, author, str(image.get("id", "")))
             if refusal is not None:
                 return refusal
     return None
 
 
-def _image_refusal(world: World, author: str, urn: str) -> Response | None:
-    image = world.images.get(urn)
-    if image is None or image.owner != author:
+def _media_refusal(world: World, author: str, urn: str) -> Response | None:
+    """A refusal when `urn` is not the author's image or video, or not yet AVAILABLE."""
+    video = urn.startswith("urn:li:video:")
+    media: Image | Video | None = (world.videos if video else world.images).get(urn)
+    if media is None or media.owner != author:
         return errors.illegal_argument(
-            f"/content/media/id :: {urn} is not a known image of the author"
+            f"/content/media/id :: {urn} is not a known {'video' if video else 'image'} of "
+            "the author"
         )
-    status = image.status_at(world.now(), world.settings.image_processing_seconds)
-    if status != "AVAILABLE":
-        return Response(
-            422,
-            {"message": f"ERROR :: /content :: media {urn} is not ready ({status})", "status": 422},
-        )
-    return None
-
-
-def _video_refusal(world: World, author: str, urn: str) -> Response | None:
-    video = world.videos.get(urn)
-    if video is None or video.owner != author:
-        return errors.illegal_argument(
-            f"/content/media/id :: {urn} is not a known video of the author"
-        )
-    status = video.status_at(world.now(), world.settings.video_processing_seconds)
+    settings = world.settings
+    processing = settings.video_processing_seconds if video else settings.image_processing_seconds
+    status = media.status_at(world.now(), processing)
     if status != "AVAILABLE":
         return Response(
             422,

@@ -144,14 +144,17 @@ def page_video_create(
     if phase is not None:
         return _video_upload_step(world, page, str(phase), params)
     if fetched is None or fetched.problem:
-        return errors.graph_error(
-            400,
-            "There was a problem uploading your video file. Please try again.",
-            code=6000,
-            subcode=1363030,
-        )
+        return _upload_problem(1363030)
     world.stats.media_fetches[fetched.url] += 1
     video_id = world.next_id()
+    _video_post(world, page, params, video_id, urls=(fetched.url,))
+    return Response(200, {"id": video_id})
+
+
+def _video_post(
+    world: World, page: Page, params: dict[str, Any], video_id: str, *, urls: tuple[str, ...]
+) -> None:
+    """The Page's post of a video, under the video's id, its `description` the message."""
     _post_create(
         world,
         owner_id=page.id,
@@ -159,10 +162,9 @@ def page_video_create(
         message=str(params.get("description", "")),
         kind="video",
         media_ids=(video_id,),
-        media_urls=(fetched.url,),
+        media_urls=urls,
         post_id=video_id,
     )
-    return Response(200, {"id": video_id})
 
 
 def _video_upload_step(world: World, page: Page, phase: str, params: dict[str, Any]) -> Response:
@@ -201,36 +203,27 @@ def _video_upload_step(world: World, page: Page, phase: str, params: dict[str, A
             )
         expected = int(offsets["end_offset"]) - session.received
         if not isinstance(chunk, bytes) or len(chunk) != expected:
-            return errors.graph_error(
-                400,
-                "There was a problem uploading your video file. Please try again.",
-                code=6000,
-                subcode=1363030,
-            )
+            return _upload_problem(1363030)
         session.received += len(chunk)
         world.stats.video_chunks_received += 1
         return Response(200, _chunk_offsets(world, session))
     if phase == "finish":
         if session.received != session.file_size:
-            return errors.graph_error(
-                400,
-                "There was a problem uploading your video file. Please try again.",
-                code=6000,
-                subcode=1363019,
-            )
+            return _upload_problem(1363019)
         if not session.finished:
             session.finished = True
-            _post_create(
-                world,
-                owner_id=page.id,
-                network="facebook",
-                message=str(params.get("description", "")),
-                kind="video",
-                media_ids=(session.video_id,),
-                post_id=session.video_id,
-            )
+            _video_post(world, page, params, session.video_id, urls=())
         return Response(200, {"success": True})
     return errors.graph_error(400, f"(#100) Invalid upload_phase {phase!r}", code=100)
+
+
+def _upload_problem(subcode: int) -> Response:
+    return errors.graph_error(
+        400,
+        "There was a problem uploading your video file. Please try again.",
+        code=6000,
+        subcode=subcode,
+    )
 
 
 def _chunk_offsets(world: World, session: UploadSession) -> dict[str, str]:

@@ -26,30 +26,27 @@ def clock():
         yield traveller
 
 
-@pytest.fixture
-def organization(linkedin, clock):
-    scene = linkedin.control.create_scene(organization="Kairos Bakery")
+def connected(scene, author, handle):
     return social_account_connect(
         network="linkedin",
         workspace=WorkspaceFactory(),
-        external_id=scene.organization_urn,
-        handle="Kairos Bakery",
-        credentials={"access_token": scene.access_token, "author": scene.organization_urn},
+        external_id=author,
+        handle=handle,
+        credentials={"access_token": scene.access_token, "author": author},
         expires_at=NOW + timedelta(days=60),
     )
+
+
+@pytest.fixture
+def organization(linkedin, clock):
+    scene = linkedin.control.create_scene(organization="Kairos Bakery")
+    return connected(scene, scene.organization_urn, "Kairos Bakery")
 
 
 @pytest.fixture
 def member(linkedin, clock):
     scene = linkedin.control.create_scene(name="Ada Lovelace")
-    return social_account_connect(
-        network="linkedin",
-        workspace=WorkspaceFactory(),
-        external_id=scene.member_urn,
-        handle="Ada Lovelace",
-        credentials={"access_token": scene.access_token, "author": scene.member_urn},
-        expires_at=NOW + timedelta(days=60),
-    )
+    return connected(scene, scene.member_urn, "Ada Lovelace")
 
 
 def published(account, text):
@@ -60,10 +57,10 @@ def published(account, text):
     return job
 
 
-def test_an_organization_posts_numbers_are_snapshotted_at_the_plans_moments(
-    linkedin, organization, clock
-):
-    job = published(organization, "Counted")
+@pytest.mark.parametrize("author", ["organization", "member"])
+def test_a_posts_numbers_are_snapshotted_at_the_plans_moments(linkedin, clock, request, author):
+    # An organization's from its share statistics, a member's from their post analytics.
+    job = published(request.getfixturevalue(author), "Counted")
     linkedin.control.set_counts(job.external_id, likes=5, comments=2, shares=1, impressions=80)
 
     clock.move_to(NOW + timedelta(minutes=59))
@@ -79,24 +76,6 @@ def test_an_organization_posts_numbers_are_snapshotted_at_the_plans_moments(
         80,
     )
     assert snapshot.due_at == NOW + timedelta(hours=1)
-
-
-def test_a_members_post_analytics_are_snapshotted_at_the_plans_moments(linkedin, member, clock):
-    job = published(member, "Mine, counted")
-    linkedin.control.set_counts(job.external_id, likes=3, comments=1, shares=2, impressions=45)
-
-    clock.move_to(NOW + timedelta(minutes=59))
-    assert metrics_collect_due(now=timezone.now()) == 0
-    clock.move_to(NOW + timedelta(hours=1))
-    assert metrics_collect_due(now=timezone.now()) == 1
-
-    [snapshot] = job.metrics.all()
-    assert (snapshot.likes, snapshot.replies, snapshot.reposts, snapshot.impressions) == (
-        3,
-        1,
-        2,
-        45,
-    )
 
 
 def test_a_deleted_post_stops_being_collected(linkedin, organization, clock):

@@ -386,24 +386,16 @@ def test_a_video_is_initialized_in_parts_put_with_etags_finalized_and_processed(
     assert status() == "WAITING_UPLOAD"
     assert finalize(etags[::-1]).status_code == 400
     assert finalize(etags).status_code == 200 and status() == "PROCESSING"
-    media = {"content": {"media": {"id": urn}}}
-    early = rest(
-        fl,
-        "POST",
-        "/rest/posts",
-        scene.access_token,
-        json=post_body(scene.member_urn, "v", **media),
-    )
+
+    def post():
+        body = post_body(scene.member_urn, "v", content={"media": {"id": urn}})
+        return rest(fl, "POST", "/rest/posts", scene.access_token, json=body)
+
+    early = post()
     assert early.status_code == 422 and "not ready (PROCESSING)" in early.json()["message"]
     fl.control.advance_time(30)
     assert status() == "AVAILABLE"
-    made = rest(
-        fl,
-        "POST",
-        "/rest/posts",
-        scene.access_token,
-        json=post_body(scene.member_urn, "v", **media),
-    )
+    made = post()
     assert made.status_code == 201 and made.headers["x-restli-id"].startswith("urn:li:share:")
 
 

@@ -188,7 +188,7 @@ class FacebookAdapter(GraphAdapter):
         part = request.parts[0]
         page = f"/{account.external_id}"
 
-        def send(edge: str, body: dict[str, Any]) -> dict[str, Any]:
+        def send(edge: str, body: dict[str, Any], **options: Any) -> dict[str, Any]:
             return self.client.call(
                 "POST",
                 f"{page}/{edge}",
@@ -196,12 +196,13 @@ class FacebookAdapter(GraphAdapter):
                 store=store,
                 body=body,
                 needs="pages_manage_posts and publish_video",
+                **options,
             )
 
         videos = [media for media in part.media if media.kind is MediaKind.VIDEO]
         fetched_at_most = min(settings.FACEBOOK_RESUMABLE_VIDEO_BYTES, FILE_URL_MAX_BYTES)
         if videos and videos[0].size_bytes > fetched_at_most:
-            return self._video_in_chunks(account, store, videos[0], description=part.text)
+            return _video_in_chunks(videos[0], description=part.text, send=send)
         if videos:
             answer = send(
                 "videos",
@@ -244,41 +245,6 @@ class FacebookAdapter(GraphAdapter):
             )
         return answer["id"]
 
-    def _video_in_chunks(
-        self, account: Account, store: AccountStore, video: MediaFile, *, description: str
-    ) -> str:
-        """The resumable upload (see the docstring); the video's id, which is the post's."""
-        if video.open is None:
-            raise PublishError(
-                kind=ErrorKind.VALIDATION, message=f"Kairos cannot read {video} to upload it."
-            )
-
-        def phase(body: dict[str, Any], **options: Any) -> dict[str, Any]:
-            return self.client.call(
-                "POST",
-                f"/{account.external_id}/videos",
-                account=account,
-                store=store,
-                body=body,
-                needs="pages_manage_posts and publish_video",
-                **options,
-            )
-
-        session = phase({"upload_phase": "start", "file_size": video.size_bytes})
-        upload = {"upload_session_id": session["upload_session_id"]}
-        start, end = int(session["start_offset"]), int(session["end_offset"])
-        with video.open() as handle:
-            while start < end:
-                handle.seek(start)
-                chunk = (video.name or "video.mp4", handle.read(end - start), video.mime_type)
-                answer = phase(
-                    {**upload, "upload_phase": "transfer", "start_offset": start},
-                    files={"video_file_chunk": chunk},
-                )
-                start, end = int(answer["start_offset"]), int(answer["end_offset"])
-        phase({**upload, "upload_phase": "finish", "description": description})
-        return str(session["video_id"])
-
     def _insights(self, *, account: Account, store: AccountStore, external_id: str) -> dict:
         try:
             answer = self.client.call(
@@ -294,6 +260,31 @@ class FacebookAdapter(GraphAdapter):
                 raise
             return {}
         return {item["name"]: item["values"][0]["value"] for item in answer.get("data", [])}
+
+
+def _video_in_chunks(
+    video: MediaFile, *, description: str, send: Callable[..., dict[str, Any]]
+) -> str:
+    """The resumable upload (see the docstring); the video's id, which is the post's."""
+    if video.open is None:
+        raise PublishError(
+            kind=ErrorKind.VALIDATION, message=f"Kairos cannot read {video} to upload it."
+        )
+    session = send("videos", {"upload_phase": "start", "file_size": video.size_bytes})
+    upload = {"upload_session_id": session["upload_session_id"]}
+    start, end = int(session["start_offset"]), int(session["end_offset"])
+    with video.open() as handle:
+        while start < end:
+            handle.seek(start)
+            chunk = (video.name or "video.mp4", handle.read(end - start), video.mime_type)
+            answer = send(
+                "videos",
+                {**upload, "upload_phase": "transfer", "start_offset": start},
+                files={"video_file_chunk": chunk},
+            )
+            start, end = int(answer["start_offset"]), int(answer["end_offset"])
+    send("videos", {**upload, "upload_phase": "finish", "description": description})
+    return str(session["video_id"])
 
 
 def _total(edge: Any) -> int | None:

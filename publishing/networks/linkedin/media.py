@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 
@@ -81,15 +82,7 @@ class LinkedInMedia:
     def _image_upload(
         self, account: Account, store: AccountStore, media: MediaFile, *, author: str, scope: str
     ) -> str:
-        started = self.client.call(
-            "POST",
-            "/rest/images",
-            account=account,
-            store=store,
-            params={"action": "initializeUpload"},
-            body={"initializeUploadRequest": {"owner": author}},
-            needs=scope,
-        ).body["value"]
+        started = self._initialize(account, store, "images", {"owner": author}, scope=scope)
         with media.open() as handle:
             data = handle.read()
         self.client.upload(
@@ -100,22 +93,13 @@ class LinkedInMedia:
     def _video_upload(
         self, account: Account, store: AccountStore, media: MediaFile, *, author: str, scope: str
     ) -> str:
-        started = self.client.call(
-            "POST",
-            "/rest/videos",
-            account=account,
-            store=store,
-            params={"action": "initializeUpload"},
-            body={
-                "initializeUploadRequest": {
-                    "owner": author,
-                    "fileSizeBytes": media.size_bytes,
-                    "uploadCaptions": False,
-                    "uploadThumbnail": False,
-                }
-            },
-            needs=scope,
-        ).body["value"]
+        asked = {
+            "owner": author,
+            "fileSizeBytes": media.size_bytes,
+            "uploadCaptions": False,
+            "uploadThumbnail": False,
+        }
+        started = self._initialize(account, store, "videos", asked, scope=scope)
         etags = []
         with media.open() as handle:
             for instruction in started["uploadInstructions"]:
@@ -153,6 +137,26 @@ class LinkedInMedia:
             needs=scope,
         )
         return urn
+
+    def _initialize(
+        self,
+        account: Account,
+        store: AccountStore,
+        collection: str,
+        asked: dict[str, Any],
+        *,
+        scope: str,
+    ) -> dict[str, Any]:
+        """POST /rest/{collection}?action=initializeUpload: the URN and where to upload."""
+        return self.client.call(
+            "POST",
+            f"/rest/{collection}",
+            account=account,
+            store=store,
+            params={"action": "initializeUpload"},
+            body={"initializeUploadRequest": asked},
+            needs=scope,
+        ).body["value"]
 
     def _ready(
         self, account: Account, store: AccountStore, urn: str, media: MediaFile, *, video: bool

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount
 from accounts.services import social_account_connect
+from posts.media import media_asset_create
 from publishing.execution import job_execute, job_reconcile
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob
-from posts.media import media_asset_create
 from tests.factories import PostFactory, PublishJobFactory, WorkspaceFactory
 from tests.media_files import video_upload
 
