@@ -445,9 +445,8 @@ def video_finalize(world: World, caller: Caller, body: Any) -> Response:
     video = world.videos.get(str(request["video"]))
     if video is None:
         return errors.not_found(str(request["video"]))
-    refusal = may_write_as(world, caller, video.owner)
-    if refusal is not None:
-        return refusal
+    if may_write_as(world, caller, video.owner) is not None:
+        return errors.video_forbidden()
     if str(request.get("uploadToken", "")) != video.upload_token:
         return errors.illegal_argument("/finalizeUploadRequest/uploadToken does not match")
     sent = request.get("uploadedPartIds")
@@ -469,7 +468,7 @@ def video_read(world: World, caller: Caller, urn: str) -> Response:
     if video is None:
         return errors.not_found(urn)
     if video.owner not in world.author_urns(caller.member_id):
-        return errors.access_denied("videos.GET")
+        return errors.video_forbidden()
     return Response(
         200,
         {

@@ -49,6 +49,18 @@ def access_denied(what: str) -> Response:
     )
 
 
+def video_forbidden() -> Response:
+    """The Videos API's refusal of a video the caller does not own (nor administers)."""
+    return Response(
+        403,
+        {
+            "message": "Accessing this video resource is forbidden. Please check your "
+            "permissions for this resource",
+            "status": 403,
+        },
+    )
+
+
 def not_found(what: str) -> Response:
     return error(404, f"Not Found: {what}", code="NOT_FOUND")
 

@@ -384,6 +384,10 @@ def test_a_video_is_initialized_in_parts_put_with_etags_finalized_and_processed(
         return rest(fl, "GET", path, scene.access_token).json()["status"]
 
     assert status() == "WAITING_UPLOAD"
+    stranger = fl.control.create_scene(name="Grace Hopper")
+    path = f"/rest/videos/{quote(urn, safe='')}"
+    refused = rest(fl, "GET", path, stranger.access_token)
+    assert refused.status_code == 403 and "video resource is forbidden" in refused.json()["message"]
     assert finalize(etags[::-1]).status_code == 400
     assert finalize(etags).status_code == 200 and status() == "PROCESSING"
 
