@@ -439,6 +439,11 @@ LINKEDIN_IMAGE_TIMEOUT = env.float("LINKEDIN_IMAGE_TIMEOUT_SECONDS", default=60.
 # How long a publish waits for an uploaded video to become AVAILABLE before trying again
 # later (the upload is kept and not sent again).
 LINKEDIN_VIDEO_TIMEOUT = env.float("LINKEDIN_VIDEO_TIMEOUT_SECONDS", default=120.0)
+# Reconcile a member's interrupted post by sending it again and reading LinkedIn's
+# DUPLICATE_POST (publishing/networks/linkedin/adapter.py). Off: such a post goes to staff.
+# LinkedIn does not document how long it refuses a repeat; if it ever let one through
+# within the hour, the member would have the post twice.
+LINKEDIN_MEMBER_DUPLICATE_PROBE = env.bool("LINKEDIN_MEMBER_DUPLICATE_PROBE", default=False)
 # How long the signed address of a library file that Meta fetches stays valid.
 KAIROS_MEDIA_URL_MAX_AGE = env.int("KAIROS_MEDIA_URL_MAX_AGE_SECONDS", default=3600)
 

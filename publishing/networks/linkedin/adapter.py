@@ -15,7 +15,10 @@ been accepted is reconciled (`find_part`):
 
 * for an organization, by listing its posts made since the attempt began;
 * for a member, whose posts cannot be listed without a scope only partners get
-  (r_member_social), by sending the same post again, soon after: LinkedIn refuses a
+  (r_member_social): by default not at all, UNKNOWN, for staff to check (a person sees the
+  member's profile; Kairos cannot). An operator who accepts the risk below may set
+  LINKEDIN_MEMBER_DUPLICATE_PROBE, and Kairos then sends the same post again, soon after:
+  LinkedIn refuses a
   repeat of an author's recent commentary with 422 DUPLICATE_POST naming the post it
   repeats. Named post made since the attempt began (its id holds when it was made):
   FOUND, that post. Made before: the attempt was refused as its duplicate too, ABSENT
@@ -37,6 +40,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+
+from django.conf import settings
 
 from publishing.networks.base import (
     ACCOUNT_NEEDS_REAUTH,
@@ -200,6 +205,11 @@ class LinkedInAdapter(NetworkAdapter):
         def unknown(why: str) -> Lookup:
             return Lookup(presence=Presence.UNKNOWN, reason=MEMBER_LOOKUP_REASON.format(why=why))
 
+        if not settings.LINKEDIN_MEMBER_DUPLICATE_PROBE:
+            return unknown(
+                "LINKEDIN_MEMBER_DUPLICATE_PROBE is off (sending the post again to ask "
+                "LinkedIn's duplicate check is the operator's choice)"
+            )
         if not little_text(request.parts[0].text).strip():
             return unknown("LinkedIn's duplicate check, which Kairos asks instead, is of words")
         if datetime.now(UTC) - since > DUPLICATE_PROBE_WINDOW:

@@ -327,6 +327,25 @@ def test_an_older_post_with_the_same_words_is_not_this_attempt(linkedin, organiz
     assert lookup(organization, store, "Daily special", later).presence is Presence.ABSENT
 
 
+@pytest.fixture
+def probe(settings):
+    """The operator's opt-in to reconciling a member's post by sending it again."""
+    settings.LINKEDIN_MEMBER_DUPLICATE_PROBE = True
+
+
+def test_a_member_post_is_left_to_staff_without_the_operators_opt_in(linkedin, member, store):
+    linkedin.control.add_fault("accept_then_drop", path_prefix="/rest/posts")
+    with pytest.raises(PublishError):
+        publish(member, store, "Not sent twice")
+
+    found = lookup(member, store, "Not sent twice", datetime.now(UTC) - timedelta(seconds=5))
+
+    assert found.presence is Presence.UNKNOWN
+    assert "LINKEDIN_MEMBER_DUPLICATE_PROBE" in found.reason
+    assert linkedin.control.stats()["posts_created_total"] == 1
+
+
+@pytest.mark.usefixtures("probe")
 @pytest.mark.parametrize(
     ("fault", "refusals"),
     # Made and its answer lost: LinkedIn names it as the repeated post. Never made: the
@@ -348,6 +367,7 @@ def test_a_member_post_is_found_once_by_sending_it_again(
     assert len(linkedin.control.stats()["duplicate_refusals"]) == refusals
 
 
+@pytest.mark.usefixtures("probe")
 def test_a_member_post_repeating_one_from_before_the_attempt_is_absent(
     linkedin, scene, member, store
 ):
@@ -361,6 +381,7 @@ def test_a_member_post_repeating_one_from_before_the_attempt_is_absent(
     assert linkedin.control.posts_created(scene.member_urn, "Daily special") == 1
 
 
+@pytest.mark.usefixtures("probe")
 def test_what_a_member_lookup_cannot_settle_stays_unknown_without_posting(
     linkedin, scene, member, store
 ):

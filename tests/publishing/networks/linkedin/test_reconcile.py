@@ -89,7 +89,10 @@ def test_an_organizations_dropped_answer_is_reconciled_into_one_post(linkedin, s
     assert job.attempts.get().outcome == PublishAttempt.Outcome.SUCCESS
 
 
-def test_a_members_dropped_answer_is_reconciled_by_linkedins_duplicate_answer(linkedin, scene):
+def test_a_members_dropped_answer_is_reconciled_by_linkedins_duplicate_answer(
+    linkedin, scene, settings
+):
+    settings.LINKEDIN_MEMBER_DUPLICATE_PROBE = True
     job = job_for(stored(scene, organization=False), "Exactly once, as a member")
 
     assert dropped(linkedin, job) == S.PUBLISHED
@@ -100,7 +103,10 @@ def test_a_members_dropped_answer_is_reconciled_by_linkedins_duplicate_answer(li
     assert linkedin.control.posts_created(scene.member_urn, "Exactly once, as a member") == 1
 
 
-def test_a_members_dropped_answer_long_unsettled_is_left_to_staff_with_the_reason(linkedin, scene):
+def test_a_members_dropped_answer_long_unsettled_is_left_to_staff_with_the_reason(
+    linkedin, scene, settings
+):
+    settings.LINKEDIN_MEMBER_DUPLICATE_PROBE = True
     job = job_for(stored(scene, organization=False), "Cannot be listed")
     linkedin.control.add_fault("accept_then_drop", method="POST", path_prefix="/rest/posts")
     assert job_execute(job_id=job.pk) == S.RUNNING
