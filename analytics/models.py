@@ -42,3 +42,35 @@ class MetricsSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Metrics of job {self.job_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class LatestMetrics(models.Model):
+    """A job's latest snapshot (the one planned last), one row per job: what stats read.
+
+    Stats of an account read thousands of posts' latest numbers; finding each among
+    its twenty-odd snapshots was most of their time. Database triggers keep this row
+    (migration 0003_latest_metrics): every insert, update or delete of snapshots,
+    whoever makes it (collection, the demo, retention, a job's cascade, a bulk COPY),
+    leaves here the snapshot with the greatest `due_at` of the job, or no row.
+    Nothing in Python writes it.
+    """
+
+    job = models.OneToOneField(
+        PublishJob, on_delete=models.CASCADE, primary_key=True, related_name="latest_metrics"
+    )
+    due_at = models.DateTimeField()
+    impressions = models.PositiveBigIntegerField(null=True, blank=True)
+    likes = models.PositiveBigIntegerField(null=True, blank=True)
+    reposts = models.PositiveBigIntegerField(null=True, blank=True)
+    replies = models.PositiveBigIntegerField(null=True, blank=True)
+    quotes = models.PositiveBigIntegerField(null=True, blank=True)
+    bookmarks = models.PositiveBigIntegerField(null=True, blank=True)
+    link_clicks = models.PositiveBigIntegerField(null=True, blank=True)
+    profile_clicks = models.PositiveBigIntegerField(null=True, blank=True)
+    engagements = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "latest metrics"
+
+    def __str__(self) -> str:
+        return f"Latest metrics of job {self.job_id} ({self.due_at:%Y-%m-%d %H:%M})"

@@ -32,12 +32,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import FollowerCount, SocialAccount, Workspace
 from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
-from analytics.models import MetricsSnapshot
+from analytics.models import LatestMetrics, MetricsSnapshot
 from posts.models import Campaign, PostPart, Tag
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapters
@@ -214,19 +213,11 @@ class Stats:
 def latest_numbers(*, job_ids: Iterable[int]) -> dict[int, Numbers]:
     """Each job's numbers from its latest snapshot (absent for a job without one).
 
-    On PostgreSQL one row per job comes back (DISTINCT ON, read along the unique
-    (job, due_at) index); elsewhere every snapshot is read and the last one kept.
+    Read from the roll-up of latest snapshots (`LatestMetrics`, one row per job, kept by
+    the database as snapshots come and go), by primary key.
     """
-    snapshots = MetricsSnapshot.objects.filter(job_id__in=list(job_ids))
-    if connection.features.can_distinct_on_fields:
-        snapshots = snapshots.order_by("job_id", "-due_at").distinct("job_id")
-    else:
-        snapshots = snapshots.order_by("job_id", "due_at")
-    latest: dict[int, Numbers] = {}
-    for row in snapshots.values("job_id", *SNAPSHOT_FIELDS):
-        job_id = row.pop("job_id")
-        latest[job_id] = Numbers(**row)
-    return latest
+    rows = LatestMetrics.objects.filter(job_id__in=list(job_ids)).values("job_id", *SNAPSHOT_FIELDS)
+    return {row.pop("job_id"): Numbers(**row) for row in rows}
 
 
 def jobs_stats(*, jobs: QuerySet[PublishJob], period: Period, simulated: bool) -> Stats:
