@@ -19,6 +19,13 @@ LATEST = "analytics_latestmetrics"
 # job's row forward (ON CONFLICT … WHERE), so two collectors racing cannot move it back.
 # A delete or update recomputes only the jobs whose latest snapshot it touched
 # (compaction removes earlier snapshots of a day and recomputes nothing).
+#
+# Locking: each statement runs in its writer's transaction. Two inserts for one job
+# meet on the roll-up row's lock (ON CONFLICT), and the later one compares with what the
+# first committed. A recompute reads the snapshots committed when it runs, so it could
+# miss a snapshot inserted concurrently for the same job; only retention deletes, and
+# the latest snapshot goes only by age (a year by default), long after collection of
+# that job stopped (31 days after publishing), so the two never meet on one job.
 POSTGRESQL = [
     f"""
     CREATE FUNCTION analytics_latest_metrics_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
