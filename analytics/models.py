@@ -3,12 +3,9 @@ from django.db import models
 from publishing.models import PublishJob
 
 
-class MetricsSnapshot(models.Model):
-    """What a published post's numbers were at one moment after publishing."""
+class PostNumbers(models.Model):
+    """The numbers a network gives of a post (None where it gives none)."""
 
-    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="metrics")
-    due_at = models.DateTimeField(help_text="When this snapshot was planned (1 h, 6 h, … after).")
-    collected_at = models.DateTimeField()
     impressions = models.PositiveBigIntegerField(null=True, blank=True)
     likes = models.PositiveBigIntegerField(null=True, blank=True)
     reposts = models.PositiveBigIntegerField(null=True, blank=True)
@@ -19,9 +16,20 @@ class MetricsSnapshot(models.Model):
     link_clicks = models.PositiveBigIntegerField(null=True, blank=True)
     profile_clicks = models.PositiveBigIntegerField(null=True, blank=True)
     engagements = models.PositiveBigIntegerField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
+
+
+class MetricsSnapshot(PostNumbers):
+    """What a published post's numbers were at one moment after publishing."""
+
+    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="metrics")
+    due_at = models.DateTimeField(help_text="When this snapshot was planned (1 h, 6 h, … after).")
+    collected_at = models.DateTimeField()
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta(PostNumbers.Meta):
         ordering = ["job", "due_at"]
         constraints = [
             models.UniqueConstraint(fields=["job", "due_at"], name="metrics_snapshot_unique_due"),
@@ -44,7 +52,7 @@ class MetricsSnapshot(models.Model):
         return f"Metrics of job {self.job_id} at {self.due_at:%Y-%m-%d %H:%M}"
 
 
-class LatestMetrics(models.Model):
+class LatestMetrics(PostNumbers):
     """A job's latest snapshot (the one planned last), one row per job: what stats read.
 
     Stats of an account read thousands of posts' latest numbers; finding each among
@@ -59,17 +67,8 @@ class LatestMetrics(models.Model):
         PublishJob, on_delete=models.CASCADE, primary_key=True, related_name="latest_metrics"
     )
     due_at = models.DateTimeField()
-    impressions = models.PositiveBigIntegerField(null=True, blank=True)
-    likes = models.PositiveBigIntegerField(null=True, blank=True)
-    reposts = models.PositiveBigIntegerField(null=True, blank=True)
-    replies = models.PositiveBigIntegerField(null=True, blank=True)
-    quotes = models.PositiveBigIntegerField(null=True, blank=True)
-    bookmarks = models.PositiveBigIntegerField(null=True, blank=True)
-    link_clicks = models.PositiveBigIntegerField(null=True, blank=True)
-    profile_clicks = models.PositiveBigIntegerField(null=True, blank=True)
-    engagements = models.PositiveBigIntegerField(null=True, blank=True)
 
-    class Meta:
+    class Meta(PostNumbers.Meta):
         verbose_name_plural = "latest metrics"
 
     def __str__(self) -> str:
