@@ -17,9 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.db.models import Count, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+
 from accounts.models import SocialAccount
-from accounts.timezones import utc_to_wall, zone_get
-from analytics.stats import Numbers, latest_numbers, network_is_simulated
+from accounts.timezones import zone_get
+from analytics.stats import engagements_of_latest, network_is_simulated
 from publishing.models import JobStatus, PublishJob
 from publishing.slots import slots_for_account
 
@@ -98,21 +101,27 @@ def best_times(*, account: SocialAccount, now: datetime) -> BestTimes:
     timezone_name = account.workspace.default_timezone
     zone = zone_get(timezone_name)
     since = now - timedelta(days=LOOKBACK_DAYS)
-    published = list(
+    # Counted and summed by the database, cell by cell, on the zone's wall clock.
+    per_cell = (
         PublishJob.objects.filter(
             account=account,
             status=JobStatus.PUBLISHED,
             published_at__gte=since,
             published_at__lte=now,
-        ).values_list("pk", "published_at")
+        )
+        .annotate(
+            weekday=ExtractIsoWeekDay("published_at", tzinfo=zone),
+            hour=ExtractHour("published_at", tzinfo=zone),
+        )
+        .values("weekday", "hour")
+        .annotate(posts=Count("pk"), engagements=Sum(engagements_of_latest()))
+        .order_by()
     )
-    numbers = latest_numbers(job_ids=[pk for pk, _ in published])
     posts = [[0] * 24 for _ in range(7)]
     engagements = [[0] * 24 for _ in range(7)]
-    for pk, published_at in published:
-        wall = utc_to_wall(published_at, zone)
-        posts[wall.weekday()][wall.hour] += 1
-        engagements[wall.weekday()][wall.hour] += numbers.get(pk, Numbers()).engagements
+    for row in per_cell:
+        posts[row["weekday"] - 1][row["hour"]] = row["posts"]
+        engagements[row["weekday"] - 1][row["hour"]] = row["engagements"]
     cells = [
         Cell(weekday=day, hour=hour, posts=posts[day][hour], engagements=engagements[day][hour])
         for day in range(7)
@@ -147,7 +156,7 @@ def best_times(*, account: SocialAccount, now: datetime) -> BestTimes:
         timezone_name=timezone_name,
         since=since,
         simulated=network_is_simulated(account.network),
-        posts=len(published),
+        posts=sum(map(sum, posts)),
         cells=cells,
         suggestions=suggestions,
         thin=thin,

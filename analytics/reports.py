@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import SocialAccount, Workspace
 from accounts.timezones import utc_to_wall, zone_canonical_name, zone_get
-from analytics.best_times import MIN_POSTS_FOR_ADVICE, WEEKDAYS, best_times
+from analytics.best_times import MIN_POSTS_FOR_ADVICE, WEEKDAYS, Cell, best_times
 from analytics.stats import (
     Numbers,
     Period,
@@ -60,7 +60,12 @@ class Table:
         """What charts.js draws: the table's first column as labels and each numeric
         column as a series, or a heatmap's cells."""
         if self.chart == "heatmap":
-            return {"type": "heatmap", "cells": self.cells, "weekdays": list(WEEKDAYS)}
+            return {
+                "type": "heatmap",
+                "cells": self.cells,
+                "weekdays": list(WEEKDAYS),
+                "min_posts": MIN_POSTS_FOR_ADVICE,
+            }
         series = [
             {"label": name, "data": [row[index] for row in self.rows]}
             for index, name in enumerate(self.columns)
@@ -68,6 +73,35 @@ class Table:
         ]
         labels = [str(_cell(row[0])) for row in self.rows]
         return {"type": self.chart, "labels": labels, "series": series}
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """A weekday × hour cell as its table shows it: the mean and the posts behind it, and
+    "too few posts" below the confidence rule (drawn hatched in grey beside it)."""
+
+    mean: float | None
+    posts: int
+    confident: bool
+
+    @classmethod
+    def of(cls, cell: Cell) -> HeatCell:
+        return cls(mean=cell.mean, posts=cell.posts, confident=cell.confident)
+
+    @property
+    def thin(self) -> bool:
+        return self.posts > 0 and not self.confident
+
+    @property
+    def numbers(self) -> str:
+        return f"{self.mean:.1f} ({self.posts})" if self.posts else ""
+
+    @property
+    def warning(self) -> str:
+        return "too few posts" if self.thin else ""
+
+    def __str__(self) -> str:
+        return f"{self.numbers} {self.warning}".strip()
 
 
 @dataclass(frozen=True)
@@ -129,6 +163,8 @@ def _shown(value) -> str:
 
 
 def _cell(value):
+    if isinstance(value, HeatCell):
+        return str(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, float):
@@ -182,11 +218,7 @@ def account_report(*, account: SocialAccount, period: Period, now: datetime) -> 
     zone = zone_get(period.timezone_name)
     times = best_times(account=account, now=now)
     heatmap_rows = [
-        [WEEKDAYS[day]]
-        + [
-            f"{cell.mean:.1f} ({cell.posts})" if cell.posts else ""
-            for cell in times.cells[day * 24 : day * 24 + 24]
-        ]
+        [WEEKDAYS[day], *(HeatCell.of(cell) for cell in times.cells[day * 24 : day * 24 + 24])]
         for day in range(7)
     ]
     return Report(
@@ -227,7 +259,13 @@ def account_report(*, account: SocialAccount, period: Period, now: datetime) -> 
                 rows=heatmap_rows,
                 chart="heatmap",
                 cells=[
-                    {"weekday": c.weekday, "hour": c.hour, "posts": c.posts, "mean": c.mean}
+                    {
+                        "weekday": c.weekday,
+                        "hour": c.hour,
+                        "posts": c.posts,
+                        "mean": c.mean,
+                        "confident": c.confident,
+                    }
                     for c in times.cells
                     if c.posts
                 ],

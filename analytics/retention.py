@@ -19,7 +19,9 @@ once it is older than that, and only when nothing still needs it:
 * sandbox posts: by age, except those of a job that is not finished.
   Reconciliation asks the sandbox by idempotency key whether a post exists; a
   deleted one would read as "surely absent" and be posted again.
-* metric snapshots: by when they were collected.
+* metric snapshots: by when they were collected. The latest-metrics roll-up
+  (`LatestMetrics`) follows by its triggers: a job whose latest snapshot went reads
+  its previous one, or none.
 * webhook deliveries: delivered or given up, by when they were made (or last sent
   again). One still being retried stays: its receiver is owed it.
 * hourly metric snapshots: compacted to daily once older than

@@ -27,17 +27,20 @@ Definitions, written once:
 from __future__ import annotations
 
 import math
+import operator
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 
-from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce
 
 from accounts.models import FollowerCount, SocialAccount, Workspace
 from accounts.timezones import utc_to_wall, wall_to_utc, zone_get
-from analytics.models import MetricsSnapshot
+from analytics.models import LatestMetrics, MetricsSnapshot
 from posts.models import Campaign, PostPart, Tag
 from publishing.models import JobStatus, PublishJob
 from publishing.networks import adapters
@@ -139,6 +142,14 @@ class Numbers:
         return sum(getattr(self, name) or 0 for name in ENGAGEMENT_FIELDS)
 
 
+def engagements_of_latest() -> CombinedExpression:
+    """A job's engagements (as `Numbers.engagements`) in SQL, from its latest snapshot:
+    for sums over many posts done by the database."""
+    return reduce(
+        operator.add, (Coalesce(f"latest_metrics__{name}", 0) for name in ENGAGEMENT_FIELDS)
+    )
+
+
 def _numbers_sum(items: Iterable[Numbers]) -> Numbers:
     sums: dict[str, int | None] = dict.fromkeys(SNAPSHOT_FIELDS)
     for numbers in items:
@@ -214,29 +225,24 @@ class Stats:
 def latest_numbers(*, job_ids: Iterable[int]) -> dict[int, Numbers]:
     """Each job's numbers from its latest snapshot (absent for a job without one).
 
-    On PostgreSQL one row per job comes back (DISTINCT ON, read along the unique
-    (job, due_at) index); elsewhere every snapshot is read and the last one kept.
+    Read from the roll-up of latest snapshots (`LatestMetrics`, one row per job, kept by
+    the database as snapshots come and go), by primary key.
     """
-    snapshots = MetricsSnapshot.objects.filter(job_id__in=list(job_ids))
-    if connection.features.can_distinct_on_fields:
-        snapshots = snapshots.order_by("job_id", "-due_at").distinct("job_id")
-    else:
-        snapshots = snapshots.order_by("job_id", "due_at")
-    latest: dict[int, Numbers] = {}
-    for row in snapshots.values("job_id", *SNAPSHOT_FIELDS):
-        job_id = row.pop("job_id")
-        latest[job_id] = Numbers(**row)
-    return latest
+    rows = LatestMetrics.objects.filter(job_id__in=list(job_ids)).values("job_id", *SNAPSHOT_FIELDS)
+    return {row.pop("job_id"): Numbers(**row) for row in rows}
 
 
 def jobs_stats(*, jobs: QuerySet[PublishJob], period: Period, simulated: bool) -> Stats:
     """Stats of `jobs` over `period`: real networks' jobs only, or simulated ones only."""
     jobs = jobs_of_kind(jobs=jobs, simulated=simulated)
-    published = list(published_in(jobs, period=period).values_list("pk", "due_at", "published_at"))
+    published = list(
+        published_in(jobs, period=period).values_list(
+            "due_at", "published_at", *(f"latest_metrics__{name}" for name in SNAPSHOT_FIELDS)
+        )
+    )
     not_out = jobs.filter(due_at__gte=period.start, due_at__lt=period.end)
-    lateness = [(published_at - due_at).total_seconds() for _, due_at, published_at in published]
+    lateness = [(published_at - due_at).total_seconds() for due_at, published_at, *_ in published]
     on_time = sum(1 for seconds in lateness if seconds <= ON_TIME_WITHIN.total_seconds())
-    numbers = latest_numbers(job_ids=[pk for pk, _, _ in published])
     return Stats(
         period=period,
         simulated=simulated,
@@ -246,7 +252,13 @@ def jobs_stats(*, jobs: QuerySet[PublishJob], period: Period, simulated: bool) -
         on_time_rate=on_time / len(published) if published else None,
         lateness_p50_seconds=percentile(lateness, 50),
         lateness_p95_seconds=percentile(lateness, 95),
-        totals=_totals([numbers.get(pk, Numbers()) for pk, _, _ in published]),
+        # A job without snapshots reads all None, as from no latest snapshot.
+        totals=_totals(
+            [
+                Numbers(**dict(zip(SNAPSHOT_FIELDS, latest, strict=True)))
+                for _, _, *latest in published
+            ]
+        ),
     )
 
 

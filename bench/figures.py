@@ -99,5 +99,10 @@ def run_all(
     if "P7" in only:
         log(f"P7: {sizes.p7_posts} published posts, {sizes.p7_snapshots} snapshots, stats timed")
         report.figures.append(
-            p7_analytics.run(accounts=accounts, posts=sizes.p7_posts, snapshots=sizes.p7_snapshots)
+            p7_analytics.run(
+                accounts=accounts,
+                posts=sizes.p7_posts,
+                snapshots=sizes.p7_snapshots,
+                reuse=env.data is not None,
+            )
         )

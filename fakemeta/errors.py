@@ -61,6 +61,19 @@ def expired_token(expired_at: float, now: float) -> Response:
     )
 
 
+def aliases_missing(object_ids: list[str]) -> Response:
+    """A multi-ID read (`?ids=`) naming objects that do not exist: the whole read fails."""
+    return graph_error(
+        404,
+        f"(#803) Some of the aliases you requested do not exist: {','.join(object_ids)}",
+        code=803,
+    )
+
+
+def too_many_ids(most: int) -> Response:
+    return graph_error(400, f"(#100) Too many IDs. Maximum: {most}.", code=100)
+
+
 def not_found(object_id: str, method: str = "GET") -> Response:
     verb = {"GET": "get", "POST": "post", "DELETE": "delete"}.get(method, "get")
     return graph_error(

@@ -41,6 +41,8 @@ from fakex.wire import Request, Response, parse_query
 VERSION_PREFIX = re.compile(r"\A/v\d+(?:\.\d+)?(?=/)")
 _CONTROL_PREFIX = "/_fake/"
 CODE_LIFETIME = 600
+# The most objects one multi-ID read (`GET /?ids=a,b` or `GET /<edge>?ids=a,b`) may name.
+MAX_IDS = 50
 # The query/body parameters that name a file Meta fetches.
 MEDIA_URL_PARAMETERS = ("url", "file_url", "image_url", "video_url")
 # Multipart fields that carry a file's bytes rather than text.
@@ -154,6 +156,8 @@ class FakeMeta:
             return self._access_token(params)
         world = self.world
         segments = [segment for segment in path.split("/") if segment]
+        if "ids" in params and len(segments) <= 1 and request.method == "GET":
+            return self._many(request, segments[0] if segments else "", params)
         if not segments or len(segments) > 2:
             return errors.not_found(path, request.method)
         media = _media_fetched(request.method, params)
@@ -181,6 +185,30 @@ class FakeMeta:
             here = f"http://{request.header('host')}{request.path[: -len(path)] if path else ''}"
             response = self._route(request.method, object_id, edge, params, token, media, here)
         return _with_headers(response, headers)
+
+    def _many(self, request: Request, edge: str, params: dict[str, Any]) -> Response:
+        """A multi-ID read: each object (or its `edge`) read as on its own, answered as one
+        object keyed by id. Each id counts as a call against the limits; one object that
+        does not exist fails the whole read (#803), any other refusal likewise."""
+        object_ids = [item for item in str(params["ids"]).split(",") if item]
+        if len(object_ids) > MAX_IDS:
+            return errors.too_many_ids(MAX_IDS)
+        one = {name: value for name, value in params.items() if name != "ids"}
+        answers: dict[str, Any] = {}
+        missing: list[str] = []
+        response = Response(200, {})
+        for object_id in object_ids:
+            response = self._answer(request, f"/{object_id}/{edge}".rstrip("/"), one)
+            error = (response.body or {}).get("error", {}) if response.status >= 300 else {}
+            if error.get("error_subcode") == 33:
+                missing.append(object_id)
+            elif error:
+                return response
+            else:
+                answers[object_id] = response.body
+        if missing:
+            return _with_headers(errors.aliases_missing(missing), response.headers)
+        return Response(200, answers, headers=response.headers)
 
     def _metered_as(self, object_id: str, token: Token) -> tuple[str, str]:
         """Whose allowance a call spends: the Page's or Instagram account's (BUC), or the app's."""

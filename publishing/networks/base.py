@@ -444,7 +444,9 @@ class NetworkAdapter(ABC):
     def metrics_fetch(
         self, *, account: Account, external_ids: list[str], store: AccountStore
     ) -> MetricsReading:
-        """The numbers of the account's posts `external_ids`. Raises `PublishError`."""
+        """The numbers of the account's posts `external_ids`, read as many posts a call as
+        the network allows (README "Networks"); those the network no longer has are
+        `gone`. Raises `PublishError`."""
         raise NotImplementedError(f"{self.label} gives no metrics (has_metrics is false)")
 
     def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:

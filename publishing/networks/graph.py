@@ -72,6 +72,10 @@ from publishing.networks.base import (
 USER_AGENT = "Kairos"
 # The Graph API's "object does not exist" subcode (code 100).
 NOT_FOUND_SUBCODE = 33
+# A multi-ID read (`?ids=`) that named an object Meta does not have (any more).
+ALIASES_MISSING_CODE = 803
+# The most objects one multi-ID read may name [doc: Graph API, multiple ID read requests].
+IDS_PER_READ = 50
 GRAPH_CODE = "graph_code"
 GRAPH_SUBCODE = "graph_subcode"
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
@@ -250,8 +254,12 @@ def _code(response: urllib3.BaseHTTPResponse) -> int | None:
 
 
 def is_not_found(error: PublishError) -> bool:
-    """Whether Meta said the object does not exist (code 100, subcode 33)."""
-    return error.details.get(GRAPH_SUBCODE) == NOT_FOUND_SUBCODE
+    """Whether Meta said the object does not exist (code 100, subcode 33), or that one
+    a multi-ID read named does not (#803)."""
+    return (
+        error.details.get(GRAPH_SUBCODE) == NOT_FOUND_SUBCODE
+        or error.details.get(GRAPH_CODE) == ALIASES_MISSING_CODE
+    )
 
 
 def answer_error(
@@ -528,19 +536,31 @@ class GraphAdapter(NetworkAdapter):
     def _sign_in(self, code: str) -> UserSignIn:
         return graph_sign_in(code=code, redirect_uri=self._redirect_uri(), label=self.label)
 
-    def _per_post(
-        self, external_ids: Sequence[str], read: Callable[[str], PostMetrics]
+    def _in_batches(
+        self,
+        external_ids: Sequence[str],
+        read_many: Callable[[list[str]], dict[str, PostMetrics]],
     ) -> MetricsReading:
-        """Each post's numbers as `read` gets them; a post Meta no longer has is gone."""
+        """The posts' numbers, `IDS_PER_READ` posts a call as `read_many` reads them (one
+        multi-ID read). Meta fails the whole read when one post is gone, so such a batch
+        is read again post by post, which tells which posts are gone."""
         metrics: dict[str, PostMetrics] = {}
         gone = set()
-        for external_id in external_ids:
+        for start in range(0, len(external_ids), IDS_PER_READ):
+            batch = list(external_ids[start : start + IDS_PER_READ])
             try:
-                metrics[external_id] = read(external_id)
+                metrics.update(read_many(batch))
+                continue
             except PublishError as error:
                 if not is_not_found(error):
                     raise
-                gone.add(external_id)
+            for external_id in batch:
+                try:
+                    metrics.update(read_many([external_id]))
+                except PublishError as error:
+                    if not is_not_found(error):
+                        raise
+                    gone.add(external_id)
         return MetricsReading(metrics=metrics, gone=frozenset(gone))
 
 

@@ -72,6 +72,17 @@ def test_an_accounts_page_has_each_chart_and_its_table(client, account):
     assert "Make this a queue slot" in html
 
 
+def test_heatmap_cells_below_the_confidence_rule_say_so_and_are_marked(client, account):
+    # Two Tuesdays at 20:00 Paris time: 2 posts, under the rule's 5.
+    for day in (7, 14):
+        published(account, datetime(2026, 4, day, 18, tzinfo=UTC), 3)
+
+    html = client.get(reverse("admin:analytics_account", args=[account.pk])).content.decode()
+
+    assert '<td class="heat thin">3.0 (2)<br>too few posts</td>' in html
+    assert '<td class="heat">7.0 (5)</td>' in html
+
+
 def test_the_csv_names_its_zone_and_period(client, account):
     response = client.get(
         reverse("admin:analytics_account", args=[account.pk]),

@@ -6,6 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
+from analytics.best_times import MIN_POSTS_FOR_ADVICE
 from analytics.demo import demo_history_seed
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import SandboxAccountFactory
@@ -43,6 +44,26 @@ def test_an_accounts_charts_are_drawn_with_their_tables(page: Page, login_as, sc
         assert rows.count() > 1, f"the {key} table is empty"
         expect(rows.first).not_to_contain_text("Nothing in this period")
     expect(page.locator("#table-best_times tbody tr").first).to_contain_text("history")
+    # Cells below the confidence rule: "too few posts" in the table, hatched grey in
+    # the chart, in a dataset whose legend says so.
+    thin = page.locator("#table-heatmap td.thin")
+    assert thin.count() > 0, "the demo has no cell with too few posts"
+    expect(thin.first).to_contain_text("too few posts")
+    legend = page.locator("#chart-heatmap").evaluate(
+        "canvas => canvas.chart.legend.legendItems.map(item => item.text)"
+    )
+    assert legend == [
+        f"mean engagements per post ({MIN_POSTS_FOR_ADVICE} posts or more)",
+        f"too few posts (under {MIN_POSTS_FOR_ADVICE}): no advice",
+    ]
+    drawn = page.locator("#chart-heatmap").evaluate(
+        "canvas => canvas.chart.data.datasets.map(set => [set.data.length,"
+        " set.backgroundColor instanceof CanvasPattern])"
+    )
+    assert drawn == [
+        [page.locator("#table-heatmap td.heat:not(.thin):not(:empty)").count(), False],
+        [thin.count(), True],
+    ]
     screenshot(page, "analytics-account")
     page.locator("#section-heatmap").screenshot(path=SCREENSHOTS / "analytics-heatmap.png")
     assert account.pk

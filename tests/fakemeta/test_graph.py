@@ -307,3 +307,28 @@ def test_a_resumable_video_upload_starts_transfers_from_the_named_offset_and_fin
 
     [post] = fm.control.graph_posts(owner_id=scene.page_id)
     assert (post["id"], post["kind"], post["message"]) == (started["video_id"], "video", "Bake")
+
+
+def test_a_multi_id_read_answers_each_object_by_its_id_and_fails_whole_on_a_missing_one(fm):
+    scene = fm.control.create_page_scene()
+    made = [
+        graph(fm, "POST", f"/{scene.page_id}/feed", scene.page_token, message=text).json()["id"]
+        for text in ("One", "Two")
+    ]
+    fm.control.set_counts(made[1], likes=4, views=30)
+    ids = ",".join(made)
+
+    counts = graph(fm, "GET", "/", scene.page_token, ids=ids, fields="reactions").json()
+    insights = graph(fm, "GET", "/insights", scene.page_token, ids=ids, metric="post_media_view")
+    missing = graph(fm, "GET", "/", scene.page_token, ids=f"{made[0]},404404", fields="shares")
+    too_many = graph(fm, "GET", "/", scene.page_token, ids=",".join(made * 26), fields="shares")
+
+    assert set(counts) == set(made)
+    assert counts[made[1]]["reactions"]["summary"]["total_count"] == 4
+    assert insights.json()[made[1]]["data"][0]["values"] == [{"value": 30}]
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == 803
+    assert missing.json()["error"]["message"].endswith("do not exist: 404404")
+    assert (too_many.status_code, too_many.json()["error"]["code"]) == (400, 100)
+    # One request each for the statistics, though each id counts against the limits.
+    assert fm.control.stats()["requests"]["GET /"] == {"200": 1, "404": 1, "400": 1}

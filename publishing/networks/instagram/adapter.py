@@ -128,26 +128,21 @@ class InstagramAdapter(GraphAdapter):
     def metrics_fetch(
         self, *, account: Account, external_ids: Sequence[str], store: AccountStore
     ) -> MetricsReading:
-        def read(external_id: str) -> PostMetrics:
+        """Views, reach, likes, comments, shares and saves of each post: 50 posts a call,
+        one multi-ID read of their insights."""
+
+        def read_many(external_ids: list[str]) -> dict[str, PostMetrics]:
             answer = self.client.call(
                 "GET",
-                f"/{external_id}/insights",
+                "/insights",
                 account=account,
                 store=store,
-                params={"metric": ",".join(METRICS)},
+                params={"ids": ",".join(external_ids), "metric": ",".join(METRICS)},
                 needs="instagram_manage_insights",
             )
-            values = {item["name"]: item["values"][0]["value"] for item in answer.get("data", [])}
-            return PostMetrics(
-                impressions=values.get("views"),
-                likes=values.get("likes"),
-                replies=values.get("comments"),
-                reposts=values.get("shares"),
-                bookmarks=values.get("saved"),
-                raw=values,
-            )
+            return {external_id: _post_metrics(answer[external_id]) for external_id in external_ids}
 
-        return self._per_post(external_ids, read)
+        return self._in_batches(external_ids, read_many)
 
     def profile_fetch(self, *, account: Account, store: AccountStore) -> Profile:
         answer = self.client.call(
@@ -385,6 +380,18 @@ def _container_error(status: str) -> PublishError:
         message=_STATUS_WORDS[status],
         # A published container means the post exists: reconcile, never publish again.
         maybe_accepted=status == "PUBLISHED",
+    )
+
+
+def _post_metrics(insights: dict[str, Any]) -> PostMetrics:
+    values = {item["name"]: item["values"][0]["value"] for item in insights.get("data", [])}
+    return PostMetrics(
+        impressions=values.get("views"),
+        likes=values.get("likes"),
+        replies=values.get("comments"),
+        reposts=values.get("shares"),
+        bookmarks=values.get("saved"),
+        raw=values,
     )
 
 

@@ -324,6 +324,21 @@ def test_metrics_are_read_and_a_deleted_post_is_gone(meta, account, store):
     numbers = reading.metrics[kept.external_id]
     assert (numbers.likes, numbers.replies, numbers.reposts, numbers.impressions) == (7, 3, 2, 120)
     assert reading.gone == {deleted.external_id}
+    # The pair's read failed whole (#803); each post was read again on its own.
+    assert meta.control.stats()["requests"]["GET /"] == {"404": 2, "200": 1}
+
+
+def test_metrics_are_read_fifty_posts_a_call(meta, account, store):
+    made = [publish(account, store, f"Loaf number {n}")[0].external_id for n in range(51)]
+    meta.control.set_counts(made[50], likes=4, comments=1, views=30)
+
+    reading = FacebookAdapter().metrics_fetch(account=account, external_ids=made, store=store)
+
+    assert set(reading.metrics) == set(made) and not reading.gone
+    last = reading.metrics[made[50]]
+    assert (last.likes, last.replies, last.impressions) == (4, 1, 30)
+    requests = meta.control.stats()["requests"]
+    assert (requests["GET /"], requests["GET /insights"]) == ({"200": 2}, {"200": 2})
 
 
 def test_delete_takes_the_post_off_and_a_second_delete_is_fine(meta, scene, account, store):

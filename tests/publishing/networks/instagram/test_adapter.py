@@ -248,6 +248,8 @@ def test_metrics_come_from_insights_and_deleted_media_is_gone(meta, account, sto
     assert (numbers.likes, numbers.replies, numbers.reposts, numbers.impressions) == (9, 4, 1, 300)
     assert numbers.bookmarks == 2
     assert reading.gone == {deleted.external_id}
+    # One multi-ID read of both (failed whole, #803), then each on its own.
+    assert meta.control.stats()["requests"]["GET /insights"] == {"404": 2, "200": 1}
 
 
 def test_the_profile_is_the_instagram_accounts(meta, scene, account, store):
