@@ -38,7 +38,13 @@ from posts.approval import (
 )
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
-from posts.services import VARIANT_SEPARATOR, post_restore, post_set_targets, text_variants_parse
+from posts.services import (
+    VARIANT_SEPARATOR,
+    post_restore,
+    post_set_targets,
+    tag_name_clean,
+    text_variants_parse,
+)
 from posts.views import composer_preview
 from publishing.approval import (
     jobs_overdue_for_approval,
@@ -1177,8 +1183,27 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
             self.message_user(request, f"{post}: restored as a draft.", messages.SUCCESS)
 
 
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["workspace", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        workspace, name = cleaned.get("workspace"), cleaned.get("name")
+        if workspace is not None and name is not None:
+            try:
+                cleaned["name"] = tag_name_clean(
+                    workspace_id=workspace.pk, name=name, tag_id=self.instance.pk
+                )
+            except ValidationError as refusal:
+                self.add_error(None, refusal)
+        return cleaned
+
+
 @admin.register(Tag)
 class TagAdmin(WorkspaceScopedAdmin):
+    form = TagForm
     list_display = ["name", "workspace"]
     search_fields = ["name"]
 
