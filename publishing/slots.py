@@ -87,6 +87,60 @@ def slot_add(*, account: SocialAccount, weekday: int, local_time: time, actor) -
     return slot
 
 
+@transaction.atomic
+def slot_create(*, account: SocialAccount, weekday: int, local_time: time, actor) -> QueueSlot:
+    """A new queue slot of the account; one it already has is refused (naming
+    `local_time`), by the model's rules the admin's form runs too."""
+    slot = QueueSlot(account=account, weekday=weekday, local_time=local_time)
+    slot.full_clean()
+    slot.save()
+    audit_record(
+        workspace=account.workspace,
+        actor=actor,
+        action="queue_slot.created",
+        subject=slot,
+        message=f"{slot} for @{account.handle}",
+    )
+    return slot
+
+
+@transaction.atomic
+def slot_change(*, slot: QueueSlot, actor, **values) -> QueueSlot:
+    """Move a slot to another account, weekday or wall time (`account`, `weekday`,
+    `local_time`); posts already scheduled in it keep their time."""
+    unknown = sorted(set(values) - {"account", "weekday", "local_time"})
+    if unknown:
+        raise ValueError(f"Not a queue slot field: {', '.join(unknown)}.")
+    was = f"{slot} for @{slot.account.handle}"
+    for name, value in values.items():
+        setattr(slot, name, value)
+    slot.full_clean()
+    after = f"{slot} for @{slot.account.handle}"
+    if after != was:
+        slot.save()
+        audit_record(
+            workspace=slot.account.workspace,
+            actor=actor,
+            action="queue_slot.changed",
+            subject=slot,
+            message=f"{was} → {after}",
+        )
+    return slot
+
+
+@transaction.atomic
+def slot_delete(*, slot: QueueSlot, actor) -> None:
+    """Remove a slot; posts already scheduled in it keep their time."""
+    audit_record(
+        workspace=slot.account.workspace,
+        actor=actor,
+        action="queue_slot.deleted",
+        subject=slot,
+        message=f"{slot} for @{slot.account.handle}",
+    )
+    slot.delete()
+
+
 def slot_next_free(
     *,
     accounts: Iterable[SocialAccount],

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.permissions import POST_SCHEDULE
 from publishing.limits import duration_words
+from scheduling.limits import LIMIT_FIELDS, posting_limit_problems
 from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
 from scheduling.selectors import schedule_summary, schedule_upcoming
 from scheduling.services import (
@@ -313,24 +314,22 @@ class QueueSlotAdmin(AccountScopedAdmin):
 
 
 class PostingLimitForm(forms.ModelForm):
-    # A cap of 0 would stop the account posting at all; pausing the account says that.
-    max_per_hour = forms.IntegerField(
-        required=False, min_value=1, help_text="Empty: no cap. Counted over any 60 minutes."
-    )
-    max_per_day = forms.IntegerField(
-        required=False, min_value=1, help_text="Empty: no cap. Counted over any 24 hours."
-    )
-
     class Meta:
         model = PostingLimit
         fields = ["account", "min_spacing", "max_per_hour", "max_per_day"]
-        help_texts = {"min_spacing": "Empty: none. hh:mm:ss, e.g. 00:15:00 for 15 minutes."}
+        help_texts = {
+            "min_spacing": "Empty: none. hh:mm:ss, e.g. 00:15:00 for 15 minutes.",
+            "max_per_hour": "Empty: no cap. Counted over any 60 minutes.",
+            "max_per_day": "Empty: no cap. Counted over any 24 hours.",
+        }
 
-    def clean_min_spacing(self):
-        spacing = self.cleaned_data["min_spacing"]
-        if spacing is not None and spacing < timedelta(0):
-            raise forms.ValidationError("Enter how long, e.g. 00:15:00, or leave it empty.")
-        return spacing
+    def clean(self):
+        cleaned = super().clean()
+        problems = posting_limit_problems(**{name: cleaned.get(name) for name in LIMIT_FIELDS})
+        for name, problem in problems.items():
+            if name not in self.errors:
+                self.add_error(name, problem)
+        return cleaned
 
 
 @admin.register(PostingLimit)
