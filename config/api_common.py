@@ -82,7 +82,7 @@ def unchanged_refuse(
     `source` is its key in `given` where that is not its name."""
     source = source or name
     if source in given and given[source] != current:
-        raise serializers.ValidationError({name: why})
+        raise serializers.ValidationError({name: [why]})
 
 
 class NewestFirst(pagination.CursorPagination):

@@ -363,8 +363,10 @@ class ScheduleActionsViewSet(
         ):
             raise serializers.ValidationError(
                 {
-                    "post": f"The post has schedule {current.pk} already; change it with PUT "
-                    f"or PATCH /api/v1/schedules/{current.pk}/."
+                    "post": [
+                        f"The post has schedule {current.pk} already; change it with PUT "
+                        f"or PATCH /api/v1/schedules/{current.pk}/."
+                    ]
                 }
             )
         schedule = self._set(post=post, values=values)
