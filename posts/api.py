@@ -555,7 +555,29 @@ TAG_EXAMPLES = [
 ]
 
 
+class ByName(NewestFirst):
+    ordering = "name"
+
+
+class LatestStartFirst(NewestFirst):
+    ordering = "-starts_on"
+
+
+class CampaignFilter(django_filters.FilterSet):
+    active_on = django_filters.DateFilter(
+        method="active_on_filter", help_text="Campaigns running on this day."
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["workspace"]
+
+    def active_on_filter(self, queryset, name, value):
+        return queryset.filter(starts_on__lte=value, ends_on__gte=value)
+
+
 @extend_schema_view(
+    list=extend_schema(responses={200: TagSerializer(many=True)}),
     update=extend_schema(responses={200: TagSerializer, **REFUSED_NOW}, examples=TAG_EXAMPLES),
     partial_update=extend_schema(
         responses={200: TagSerializer, **REFUSED_NOW}, examples=TAG_EXAMPLES
@@ -577,7 +599,8 @@ class TagViewSet(
     """The workspaces' tags; name one in a post's `tags`. Renaming keeps it on its posts."""
 
     serializer_class = TagSerializer
-    filterset_fields = ["workspace"]
+    pagination_class = ByName
+    filterset_fields = {"workspace": ["exact"], "name": ["exact", "icontains"]}
     ordering_fields = ["name"]
 
     def get_queryset(self):
@@ -710,8 +733,9 @@ class CampaignViewSet(viewsets.ModelViewSet):
     """The workspaces' campaigns; `distribute` spreads a campaign's posts over its days."""
 
     serializer_class = CampaignSerializer
-    filterset_fields = ["workspace"]
-    ordering_fields = ["starts_on", "name"]
+    pagination_class = LatestStartFirst
+    filterset_class = CampaignFilter
+    ordering_fields = ["starts_on", "ends_on", "name"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

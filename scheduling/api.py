@@ -108,10 +108,30 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return OccurrenceSerializer(self._summary(schedule)["next"], many=True).data
 
 
+class ScheduleFilter(django_filters.FilterSet):
+    next_after = django_filters.IsoDateTimeFilter(
+        field_name="next_occurrence_at", lookup_expr="gte", help_text="Next occurrence from."
+    )
+    next_before = django_filters.IsoDateTimeFilter(
+        field_name="next_occurrence_at", lookup_expr="lt", help_text="Next occurrence before."
+    )
+
+    class Meta:
+        model = Schedule
+        fields = ["post", "kind", "status", "timezone"]
+
+
+class IdOrder(NewestFirst):
+    ordering = "id"
+
+
 class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
     """Schedules of the caller's workspaces, with their next five occurrences."""
 
     serializer_class = ScheduleSerializer
+    pagination_class = IdOrder
+    filterset_class = ScheduleFilter
+    ordering_fields = ["next_occurrence_at", "created_at", "updated_at"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the shape
@@ -290,6 +310,8 @@ SCHEDULE_REFUSED = {
     422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
 
+SCHEDULE_CHANGE_REFUSED = {code: SCHEDULE_REFUSED[code] for code in (400, 403, 404)}
+
 SCHEDULE_ACTION = extend_schema(
     parameters=[IDEMPOTENCY_PARAMETER],
     request=None,
@@ -306,11 +328,11 @@ SCHEDULE_ACTION = extend_schema(
     ),
     update=extend_schema(
         request=ScheduleChangeSerializer,
-        responses={200: ScheduleSerializer, **SCHEDULE_REFUSED},
+        responses={200: ScheduleSerializer, **SCHEDULE_CHANGE_REFUSED},
     ),
     partial_update=extend_schema(
         request=ScheduleChangeSerializer,
-        responses={200: ScheduleSerializer, **SCHEDULE_REFUSED},
+        responses={200: ScheduleSerializer, **SCHEDULE_CHANGE_REFUSED},
     ),
     destroy=extend_schema(
         responses={
@@ -532,10 +554,6 @@ class QueueSlotSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class SlotPages(NewestFirst):
-    ordering = "id"
-
-
 SLOT_EXAMPLES = [
     OpenApiExample(
         "Tuesdays at 09:30", value={"account": 7, "weekday": 1, "local_time": "09:30:00"}
@@ -576,7 +594,7 @@ class QueueSlotViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
     model = QueueSlot
     serializer_class = QueueSlotSerializer
-    pagination_class = SlotPages
+    pagination_class = IdOrder
     filterset_fields = ["account", "weekday"]
     ordering_fields = ["weekday", "local_time"]
 
@@ -654,7 +672,7 @@ class PostingLimitViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
     model = PostingLimit
     serializer_class = PostingLimitSerializer
-    pagination_class = SlotPages
+    pagination_class = IdOrder
     filterset_class = LimitFilter
     ordering_fields = ["id"]
 

@@ -31,6 +31,9 @@ def test_a_campaign_is_made_changed_and_deleted_and_its_posts_stay():
     assert changed.json()["ends_on"] == "2026-10-30"
     event = AuditEvent.objects.get(action="campaign.changed")
     assert event.data["changes"]["timezone"] == ["", "Asia/Tokyo"]
+    running = client.get("/api/v1/campaigns/", {"active_on": "2026-10-29"}).json()["results"]
+    assert [row["id"] for row in running] == [campaign["id"]]
+    assert client.get("/api/v1/campaigns/", {"active_on": "2026-10-31"}).json()["results"] == []
     post = PostFactory(workspace=workspace, campaign=Campaign.objects.get())
     assert client.delete(url).status_code == 204
     assert Post.objects.get(pk=post.pk).campaign is None
@@ -95,6 +98,8 @@ def test_a_tag_is_renamed_within_its_workspace_by_the_same_name_rule():
     assert renamed.status_code == 200 and renamed.json()["name"] == "Launch week"
     assert Tag.objects.get(pk=launch["id"]).name == "Launch week"
     assert client.patch(url, {"name": "launch WEEK"}, format="json").status_code == 200
+    found = client.get("/api/v1/tags/", {"name__icontains": "week"}).json()["results"]
+    assert [row["id"] for row in found] == [launch["id"]]
     theirs = key_client(WorkspaceFactory(), "write")
     assert theirs.patch(url, {"name": "mine"}, format="json").status_code == 404
     moved = client.patch(url, {"workspace": WorkspaceFactory().pk}, format="json")
