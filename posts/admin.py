@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
 
-from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.admin import ServiceSavedAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
 from accounts.permissions import (
     POST_APPROVE,
@@ -40,9 +40,15 @@ from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
 from posts.services import (
     VARIANT_SEPARATOR,
+    campaign_create,
+    campaign_delete,
+    campaign_update,
     post_restore,
     post_set_targets,
+    tag_create,
+    tag_delete,
     tag_name_clean,
+    tag_rename,
     text_variants_parse,
 )
 from posts.views import composer_preview
@@ -1202,16 +1208,36 @@ class TagForm(forms.ModelForm):
 
 
 @admin.register(Tag)
-class TagAdmin(WorkspaceScopedAdmin):
+class TagAdmin(ServiceSavedAdmin):
     form = TagForm
     list_display = ["name", "workspace"]
     search_fields = ["name"]
+    fields_fixed = ("workspace",)
+
+    def row_create(self, request, values: dict) -> Tag:
+        return tag_create(workspace=values["workspace"], name=values["name"], actor=request.user)
+
+    def row_change(self, request, row: Tag, values: dict) -> Tag:
+        return tag_rename(tag=row, name=values.get("name", row.name), actor=request.user)
+
+    def row_delete(self, request, row: Tag) -> None:
+        tag_delete(tag=row, actor=request.user)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(WorkspaceScopedAdmin):
+class CampaignAdmin(ServiceSavedAdmin):
     list_display = ["name", "workspace", "starts_on", "ends_on", "timezone"]
     actions = ["distribute"]
+    fields_fixed = ("workspace",)
+
+    def row_create(self, request, values: dict) -> Campaign:
+        return campaign_create(actor=request.user, **values)
+
+    def row_change(self, request, row: Campaign, values: dict) -> Campaign:
+        return campaign_update(campaign=row, actor=request.user, **values)
+
+    def row_delete(self, request, row: Campaign) -> None:
+        campaign_delete(campaign=row, actor=request.user)
 
     @admin.action(
         description="Distribute its posts over its days (19:00 local)",

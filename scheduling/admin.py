@@ -12,10 +12,17 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.admin import ServiceSavedAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.permissions import POST_SCHEDULE
 from publishing.limits import duration_words
-from scheduling.limits import LIMIT_FIELDS, posting_limit_problems
+from publishing.slots import slot_change, slot_create, slot_delete
+from scheduling.limits import (
+    LIMIT_FIELDS,
+    posting_limit_create,
+    posting_limit_delete,
+    posting_limit_problems,
+    posting_limit_update,
+)
 from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
 from scheduling.selectors import schedule_summary, schedule_upcoming
 from scheduling.services import (
@@ -289,7 +296,7 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
         return f"{schedule.start_utc:%Y-%m-%d %H:%M:%S} UTC"
 
 
-class AccountScopedAdmin(WorkspaceScopedAdmin):
+class AccountScopedAdmin(ServiceSavedAdmin):
     """Rows of an account (its plans for posting): changed by those who schedule."""
 
     workspace_path = "account__workspace"
@@ -303,6 +310,15 @@ class QueueSlotAdmin(AccountScopedAdmin):
     list_display = ["account", "weekday", "local_time_label", "zone_label"]
     list_filter = ["weekday"]
     fields = ["account", "weekday", "local_time"]
+
+    def row_create(self, request, values: dict) -> QueueSlot:
+        return slot_create(actor=request.user, **values)
+
+    def row_change(self, request, row: QueueSlot, values: dict) -> QueueSlot:
+        return slot_change(slot=row, actor=request.user, **values)
+
+    def row_delete(self, request, row: QueueSlot) -> None:
+        slot_delete(slot=row, actor=request.user)
 
     @admin.display(description="Local time", ordering="local_time")
     def local_time_label(self, slot: QueueSlot) -> str:
@@ -336,6 +352,16 @@ class PostingLimitForm(forms.ModelForm):
 class PostingLimitAdmin(AccountScopedAdmin):
     form = PostingLimitForm
     list_display = ["account", "spacing_label", "per_hour_label", "per_day_label"]
+    fields_fixed = ("account",)
+
+    def row_create(self, request, values: dict) -> PostingLimit:
+        return posting_limit_create(actor=request.user, **values)
+
+    def row_change(self, request, row: PostingLimit, values: dict) -> PostingLimit:
+        return posting_limit_update(limit=row, actor=request.user, **values)
+
+    def row_delete(self, request, row: PostingLimit) -> None:
+        posting_limit_delete(limit=row, actor=request.user)
 
     @admin.display(description="Posts at least", ordering="min_spacing")
     def spacing_label(self, limit: PostingLimit) -> str:
