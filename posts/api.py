@@ -640,9 +640,6 @@ class TagViewSet(
             tag_rename(tag=tag, name=given.validated_data["name"], actor=request.user)
         return Response(TagSerializer(tag).data)
 
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk, partial=True)
-
     def perform_destroy(self, tag: Tag) -> None:
         caller_may(self.request, workspace_id=tag.workspace_id, action=POST_COMPOSE)
         tag_delete(tag=tag, actor=self.request.user)
@@ -770,9 +767,6 @@ class CampaignViewSet(viewsets.ModelViewSet):
         values.pop("workspace", None)
         campaign = campaign_update(campaign=campaign, actor=request.user, **values)
         return Response(CampaignSerializer(campaign).data)
-
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk, partial=True)
 
     def perform_destroy(self, campaign: Campaign) -> None:
         caller_may(self.request, workspace_id=campaign.workspace_id, action=POST_COMPOSE)

@@ -404,9 +404,6 @@ class ScheduleActionsViewSet(
         self._set(post=schedule.post, values=values)
         return self._answer(schedule)
 
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk, partial=True)
-
     def destroy(self, request, pk=None):
         schedule = self._schedule_for(request, action=POST_PUBLISH)
         post_cancel(post=schedule.post, actor=request.user)
@@ -609,9 +606,6 @@ class QueueSlotViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
         values = self._given(request, partial=partial)
         return self._answer(slot_change(slot=slot, actor=request.user, **values))
 
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk, partial=True)
-
     def perform_destroy(self, slot: QueueSlot) -> None:
         caller_may(self.request, workspace_id=slot.account.workspace_id, action=POST_SCHEDULE)
         slot_delete(slot=slot, actor=self.request.user)
@@ -693,9 +687,6 @@ class PostingLimitViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
         )
         values.pop("account", None)
         return self._answer(posting_limit_update(limit=limit, actor=request.user, **values))
-
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk, partial=True)
 
     def perform_destroy(self, limit: PostingLimit) -> None:
         caller_may(self.request, workspace_id=limit.account.workspace_id, action=POST_SCHEDULE)
