@@ -468,7 +468,7 @@ class ApiKeyViewSet(
     pagination_class = KeyPages
     lookup_field = "prefix"
     filterset_fields = ["workspace", "revoked"]
-    ordering_fields = ["created", "name", "last_used_at"]
+    ordering_fields = ["created", "name"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -131,7 +131,9 @@ class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ScheduleSerializer
     pagination_class = IdOrder
     filterset_class = ScheduleFilter
-    ordering_fields = ["next_occurrence_at", "created_at", "updated_at"]
+    # Cursor pages need a field with a value on every row: next_occurrence_at is empty
+    # on finished schedules (filter by it instead).
+    ordering_fields = ["created_at", "updated_at"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the shape

@@ -171,3 +171,18 @@ def test_another_workspace_cannot_see_change_or_schedule_this_ones_posts():
         reader.post("/api/v1/schedules/", {**body, "post": fresh.pk}, format="json").status_code
         == 403
     )
+
+
+def test_schedules_are_listed_a_page_at_a_time_and_filtered():
+    workspace = WorkspaceFactory()
+    client = key_client(workspace, "write")
+    made = []
+    for kind, extra in (("once", {}), ("cron", {"cron": "0 9 * * *"})):
+        body = {"post": a_post(workspace).pk, "kind": kind, **extra}
+        body |= {"local_date": "2026-10-20", "local_time": "09:30"}
+        made.append(client.post("/api/v1/schedules/", body, format="json").json()["id"])
+    page = client.get("/api/v1/schedules/", {"page_size": 1}).json()
+    rest = client.get(page["next"]).json()
+    assert [row["id"] for row in page["results"] + rest["results"]] == made
+    crons = client.get("/api/v1/schedules/", {"kind": "cron"}).json()["results"]
+    assert [row["id"] for row in crons] == [made[1]]
