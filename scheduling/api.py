@@ -298,7 +298,7 @@ SCHEDULE_EXAMPLES = [
     ),
     OpenApiExample(
         "A refused rule",
-        value={"cron": ["Give five fields: minute hour day-of-month month day-of-week."]},
+        value={"cron": ["minute field: 61 is out of range 0–59."]},
         response_only=True,
         status_codes=["400"],
     ),
@@ -313,6 +313,10 @@ SCHEDULE_REFUSED = {
 }
 
 SCHEDULE_CHANGE_REFUSED = {code: SCHEDULE_REFUSED[code] for code in (400, 403, 404)}
+IDEMPOTENCY_REFUSED = {
+    409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
+}
 
 SCHEDULE_ACTION = extend_schema(
     parameters=[IDEMPOTENCY_PARAMETER],
@@ -325,7 +329,7 @@ SCHEDULE_ACTION = extend_schema(
     create=extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],
         request=ScheduleCreateSerializer,
-        responses={201: ScheduleSerializer, **SCHEDULE_REFUSED},
+        responses={201: ScheduleSerializer, **SCHEDULE_CHANGE_REFUSED, **IDEMPOTENCY_REFUSED},
         examples=SCHEDULE_EXAMPLES,
     ),
     update=extend_schema(
@@ -483,10 +487,6 @@ PLAN_REFUSED = {
     400: OpenApiResponse(description="Refused: the body names each field and what to change."),
     403: OpenApiResponse(description="The caller's role or key scopes do not allow it."),
     404: OpenApiResponse(description="None such in the caller's workspaces."),
-}
-IDEMPOTENCY_REFUSED = {
-    409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
-    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
 
 
