@@ -1,19 +1,32 @@
-"""The accounts API: the accounts with their health, pausing and resuming them, and
-connecting one (starting X's sign-in, or Bluesky's handle and app password)."""
+"""The accounts API: the accounts with their health, pausing and resuming them,
+connecting one (starting X's sign-in, or Bluesky's handle and app password), and the
+workspaces' API keys (for owners signed in)."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import AuditEvent, SocialAccount, Workspace
-from accounts.permissions import ACCOUNT_MANAGE, WORKSPACE_VIEW, workspaces_where
+from accounts.keys import api_key_create, api_key_revoke
+from accounts.models import AuditEvent, SocialAccount, Workspace, WorkspaceApiKey
+from accounts.permissions import (
+    ACCOUNT_MANAGE,
+    WORKSPACE_MANAGE,
+    WORKSPACE_VIEW,
+    workspaces_where,
+)
 from accounts.principals import ApiKeyPrincipal
 from accounts.services import social_account_pause, social_account_resume
+from config.api_auth import KeyOrStaff
 from config.api_common import Conflict, NewestFirst, caller_may
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.connect import social_account_connect_start, social_account_connect_with
@@ -318,3 +331,168 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
         return AuditEvent.objects.filter(
             workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
         ).select_related("actor", "subject_type")
+
+
+class KeyPages(NewestFirst):
+    ordering = "-created"
+
+
+class PeopleOnly(permissions.BasePermission):
+    """Refuses API keys: a key never makes, lists or revokes keys.
+
+    A leaked key must not be able to mint keys: one that could would outlive its own
+    revocation (the thief makes a fresh key first) and widen its own scopes. Keys are
+    made by an owner who signed in (session or HTTP Basic), as in the admin.
+    """
+
+    message = (
+        "API keys are managed by an owner signed in (session or HTTP Basic), never with an API key."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        return not isinstance(request.user, ApiKeyPrincipal)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    workspace = serializers.PrimaryKeyRelatedField(
+        queryset=Workspace.objects.none(), help_text="Id of a workspace you own."
+    )
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=WorkspaceApiKey.Scope.choices),
+        help_text="Any of read, write, publish, admin.",
+    )
+    expires_at = serializers.DateTimeField(
+        source="expiry_date",
+        required=False,
+        allow_null=True,
+        help_text="When it stops working; empty: until revoked.",
+    )
+    key = serializers.SerializerMethodField(
+        help_text="The key (`Authorization: Api-Key <key>`): in the answer to its creation "
+        "only; Kairos keeps a hash, so it cannot be shown again."
+    )
+
+    class Meta:
+        model = WorkspaceApiKey
+        fields = [
+            "prefix",
+            "workspace",
+            "name",
+            "scopes",
+            "created",
+            "expires_at",
+            "last_used_at",
+            "revoked",
+            "key",
+        ]
+        read_only_fields = ["prefix", "created", "last_used_at", "revoked"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "request" in self.context:
+            self.fields["workspace"].queryset = workspaces_where(
+                user=self.context["request"].user, action=WORKSPACE_VIEW
+            )
+
+    def get_key(self, key) -> str | None:
+        return self.context.get("new_key")
+
+
+API_KEY_REFUSED = {
+    400: OpenApiResponse(description="Refused: the body names each field and what to change."),
+    403: OpenApiResponse(
+        description="Called with an API key, or the caller is not an owner of the workspace."
+    ),
+    404: OpenApiResponse(description="No such key in the workspaces the caller owns."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: ApiKeySerializer(many=True)}),
+    retrieve=extend_schema(responses={200: ApiKeySerializer, 404: API_KEY_REFUSED[404]}),
+    create=extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: ApiKeySerializer,
+            **API_KEY_REFUSED,
+            409: OpenApiResponse(
+                description="A request with this Idempotency-Key is still being done."
+            ),
+            422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
+        },
+        examples=[
+            OpenApiExample(
+                "A key for a CRM",
+                value={"workspace": 1, "name": "CRM sync", "scopes": ["read", "write"]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Made: the key, once",
+                value={
+                    "prefix": "Xb3kQ9aZ",
+                    "workspace": 1,
+                    "name": "CRM sync",
+                    "scopes": ["read", "write"],
+                    "created": "2026-12-03T16:40:00Z",
+                    "expires_at": None,
+                    "last_used_at": None,
+                    "revoked": False,
+                    "key": "Xb3kQ9aZ.c2VjcmV0LXNob3duLW9uY2U",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    ),
+    destroy=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Revoked: the key stops working, for good."),
+            **API_KEY_REFUSED,
+            409: OpenApiResponse(description="The key was revoked already."),
+        }
+    ),
+)
+class ApiKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """API keys of the workspaces the caller owns: make one (the key is in the answer,
+    once), see them (by prefix, with when each was last used), revoke one (DELETE).
+    For people signed in only (`PeopleOnly` says why); accounts/keys.py makes and revokes
+    them, as for the admin."""
+
+    serializer_class = ApiKeySerializer
+    permission_classes = [KeyOrStaff, PeopleOnly]
+    pagination_class = KeyPages
+    lookup_field = "prefix"
+    filterset_fields = ["workspace", "revoked"]
+    ordering_fields = ["created", "name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WorkspaceApiKey.objects.none()
+        return WorkspaceApiKey.objects.filter(
+            workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_MANAGE)
+        )
+
+    @idempotent
+    def create(self, request):
+        given = self.get_serializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        values = given.validated_data
+        caller_may(request, workspace_id=values["workspace"].pk, action=WORKSPACE_MANAGE)
+        key, secret = api_key_create(
+            workspace=values["workspace"],
+            name=values["name"],
+            scopes=values["scopes"],
+            expires_at=values.get("expiry_date"),
+            actor=request.user,
+        )
+        answer = ApiKeySerializer(key, context={**self.get_serializer_context(), "new_key": secret})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, key: WorkspaceApiKey) -> None:
+        if not api_key_revoke(key=key, actor=self.request.user):
+            raise Conflict("This key was revoked already.")

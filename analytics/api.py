@@ -1,19 +1,22 @@
 """The analytics API: each stats view as JSON, the same tables the admin shows and
-exports (analytics/reports.py), over the period and zone asked (`from`, `to`, `tz`)."""
+exports (analytics/reports.py), over the period and zone asked (`from`, `to`, `tz`);
+and the metric snapshots themselves, per job."""
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError as RequestInvalid
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import SocialAccount
 from accounts.permissions import WORKSPACE_VIEW, workspaces_where
+from analytics.models import MetricsSnapshot
 from analytics.reports import (
     Report,
     account_report,
@@ -23,6 +26,7 @@ from analytics.reports import (
     tag_report,
     workspace_report,
 )
+from config.api_common import NewestFirst
 from posts.models import Campaign, Tag
 from publishing.models import JobStatus, PublishJob
 
@@ -178,3 +182,58 @@ class WorkspaceReportView(ReportView):
             ),
             default_zone=workspace.default_timezone,
         )
+
+
+class MetricsSnapshotSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="job.account_id", read_only=True)
+    post = serializers.IntegerField(source="job.post_id", read_only=True)
+
+    class Meta:
+        model = MetricsSnapshot
+        fields = [
+            "id",
+            "job",
+            "post",
+            "account",
+            "due_at",
+            "collected_at",
+            *MetricsSnapshot.NUMBERS,
+        ]
+        read_only_fields = fields
+
+
+class MetricsSnapshotFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="job__account")
+    post = django_filters.NumberFilter(field_name="job__post")
+    collected_after = django_filters.IsoDateTimeFilter(
+        field_name="collected_at", lookup_expr="gte", help_text="From this instant on."
+    )
+    collected_before = django_filters.IsoDateTimeFilter(
+        field_name="collected_at", lookup_expr="lt", help_text="Before this instant."
+    )
+
+    class Meta:
+        model = MetricsSnapshot
+        fields = ["job", "post", "account"]
+
+
+class SnapshotPages(NewestFirst):
+    ordering = "-collected_at"
+
+
+class MetricsSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each published job's numbers as collected (1 h, 6 h, 24 h, … after publishing),
+    newest first; `?job=`, `?account=`, `?post=` and a `collected_after`/`collected_before`
+    range narrow them. A number the network did not give is null."""
+
+    serializer_class = MetricsSnapshotSerializer
+    pagination_class = SnapshotPages
+    filterset_class = MetricsSnapshotFilter
+    ordering_fields = ["collected_at", "due_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MetricsSnapshot.objects.none()
+        return MetricsSnapshot.objects.filter(
+            job__post__workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
+        ).select_related("job")

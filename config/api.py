@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import (
+    ApiKeyViewSet,
     AuditEventViewSet,
     BlueskyConnectView,
     LinkedInConnectView,
@@ -13,6 +14,7 @@ from accounts.api import (
 from analytics.api import (
     AccountReportView,
     CampaignReportView,
+    MetricsSnapshotViewSet,
     PostReportView,
     TagReportView,
     WorkspaceReportView,
@@ -25,7 +27,12 @@ from publishing.api import (
     WebhookDeliveryViewSet,
     WebhookEndpointViewSet,
 )
-from scheduling.api import AccountSlotsView, ScheduleActionsViewSet
+from scheduling.api import (
+    AccountSlotsView,
+    PostingLimitViewSet,
+    QueueSlotViewSet,
+    ScheduleActionsViewSet,
+)
 
 router = DefaultRouter()
 router.register("schedules", ScheduleActionsViewSet, basename="schedule")
@@ -39,6 +46,10 @@ router.register("attempts", AttemptViewSet, basename="attempt")
 router.register("audit", AuditEventViewSet, basename="audit")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("queue-slots", QueueSlotViewSet, basename="queue-slot")
+router.register("posting-limits", PostingLimitViewSet, basename="posting-limit")
+router.register("metrics", MetricsSnapshotViewSet, basename="metrics-snapshot")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("accounts/<int:account_id>/slots/", AccountSlotsView.as_view(), name="account-slots"),

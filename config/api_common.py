@@ -8,6 +8,7 @@ from accounts.permissions import (
     POST_COMPOSE,
     POST_PUBLISH,
     POST_SCHEDULE,
+    WORKSPACE_MANAGE,
     WORKSPACE_VIEW,
     member_may,
     workspaces_where,
@@ -24,6 +25,7 @@ ROLE_REFUSALS = {
     POST_SCHEDULE: "schedule posts",
     POST_PUBLISH: "publish, cancel or retry posts",
     ACCOUNT_MANAGE: "manage accounts",
+    WORKSPACE_MANAGE: "manage the workspace's API keys, webhooks and settings",
 }
 
 
@@ -52,6 +54,35 @@ def workspace_of_caller(request, workspace_id: int | None):
             {"workspace": f"No workspace {workspace_id} of yours; use one of your workspaces."}
         )
     return workspace
+
+
+class WorkspaceRowField(serializers.PrimaryKeyRelatedField):
+    """An id of a row of a workspace where the caller may do `action` (by default,
+    compose): rows of other workspaces do not exist, so pointing at one is a 400 that
+    names the field. Views that must answer 403 to a caller who sees the row but may not
+    change it scope by WORKSPACE_VIEW here and ask `caller_may` after."""
+
+    def __init__(self, *, model, action: str = POST_COMPOSE, **kwargs) -> None:
+        self.model = model
+        self.action = action
+        super().__init__(queryset=model.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return self.model.objects.none()
+        allowed = workspaces_where(user=request.user, action=self.action)
+        return self.model.objects.filter(workspace__in=allowed)
+
+
+def unchanged_refuse(
+    given: dict, *, name: str, current, why: str, source: str | None = None
+) -> None:
+    """Refuse (400, naming `name`) a change of a field that stays as it was made;
+    `source` is its key in `given` where that is not its name."""
+    source = source or name
+    if source in given and given[source] != current:
+        raise serializers.ValidationError({name: [why]})
 
 
 class NewestFirst(pagination.CursorPagination):

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
 
-from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.admin import ServiceSavedAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.models import SocialAccount
 from accounts.permissions import (
     POST_APPROVE,
@@ -38,7 +38,19 @@ from posts.approval import (
 )
 from posts.media import media_asset_create, media_facts_read, part_media_set
 from posts.models import Campaign, MediaAsset, Post, PostPart, Tag
-from posts.services import VARIANT_SEPARATOR, post_restore, post_set_targets, text_variants_parse
+from posts.services import (
+    VARIANT_SEPARATOR,
+    campaign_create,
+    campaign_delete,
+    campaign_update,
+    post_restore,
+    post_set_targets,
+    tag_create,
+    tag_delete,
+    tag_name_clean,
+    tag_rename,
+    text_variants_parse,
+)
 from posts.views import composer_preview
 from publishing.approval import (
     jobs_overdue_for_approval,
@@ -1177,16 +1189,55 @@ class PostAdmin(ImportExportMixin, WorkspaceScopedAdmin):
             self.message_user(request, f"{post}: restored as a draft.", messages.SUCCESS)
 
 
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["workspace", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        workspace, name = cleaned.get("workspace"), cleaned.get("name")
+        if workspace is not None and name is not None:
+            try:
+                cleaned["name"] = tag_name_clean(
+                    workspace_id=workspace.pk, name=name, tag_id=self.instance.pk
+                )
+            except ValidationError as refusal:
+                self.add_error(None, refusal)
+        return cleaned
+
+
 @admin.register(Tag)
-class TagAdmin(WorkspaceScopedAdmin):
+class TagAdmin(ServiceSavedAdmin):
+    form = TagForm
     list_display = ["name", "workspace"]
     search_fields = ["name"]
+    fields_fixed = ("workspace",)
+
+    def row_create(self, request, values: dict) -> Tag:
+        return tag_create(workspace=values["workspace"], name=values["name"], actor=request.user)
+
+    def row_change(self, request, row: Tag, values: dict) -> Tag:
+        return tag_rename(tag=row, name=values.get("name", row.name), actor=request.user)
+
+    def row_delete(self, request, row: Tag) -> None:
+        tag_delete(tag=row, actor=request.user)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(WorkspaceScopedAdmin):
+class CampaignAdmin(ServiceSavedAdmin):
     list_display = ["name", "workspace", "starts_on", "ends_on", "timezone"]
     actions = ["distribute"]
+    fields_fixed = ("workspace",)
+
+    def row_create(self, request, values: dict) -> Campaign:
+        return campaign_create(actor=request.user, **values)
+
+    def row_change(self, request, row: Campaign, values: dict) -> Campaign:
+        return campaign_update(campaign=row, actor=request.user, **values)
+
+    def row_delete(self, request, row: Campaign) -> None:
+        campaign_delete(campaign=row, actor=request.user)
 
     @admin.action(
         description="Distribute its posts over its days (19:00 local)",

@@ -14,6 +14,7 @@ from datetime import time
 import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -31,17 +32,30 @@ from accounts.permissions import (
     WORKSPACE_VIEW,
     workspaces_where,
 )
-from config.api_common import NewestFirst, caller_may, workspace_of_caller
+from config.api_common import (
+    NewestFirst,
+    WorkspaceRowField,
+    caller_may,
+    unchanged_refuse,
+    workspace_of_caller,
+)
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, Post, Tag
-from posts.services import post_restore, tag_create, tag_delete
+from posts.services import (
+    campaign_create,
+    campaign_delete,
+    campaign_update,
+    post_restore,
+    tag_create,
+    tag_delete,
+    tag_rename,
+)
 from publishing.campaigns import campaign_distribute
 from publishing.compose import (
     PartDraft,
     PostDraft,
-    ScheduleDraft,
     post_compose,
     post_revise,
     post_schedule_from_draft,
@@ -50,23 +64,12 @@ from publishing.models import PublishJob
 from publishing.plans import post_soft_delete
 from publishing.services import post_cancel, post_publish_now
 from publishing.slots import post_add_to_queue
-from scheduling.api import ScheduleSerializer
-from scheduling.models import Schedule
-
-
-class WorkspaceRowField(serializers.PrimaryKeyRelatedField):
-    """An id of a row of a workspace where the caller may compose: others do not exist."""
-
-    def __init__(self, *, model, **kwargs) -> None:
-        self.model = model
-        super().__init__(queryset=model.objects.all(), **kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return self.model.objects.none()
-        allowed = workspaces_where(user=request.user, action=POST_COMPOSE)
-        return self.model.objects.filter(workspace__in=allowed)
+from scheduling.api import (
+    ScheduleChangeSerializer,
+    ScheduleInputSerializer,
+    ScheduleSerializer,
+    schedule_draft,
+)
 
 
 class PartSerializer(serializers.Serializer):
@@ -86,39 +89,6 @@ class TargetSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text="This account's own text for part 1; empty: the post's.",
-    )
-
-
-class ScheduleInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Schedule.Kind.choices)
-    local_date = serializers.DateField(help_text="The first (or only) day, in `timezone`.")
-    local_time = serializers.TimeField(help_text="The wall time, in `timezone`.")
-    timezone = serializers.CharField(
-        required=False, help_text="IANA zone, e.g. Europe/Paris; by default the workspace's."
-    )
-    every = serializers.IntegerField(required=False, min_value=1, help_text="Interval only.")
-    unit = serializers.ChoiceField(
-        choices=Schedule.Unit.choices, required=False, help_text="Interval only."
-    )
-    cron = serializers.CharField(required=False, help_text="Cron only: five fields.")
-    rrule = serializers.CharField(required=False, help_text="RRULE only (RFC 5545).")
-    exdates = serializers.ListField(
-        child=serializers.DateTimeField(), required=False, help_text="RRULE only."
-    )
-
-
-def schedule_draft(values: dict, *, default_zone: str) -> ScheduleDraft:
-    """A validated `ScheduleInputSerializer`'s values, for publishing/compose.py."""
-    return ScheduleDraft(
-        kind=values["kind"],
-        local_date=values["local_date"],
-        local_time=values["local_time"],
-        timezone=values.get("timezone") or default_zone,
-        every=values.get("every"),
-        unit=values.get("unit", ""),
-        cron=values.get("cron", ""),
-        rrule=values.get("rrule", ""),
-        exdates=values.get("exdates", ()),
     )
 
 
@@ -261,10 +231,6 @@ class RepublishSerializer(serializers.Serializer):
     )
 
 
-class RescheduleSerializer(ScheduleInputSerializer):
-    republish = serializers.BooleanField(default=False)
-
-
 class ActionAnswerSerializer(serializers.Serializer):
     detail = serializers.CharField()
     post = PostSerializer()
@@ -278,6 +244,10 @@ REFUSED = {
     409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
     422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
 }
+
+
+# A PUT, PATCH or DELETE takes no Idempotency-Key: doing it twice is doing it once.
+REFUSED_NOW = {code: answer for code, answer in REFUSED.items() if code not in (409, 422)}
 
 
 class ChangesRequestSerializer(serializers.Serializer):
@@ -415,7 +385,7 @@ class PostViewSet(
 
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],
-        request=RescheduleSerializer,
+        request=ScheduleChangeSerializer,
         responses={200: ActionAnswerSerializer, **REFUSED},
     )
     @action(detail=True, methods=["post"])
@@ -424,7 +394,7 @@ class PostViewSet(
         """Give the post a new schedule; jobs of earlier occurrences not started are cancelled."""
         post = self.get_object()
         caller_may(request, workspace_id=post.workspace_id, action=POST_SCHEDULE)
-        given = RescheduleSerializer(data=request.data)
+        given = ScheduleChangeSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         schedule = post_schedule_from_draft(
             post=post,
@@ -569,21 +539,68 @@ class TagSerializer(serializers.Serializer):
     workspace = serializers.IntegerField(
         source="workspace_id",
         required=False,
-        help_text="By default an API key's own (people in several name it).",
+        help_text="By default an API key's own (people in several name it); set when made.",
     )
     name = serializers.CharField(max_length=60)
 
 
+TAG_EXAMPLES = [
+    OpenApiExample("A tag", value={"name": "Launch week"}, request_only=True),
+    OpenApiExample(
+        "A name the workspace has",
+        value={"name": ["The workspace has a tag “Launch week” already."]},
+        response_only=True,
+        status_codes=["400"],
+    ),
+]
+
+
+class ByName(NewestFirst):
+    ordering = "name"
+
+
+class LatestStartFirst(NewestFirst):
+    ordering = "-starts_on"
+
+
+class CampaignFilter(django_filters.FilterSet):
+    active_on = django_filters.DateFilter(
+        method="active_on_filter", help_text="Campaigns running on this day."
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["workspace"]
+
+    def active_on_filter(self, queryset, name, value):
+        return queryset.filter(starts_on__lte=value, ends_on__gte=value)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: TagSerializer(many=True)}),
+    update=extend_schema(responses={200: TagSerializer, **REFUSED_NOW}, examples=TAG_EXAMPLES),
+    partial_update=extend_schema(
+        responses={200: TagSerializer, **REFUSED_NOW}, examples=TAG_EXAMPLES
+    ),
+    destroy=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Removed from the workspace and its posts."),
+            **REFUSED_NOW,
+        }
+    ),
+)
 class TagViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The workspaces' tags; name one in a post's `tags`."""
+    """The workspaces' tags; name one in a post's `tags`. Renaming keeps it on its posts."""
 
     serializer_class = TagSerializer
-    filterset_fields = ["workspace"]
+    pagination_class = ByName
+    filterset_fields = {"workspace": ["exact"], "name": ["exact", "icontains"]}
     ordering_fields = ["name"]
 
     def get_queryset(self):
@@ -593,7 +610,11 @@ class TagViewSet(
             workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
         ).order_by("name", "id")
 
-    @extend_schema(parameters=[IDEMPOTENCY_PARAMETER], responses={201: TagSerializer, **REFUSED})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: TagSerializer, **REFUSED},
+        examples=TAG_EXAMPLES,
+    )
     @idempotent
     def create(self, request):
         given = TagSerializer(data=request.data)
@@ -602,6 +623,22 @@ class TagViewSet(
         caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
         tag = tag_create(workspace=workspace, name=given.validated_data["name"], actor=request.user)
         return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial: bool = False):
+        tag = self.get_object()
+        caller_may(request, workspace_id=tag.workspace_id, action=POST_COMPOSE)
+        given = TagSerializer(data=request.data, partial=partial)
+        given.is_valid(raise_exception=True)
+        unchanged_refuse(
+            given.validated_data,
+            name="workspace",
+            source="workspace_id",
+            current=tag.workspace_id,
+            why="A tag stays in its workspace; make one in the other workspace instead.",
+        )
+        if "name" in given.validated_data:
+            tag_rename(tag=tag, name=given.validated_data["name"], actor=request.user)
+        return Response(TagSerializer(tag).data)
 
     def perform_destroy(self, tag: Tag) -> None:
         caller_may(self.request, workspace_id=tag.workspace_id, action=POST_COMPOSE)
@@ -615,18 +652,87 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CampaignWriteSerializer(serializers.Serializer):
+    """A campaign as the caller wants it; the model's rules (its end on or after its
+    start, a known zone) are checked by the service and named by field."""
+
+    workspace = serializers.IntegerField(
+        required=False,
+        help_text="By default an API key's own (people in several name it); set when made.",
+    )
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True)
+    starts_on = serializers.DateField(help_text="Its first day.")
+    ends_on = serializers.DateField(help_text="Its last day, on or after `starts_on`.")
+    timezone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="IANA zone its days are in; empty: the workspace's.",
+    )
+
+
+CAMPAIGN_EXAMPLES = [
+    OpenApiExample(
+        "A week in November",
+        value={
+            "name": "Black Friday",
+            "starts_on": "2026-11-23",
+            "ends_on": "2026-11-29",
+            "timezone": "America/New_York",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Ends before it starts",
+        value={
+            "ends_on": ["The campaign ends before it starts; give an end on or after 2026-11-23."]
+        },
+        response_only=True,
+        status_codes=["400"],
+    ),
+]
+
+
 class DistributeSerializer(serializers.Serializer):
     time_of_day = serializers.TimeField(
         default=time(19, 0), help_text="When each post goes out, in the campaign's zone."
     )
 
 
-class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    list=extend_schema(responses={200: CampaignSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: CampaignSerializer, 404: REFUSED[404]}),
+    create=extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=CampaignWriteSerializer,
+        responses={201: CampaignSerializer, **REFUSED},
+        examples=CAMPAIGN_EXAMPLES,
+    ),
+    update=extend_schema(
+        request=CampaignWriteSerializer,
+        responses={200: CampaignSerializer, **REFUSED_NOW},
+        examples=CAMPAIGN_EXAMPLES,
+    ),
+    partial_update=extend_schema(
+        request=CampaignWriteSerializer,
+        responses={200: CampaignSerializer, **REFUSED_NOW},
+        examples=CAMPAIGN_EXAMPLES,
+    ),
+    destroy=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Removed; its posts stay, in no campaign."),
+            **REFUSED_NOW,
+        }
+    ),
+)
+class CampaignViewSet(viewsets.ModelViewSet):
     """The workspaces' campaigns; `distribute` spreads a campaign's posts over its days."""
 
     serializer_class = CampaignSerializer
-    filterset_fields = ["workspace"]
-    ordering_fields = ["starts_on", "name"]
+    pagination_class = LatestStartFirst
+    filterset_class = CampaignFilter
+    ordering_fields = ["starts_on", "ends_on", "name"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -634,6 +740,37 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return Campaign.objects.filter(
             workspace__in=workspaces_where(user=self.request.user, action=WORKSPACE_VIEW)
         ).order_by("-starts_on", "id")
+
+    def _given(self, request, *, partial: bool) -> dict:
+        given = CampaignWriteSerializer(data=request.data, partial=partial)
+        given.is_valid(raise_exception=True)
+        return dict(given.validated_data)
+
+    @idempotent
+    def create(self, request):
+        values = self._given(request, partial=False)
+        workspace = workspace_of_caller(request, values.pop("workspace", None))
+        caller_may(request, workspace_id=workspace.pk, action=POST_COMPOSE)
+        campaign = campaign_create(workspace=workspace, actor=request.user, **values)
+        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial: bool = False):
+        campaign = self.get_object()
+        caller_may(request, workspace_id=campaign.workspace_id, action=POST_COMPOSE)
+        values = self._given(request, partial=partial)
+        unchanged_refuse(
+            values,
+            name="workspace",
+            current=campaign.workspace_id,
+            why="A campaign stays in its workspace; make one in the other workspace instead.",
+        )
+        values.pop("workspace", None)
+        campaign = campaign_update(campaign=campaign, actor=request.user, **values)
+        return Response(CampaignSerializer(campaign).data)
+
+    def perform_destroy(self, campaign: Campaign) -> None:
+        caller_may(self.request, workspace_id=campaign.workspace_id, action=POST_COMPOSE)
+        campaign_delete(campaign=campaign, actor=self.request.user)
 
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER],

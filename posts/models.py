@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -41,6 +42,17 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The constraint below guards the table; this names the field to change, for
+        # the admin's form and the API alike (both run full_clean).
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError(
+                {
+                    "ends_on": "The campaign ends before it starts; give an end on or after "
+                    f"{self.starts_on:%Y-%m-%d}."
+                }
+            )
 
 
 class MediaAsset(models.Model):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import SocialAccount, Workspace
 from accounts.services import audit_record
-from posts.models import Post, PostPart, Tag, Target
+from posts.models import Campaign, Post, PostPart, Tag, Target
 
 # Between two text variants of a recurring post, on a line of its own.
 VARIANT_SEPARATOR = "---"
@@ -116,15 +116,40 @@ def post_restore(*, post: Post, actor) -> None:
     audit_record(workspace=post.workspace, actor=actor, action="post.restored", subject=post)
 
 
-def tag_create(*, workspace: Workspace, name: str, actor) -> Tag:
-    """A tag of the workspace; names are unique within it."""
+def tag_name_clean(*, workspace_id: int, name: str, tag_id: int | None = None) -> str:
+    """The tag name to keep (trimmed), or a refusal naming `name`: names are unique
+    within a workspace, whatever their case. The admin's tag form asks it too."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the tag a name."})
-    if Tag.objects.filter(workspace=workspace, name__iexact=name).exists():
+    others = Tag.objects.filter(workspace_id=workspace_id, name__iexact=name).exclude(pk=tag_id)
+    if others.exists():
         raise ValidationError({"name": f"The workspace has a tag “{name}” already."})
+    return name
+
+
+def tag_create(*, workspace: Workspace, name: str, actor) -> Tag:
+    """A tag of the workspace; names are unique within it."""
+    name = tag_name_clean(workspace_id=workspace.pk, name=name)
     tag = Tag.objects.create(workspace=workspace, name=name)
     audit_record(workspace=workspace, actor=actor, action="tag.created", subject=tag)
+    return tag
+
+
+@transaction.atomic
+def tag_rename(*, tag: Tag, name: str, actor) -> Tag:
+    """Give the tag another name; its posts keep it."""
+    name = tag_name_clean(workspace_id=tag.workspace_id, name=name, tag_id=tag.pk)
+    if name != tag.name:
+        was, tag.name = tag.name, name
+        tag.save(update_fields=["name"])
+        audit_record(
+            workspace=tag.workspace,
+            actor=actor,
+            action="tag.changed",
+            subject=tag,
+            data={"changes": {"name": [was, name]}},
+        )
     return tag
 
 
@@ -139,3 +164,62 @@ def tag_delete(*, tag: Tag, actor) -> None:
             data={"was": tag.name},
         )
         tag.delete()
+
+
+CAMPAIGN_FIELDS = ("name", "description", "starts_on", "ends_on", "timezone")
+
+
+@transaction.atomic
+def campaign_create(*, workspace: Workspace, actor, **values) -> Campaign:
+    """A campaign of the workspace, checked by the model's rules (the admin's form runs
+    the same `full_clean`)."""
+    campaign = Campaign(workspace=workspace, **_campaign_values(values))
+    campaign.full_clean()
+    campaign.save()
+    audit_record(workspace=workspace, actor=actor, action="campaign.created", subject=campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor, **values) -> Campaign:
+    """Change the named fields of a campaign; its posts stay in it."""
+    values = _campaign_values(values)
+    before = {name: str(getattr(campaign, name)) for name in values}
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    campaign.full_clean()
+    changes = {
+        name: [before[name], str(value)]
+        for name, value in values.items()
+        if before[name] != str(value)
+    }
+    if changes:
+        campaign.save()
+        audit_record(
+            workspace=campaign.workspace,
+            actor=actor,
+            action="campaign.changed",
+            subject=campaign,
+            data={"changes": changes},
+        )
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign, actor) -> None:
+    """Remove the campaign; its posts stay, in no campaign."""
+    audit_record(
+        workspace=campaign.workspace,
+        actor=actor,
+        action="campaign.deleted",
+        subject=campaign,
+        data={"was": campaign.name},
+    )
+    campaign.delete()
+
+
+def _campaign_values(values: Mapping) -> dict:
+    unknown = sorted(set(values) - set(CAMPAIGN_FIELDS))
+    if unknown:
+        raise ValueError(f"Not a campaign field: {', '.join(unknown)}.")
+    return dict(values)

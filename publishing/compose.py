@@ -156,25 +156,34 @@ def _apply(*, post: Post, draft: PostDraft, actor, now, republish: bool, new: bo
         )
 
 
+def schedule_from_draft(
+    *, post: Post, schedule: ScheduleDraft, actor, now=None, republish: bool = False
+):
+    """`schedule_set` with the request's words; refusals name the schedule's fields."""
+    return schedule_set(
+        post=post,
+        kind=schedule.kind,
+        local_date=schedule.local_date,
+        local_time=schedule.local_time,
+        timezone_name=schedule.timezone,
+        every=schedule.every,
+        unit=schedule.unit,
+        cron=schedule.cron,
+        rrule=schedule.rrule,
+        exdates=schedule.exdates,
+        actor=actor,
+        now=now,
+        republish=republish,
+    )
+
+
 def post_schedule_from_draft(
     *, post: Post, schedule: ScheduleDraft, actor, now=None, republish: bool = False
 ):
-    """`schedule_set` with the request's words; its refusals are named under `schedule`."""
+    """`schedule_from_draft` for a post's request: its refusals are named under `schedule`."""
     try:
-        return schedule_set(
-            post=post,
-            kind=schedule.kind,
-            local_date=schedule.local_date,
-            local_time=schedule.local_time,
-            timezone_name=schedule.timezone,
-            every=schedule.every,
-            unit=schedule.unit,
-            cron=schedule.cron,
-            rrule=schedule.rrule,
-            exdates=schedule.exdates,
-            actor=actor,
-            now=now,
-            republish=republish,
+        return schedule_from_draft(
+            post=post, schedule=schedule, actor=actor, now=now, republish=republish
         )
     except ValidationError as refusal:
         raise ValidationError({"schedule": _field_messages(refusal)}) from refusal

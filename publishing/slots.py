@@ -73,18 +73,59 @@ def slot_add(*, account: SocialAccount, weekday: int, local_time: time, actor) -
 
     Adding a slot the account already has changes nothing and records nothing.
     """
-    slot, created = QueueSlot.objects.get_or_create(
-        account=account, weekday=weekday, local_time=local_time
-    )
-    if created:
-        audit_record(
-            workspace=account.workspace,
-            actor=actor,
-            action="queue_slot.created",
-            subject=slot,
-            message=f"{slot} for @{account.handle}",
+    slot = QueueSlot.objects.filter(account=account, weekday=weekday, local_time=local_time).first()
+    return slot or slot_create(account=account, weekday=weekday, local_time=local_time, actor=actor)
+
+
+@transaction.atomic
+def slot_create(*, account: SocialAccount, weekday: int, local_time: time, actor) -> QueueSlot:
+    """A new queue slot of the account; one it already has is refused (naming
+    `local_time`), by the model's rules the admin's form runs too."""
+    slot = QueueSlot(account=account, weekday=weekday, local_time=local_time)
+    slot.full_clean()
+    slot.save()
+    _slot_audit(slot, actor=actor, action="queue_slot.created", message=_slot_words(slot))
+    return slot
+
+
+@transaction.atomic
+def slot_change(*, slot: QueueSlot, actor, **values) -> QueueSlot:
+    """Move a slot to another account, weekday or wall time (`account`, `weekday`,
+    `local_time`); posts already scheduled in it keep their time."""
+    unknown = sorted(set(values) - {"account", "weekday", "local_time"})
+    if unknown:
+        raise ValueError(f"Not a queue slot field: {', '.join(unknown)}.")
+    was = _slot_words(slot)
+    for name, value in values.items():
+        setattr(slot, name, value)
+    slot.full_clean()
+    if _slot_words(slot) != was:
+        slot.save()
+        _slot_audit(
+            slot, actor=actor, action="queue_slot.changed", message=f"{was} → {_slot_words(slot)}"
         )
     return slot
+
+
+@transaction.atomic
+def slot_delete(*, slot: QueueSlot, actor) -> None:
+    """Remove a slot; posts already scheduled in it keep their time."""
+    _slot_audit(slot, actor=actor, action="queue_slot.deleted", message=_slot_words(slot))
+    slot.delete()
+
+
+def _slot_words(slot: QueueSlot) -> str:
+    return f"{slot} for @{slot.account.handle}"
+
+
+def _slot_audit(slot: QueueSlot, *, actor, action: str, message: str) -> None:
+    audit_record(
+        workspace=slot.account.workspace,
+        actor=actor,
+        action=action,
+        subject=slot,
+        message=message,
+    )
 
 
 def slot_next_free(

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,9 +12,17 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from accounts.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from accounts.admin import ServiceSavedAdmin, WorkspaceScopedAdmin, WorkspaceScopedInline
 from accounts.permissions import POST_SCHEDULE
 from publishing.limits import duration_words
+from publishing.slots import slot_change, slot_create, slot_delete
+from scheduling.limits import (
+    LIMIT_FIELDS,
+    posting_limit_create,
+    posting_limit_delete,
+    posting_limit_problems,
+    posting_limit_update,
+)
 from scheduling.models import OccurrenceChange, PostingLimit, QueueSlot, Schedule
 from scheduling.selectors import schedule_summary, schedule_upcoming
 from scheduling.services import (
@@ -288,7 +296,7 @@ class ScheduleAdmin(WorkspaceScopedAdmin):
         return f"{schedule.start_utc:%Y-%m-%d %H:%M:%S} UTC"
 
 
-class AccountScopedAdmin(WorkspaceScopedAdmin):
+class AccountScopedAdmin(ServiceSavedAdmin):
     """Rows of an account (its plans for posting): changed by those who schedule."""
 
     workspace_path = "account__workspace"
@@ -303,6 +311,15 @@ class QueueSlotAdmin(AccountScopedAdmin):
     list_filter = ["weekday"]
     fields = ["account", "weekday", "local_time"]
 
+    def row_create(self, request, values: dict) -> QueueSlot:
+        return slot_create(actor=request.user, **values)
+
+    def row_change(self, request, row: QueueSlot, values: dict) -> QueueSlot:
+        return slot_change(slot=row, actor=request.user, **values)
+
+    def row_delete(self, request, row: QueueSlot) -> None:
+        slot_delete(slot=row, actor=request.user)
+
     @admin.display(description="Local time", ordering="local_time")
     def local_time_label(self, slot: QueueSlot) -> str:
         return f"{slot.local_time:%H:%M}"
@@ -313,30 +330,38 @@ class QueueSlotAdmin(AccountScopedAdmin):
 
 
 class PostingLimitForm(forms.ModelForm):
-    # A cap of 0 would stop the account posting at all; pausing the account says that.
-    max_per_hour = forms.IntegerField(
-        required=False, min_value=1, help_text="Empty: no cap. Counted over any 60 minutes."
-    )
-    max_per_day = forms.IntegerField(
-        required=False, min_value=1, help_text="Empty: no cap. Counted over any 24 hours."
-    )
-
     class Meta:
         model = PostingLimit
         fields = ["account", "min_spacing", "max_per_hour", "max_per_day"]
-        help_texts = {"min_spacing": "Empty: none. hh:mm:ss, e.g. 00:15:00 for 15 minutes."}
+        help_texts = {
+            "min_spacing": "Empty: none. hh:mm:ss, e.g. 00:15:00 for 15 minutes.",
+            "max_per_hour": "Empty: no cap. Counted over any 60 minutes.",
+            "max_per_day": "Empty: no cap. Counted over any 24 hours.",
+        }
 
-    def clean_min_spacing(self):
-        spacing = self.cleaned_data["min_spacing"]
-        if spacing is not None and spacing < timedelta(0):
-            raise forms.ValidationError("Enter how long, e.g. 00:15:00, or leave it empty.")
-        return spacing
+    def clean(self):
+        cleaned = super().clean()
+        problems = posting_limit_problems(**{name: cleaned.get(name) for name in LIMIT_FIELDS})
+        for name, problem in problems.items():
+            if name not in self.errors:
+                self.add_error(name, problem)
+        return cleaned
 
 
 @admin.register(PostingLimit)
 class PostingLimitAdmin(AccountScopedAdmin):
     form = PostingLimitForm
     list_display = ["account", "spacing_label", "per_hour_label", "per_day_label"]
+    fields_fixed = ("account",)
+
+    def row_create(self, request, values: dict) -> PostingLimit:
+        return posting_limit_create(actor=request.user, **values)
+
+    def row_change(self, request, row: PostingLimit, values: dict) -> PostingLimit:
+        return posting_limit_update(limit=row, actor=request.user, **values)
+
+    def row_delete(self, request, row: PostingLimit) -> None:
+        posting_limit_delete(limit=row, actor=request.user)
 
     @admin.display(description="Posts at least", ordering="min_spacing")
     def spacing_label(self, limit: PostingLimit) -> str:

@@ -1,6 +1,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -164,6 +165,22 @@ class QueueSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.local_time:%H:%M}"
+
+    def clean(self) -> None:
+        # The constraint guards the table; this names the field to change, for the
+        # admin's form and the API alike (both run full_clean).
+        if self.account_id is None or self.weekday is None or self.local_time is None:
+            return
+        taken = QueueSlot.objects.filter(
+            account_id=self.account_id, weekday=self.weekday, local_time=self.local_time
+        ).exclude(pk=self.pk)
+        if taken.exists():
+            raise ValidationError(
+                {
+                    "local_time": f"The account has a slot on {self.get_weekday_display()} at "
+                    f"{self.local_time:%H:%M} already; choose another time or day."
+                }
+            )
 
 
 class PostingLimit(models.Model):

@@ -111,7 +111,7 @@ def test_tags_are_made_used_and_deleted_within_the_workspace():
     theirs = (
         key_client(other, "write").post("/api/v1/tags/", {"name": "theirs"}, format="json").json()
     )
-    assert [t["name"] for t in client.get("/api/v1/tags/").json()] == ["launch"]
+    assert [t["name"] for t in client.get("/api/v1/tags/").json()["results"]] == ["launch"]
     assert client.delete(f"/api/v1/tags/{theirs['id']}/").status_code == 404
     assert (
         key_client(workspace, "read").delete(f"/api/v1/tags/{made.json()['id']}/").status_code

@@ -55,7 +55,7 @@ def test_a_schedule_shows_its_rule_zone_and_next_occurrences_across_dst(client, 
 def test_schedules_of_other_workspaces_are_not_listed(client, member):
     mine = weekly_post(member.workspace)
     weekly_post(MembershipFactory().workspace)
-    listed = client.get("/api/v1/schedules/").json()
+    listed = client.get("/api/v1/schedules/").json()["results"]
     assert [item["id"] for item in listed] == [mine.schedule.pk]
 
 
