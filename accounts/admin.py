@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from kombu.exceptions import OperationalError
 
-from accounts.keys import api_key_create, api_key_revoke
+from accounts.keys import api_key_create, api_key_expiry_problem, api_key_revoke
 from accounts.models import AuditEvent, Membership, SocialAccount, Workspace, WorkspaceApiKey
 from accounts.permissions import (
     ACCOUNT_MANAGE,
@@ -573,6 +573,12 @@ class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = WorkspaceApiKey
         fields = ["workspace", "name", "scopes", "expiry_date"]
+
+    def clean_expiry_date(self):
+        expires_at = self.cleaned_data.get("expiry_date")
+        if problem := api_key_expiry_problem(expires_at):
+            raise forms.ValidationError(problem)
+        return expires_at
 
 
 @admin.register(WorkspaceApiKey)

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.keys import api_key_create, api_key_revoke
+from accounts.keys import api_key_create, api_key_expiry_problem, api_key_revoke
 from accounts.models import AuditEvent, SocialAccount, Workspace, WorkspaceApiKey
 from accounts.permissions import (
     ACCOUNT_MANAGE,
@@ -396,6 +396,11 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     def get_key(self, key) -> str | None:
         return self.context.get("new_key")
+
+    def validate_expires_at(self, expires_at):
+        if problem := api_key_expiry_problem(expires_at):
+            raise serializers.ValidationError(problem)
+        return expires_at
 
 
 API_KEY_REFUSED = {

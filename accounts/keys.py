@@ -24,6 +24,13 @@ from accounts.services import audit_record
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+def api_key_expiry_problem(expires_at: datetime | None) -> str | None:
+    """What is wrong with a new key's expiry, for every face that takes one."""
+    if expires_at is not None and expires_at <= timezone.now():
+        return "Choose a moment in the future, or none for a key that works until revoked."
+    return None
+
+
 def api_key_create(
     *,
     workspace: Workspace,
@@ -46,6 +53,8 @@ def api_key_create(
         )
     if not name.strip():
         raise ValidationError({"name": "Name the key after what uses it, e.g. “CRM sync”."})
+    if problem := api_key_expiry_problem(expires_at):
+        raise ValidationError({"expiry_date": problem})
     with transaction.atomic():
         key, secret = WorkspaceApiKey.objects.create_key(
             workspace=workspace,

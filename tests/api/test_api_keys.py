@@ -118,3 +118,19 @@ def test_a_key_without_a_name_or_scopes_is_refused_by_field(owner):
     )
     assert blank.status_code == 400 and "name" in blank.json()
     assert not WorkspaceApiKey.objects.exists()
+
+
+def test_a_key_expiring_in_the_past_is_refused_by_field(owner):
+    answer = signed_in(owner).post(
+        "/api/v1/api-keys/",
+        {
+            "workspace": owner.workspace_id,
+            "name": "Old",
+            "scopes": ["read"],
+            "expires_at": "2020-01-01T09:00:00Z",
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "in the future" in answer.json()["expires_at"][0]
+    assert not WorkspaceApiKey.objects.exists()

@@ -240,3 +240,20 @@ def test_editors_make_no_keys_and_owners_none_for_another_workspace(client, owne
         {"workspace": other.workspace.pk, "name": "theirs", "scopes": ["read"]},
     )
     assert not WorkspaceApiKey.objects.exists()
+
+
+def test_a_key_expiring_in_the_past_is_refused_on_the_form_by_field(client, owner):
+    client.force_login(owner.user)
+    answer = client.post(
+        "/admin/accounts/workspaceapikey/add/",
+        {
+            "workspace": owner.workspace.pk,
+            "name": "Old",
+            "scopes": ["read"],
+            "expiry_date_0": "2020-01-01",
+            "expiry_date_1": "09:00:00",
+        },
+    )
+    assert answer.status_code == 200
+    assert "Choose a moment in the future" in str(answer.context["adminform"].form.errors)
+    assert not WorkspaceApiKey.objects.exists()
