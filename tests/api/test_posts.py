@@ -163,7 +163,7 @@ def test_a_read_key_reads_but_cannot_write(workspace):
     client = key_client(workspace, "read")
     assert client.get(f"/api/v1/posts/{post.pk}/").status_code == 200
     body = {"parts": [{"text": "hi"}], "targets": [{"account": account.pk}]}
-    assert client.post("/api/v1/posts/", body, format="json").status_code == 400
+    assert client.post("/api/v1/posts/", body, format="json").status_code == 403
     assert (
         client.patch(f"/api/v1/posts/{post.pk}/", {"priority": 0}, format="json").status_code == 403
     )
