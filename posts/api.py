@@ -32,6 +32,7 @@ from accounts.permissions import (
     workspaces_where,
 )
 from config.api_common import NewestFirst, caller_may, workspace_of_caller
+from config.api_filters import FilterSet
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
@@ -237,7 +238,7 @@ class PostSerializer(serializers.ModelSerializer):
         return None if schedule is None else ScheduleSerializer(schedule, context=self.context).data
 
 
-class PostFilter(django_filters.FilterSet):
+class PostFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Post.Status.choices)
     account = django_filters.NumberFilter(field_name="targets__account", distinct=True)
     tag = django_filters.NumberFilter(field_name="tags", distinct=True)
