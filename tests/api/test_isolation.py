@@ -1,0 +1,424 @@
+"""Workspaces are sealed from each other on every endpoint of /api/v1/, found by walking
+the URL resolver, so that a new endpoint cannot slip past.
+
+For each route, a key and a signed-in owner of workspace B ask for workspace A's row:
+"not found" (404) on every method, never "forbidden" or data; lists leave A's rows out;
+bodies of B's that name A's account, post, tag, campaign, media or workspace are refused
+naming the field, and nothing is stored. A key with only `read` gets 403 on every write.
+
+A route this file does not know fails with its name: add one line to A_ROW (and, for an
+endpoint that creates or updates, to POINTING_AT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, time
+from operator import attrgetter
+
+import pytest
+from django.apps import apps
+from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from accounts.keys import api_key_create
+from accounts.models import AuditEvent, Workspace
+from posts.media import media_asset_create
+from posts.models import Campaign
+from posts.services import tag_create
+from publishing.events import events_fan_out
+from publishing.execution import jobs_execute
+from publishing.models import JobStatus
+from publishing.plans import schedule_set
+from publishing.webhooks import webhook_endpoint_create
+from scheduling.models import Schedule
+from tests.factories import MembershipFactory, PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.media_files import image_upload
+
+pytestmark = pytest.mark.django_db
+
+API = "api/v1/"
+WRITES = ("post", "put", "patch", "delete")
+OUR_APPS = ("accounts", "posts", "scheduling", "publishing", "analytics")
+
+
+@dataclass
+class Rows:
+    """One workspace's rows, one of each kind an endpoint of /api/v1/ names."""
+
+    workspace: Workspace
+    account: Model
+    post: Model  # scheduled weekly, tagged, in the campaign
+    schedule: Model
+    job: Model  # published, so that its analytics exist
+    attempt: Model
+    media: Model
+    tag: Model
+    campaign: Model
+    event: Model
+    webhook: Model
+    delivery: Model
+
+
+def rows_of_new_workspace() -> Rows:
+    owner = MembershipFactory()
+    workspace = owner.workspace
+    account = SandboxAccountFactory(workspace=workspace)
+    tag = tag_create(workspace=workspace, name="launch", actor=None)
+    campaign = Campaign.objects.create(
+        workspace=workspace, name="Spring", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31)
+    )
+    post = PostFactory(workspace=workspace, accounts=[account], campaign=campaign)
+    post.tags.add(tag)
+    schedule = schedule_set(
+        post=post,
+        kind=Schedule.Kind.CRON,
+        cron="30 9 * * MON",
+        local_date=date(2030, 1, 7),
+        local_time=time(9, 30),
+        timezone_name="Asia/Kolkata",
+        actor=None,
+    )
+    webhook = webhook_endpoint_create(
+        workspace=workspace, url="https://hooks.example.com/kairos", events=[], actor=None
+    ).endpoint
+    job = PublishJobFactory(post__workspace=workspace, account=account, status=JobStatus.QUEUED)
+    assert jobs_execute(job_ids=[job.pk]) == {job.pk: JobStatus.PUBLISHED}
+    events_fan_out()
+    return Rows(
+        workspace=workspace,
+        account=account,
+        post=post,
+        schedule=schedule,
+        job=job,
+        attempt=job.attempts.get(),
+        media=media_asset_create(workspace=workspace, file=image_upload(), actor=None),
+        tag=tag,
+        campaign=campaign,
+        event=AuditEvent.objects.filter(workspace=workspace).first(),
+        webhook=webhook,
+        delivery=webhook.deliveries.first(),
+    )
+
+
+# Router basename, or the name of an explicit path → the row its URL names (None: its
+# URL names none). A new endpoint is one line here.
+A_ROW: dict[str, Callable[[Rows], Model] | None] = {
+    "api-root": None,
+    "account": attrgetter("account"),
+    "post": attrgetter("post"),
+    "schedule": attrgetter("schedule"),
+    "job": attrgetter("job"),
+    "attempt": attrgetter("attempt"),
+    "media": attrgetter("media"),
+    "tag": attrgetter("tag"),
+    "campaign": attrgetter("campaign"),
+    "audit": attrgetter("event"),
+    "webhook": attrgetter("webhook"),
+    "webhook-delivery": attrgetter("delivery"),
+    "account-slots": attrgetter("account"),
+    "job-post": attrgetter("job"),
+    "analytics-account": attrgetter("account"),
+    "analytics-post": attrgetter("job"),
+    "analytics-campaign": attrgetter("campaign"),
+    "analytics-tag": attrgetter("tag"),
+    "analytics-workspace": attrgetter("workspace"),
+    "x-connect": None,
+    "bluesky-connect": None,
+    "mastodon-connect": None,
+    "facebook-connect": None,
+    "instagram-connect": None,
+    "linkedin-connect": None,
+}
+
+
+def post_bodies(target: Rows, own: Rows) -> list[tuple[dict, str]]:
+    """A post of `own`'s naming, field by field, one row of `target`."""
+
+    def post(**changes) -> dict:
+        body = {
+            "parts": [{"text": "Ours", "media": [own.media.pk]}],
+            "targets": [{"account": own.account.pk}],
+            "tags": [own.tag.pk],
+            "campaign": own.campaign.pk,
+        }
+        return body | changes
+
+    return [
+        (post(targets=[{"account": target.account.pk}]), "targets"),
+        (post(parts=[{"text": "Theirs", "media": [target.media.pk]}]), "parts"),
+        (post(tags=[target.tag.pk]), "tags"),
+        (post(campaign=target.campaign.pk), "campaign"),
+    ]
+
+
+def connect_bodies(**more) -> Callable[[Rows, Rows], list[tuple[dict, str]]]:
+    return lambda target, own: [({"workspace": target.workspace.pk, **more}, "workspace")]
+
+
+# Route name → the bodies, for the route's create or update, that name one of
+# `target`'s rows, each with the field a refusal must name. Called with (A, B) they are
+# B's attempts at A's rows; with (A, A), requests A's writers may make.
+POINTING_AT: dict[str, Callable[[Rows, Rows], list[tuple[dict, str]]]] = {
+    "post-list": lambda target, own: [
+        *post_bodies(target, own),
+        ({"workspace": target.workspace.pk, "parts": [{"text": "Ours"}]}, "workspace"),
+    ],
+    "post-detail": post_bodies,
+    "media-list": lambda target, own: [
+        ({"file": image_upload(), "workspace": target.workspace.pk}, "workspace")
+    ],
+    "tag-list": lambda target, own: [
+        ({"workspace": target.workspace.pk, "name": "theirs"}, "workspace")
+    ],
+    "webhook-list": lambda target, own: [
+        ({"workspace": target.workspace.pk, "url": "https://hooks.example.com/b"}, "workspace")
+    ],
+    "x-connect": connect_bodies(),
+    "facebook-connect": connect_bodies(),
+    "instagram-connect": connect_bodies(),
+    "linkedin-connect": connect_bodies(),
+    "mastodon-connect": connect_bodies(instance="mastodon.example"),
+    "bluesky-connect": connect_bodies(identifier="b.example", app_password="abcd-efgh"),
+}
+MULTIPART = {"media-list"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: URLPattern
+    # Router routes: the viewset's basename and its method → action; explicit paths: "".
+    basename: str
+    actions: dict[str, str]
+
+    @property
+    def table_key(self) -> str:
+        return self.basename or self.name
+
+    @property
+    def methods(self) -> list[str]:
+        if self.actions:
+            return list(self.actions)
+        view = self.pattern.callback.view_class
+        return [
+            m for m in view.http_method_names if m not in ("options", "head") and hasattr(view, m)
+        ]
+
+    @property
+    def kwarg(self) -> str | None:
+        names = list(self.pattern.pattern.regex.groupindex)
+        return names[0] if names else None
+
+    def url(self, row: Model | None) -> str:
+        return reverse(self.name, kwargs={self.kwarg: row.pk} if self.kwarg else None)
+
+    def row(self, rows: Rows) -> Model | None:
+        make = A_ROW[self.table_key]
+        return None if make is None else make(rows)
+
+    def changes_rows(self, method: str) -> bool:
+        """Whether `method` creates or updates a row from a body (POINTING_AT covers it)."""
+        if self.actions:
+            return self.actions.get(method) in ("create", "update", "partial_update")
+        return method in ("post", "put", "patch") and self.kwarg is None
+
+
+def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        else:
+            yield prefix + str(entry.pattern), entry
+
+
+def api_routes() -> list[Route]:
+    routes = {}
+    for path, pattern in _walk(get_resolver().url_patterns):
+        # The router's `.json` twins answer as their route does.
+        if not path.startswith(API) or "format" in pattern.pattern.regex.groupindex:
+            continue
+        callback = pattern.callback
+        initkwargs = getattr(callback, "initkwargs", {})
+        routes[pattern.name] = Route(
+            name=pattern.name,
+            pattern=pattern,
+            basename=initkwargs.get("basename", ""),
+            actions=dict(getattr(callback, "actions", None) or {}),
+        )
+    return list(routes.values())
+
+
+ROUTES = api_routes()
+
+
+def test_every_route_of_the_api_is_covered():
+    unknown = [route.name for route in ROUTES if route.table_key not in A_ROW]
+    assert not unknown, f"Add these routes to A_ROW in {__file__}: {unknown}"
+    uncovered = [
+        f"{route.name} ({method.upper()})"
+        for route in ROUTES
+        for method in route.methods
+        if route.changes_rows(method) and route.name not in POINTING_AT
+    ]
+    assert not uncovered, f"Add these creates and updates to POINTING_AT: {uncovered}"
+    assert len(ROUTES) > 20  # The walk found the API.
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return rows_of_new_workspace(), rows_of_new_workspace()
+
+
+def key(rows: Rows, *scopes: str) -> APIClient:
+    owner = rows.workspace.memberships.first().user
+    _, secret = api_key_create(workspace=rows.workspace, name="t", scopes=scopes, actor=owner)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    return client
+
+
+def callers_of(rows: Rows) -> dict[str, APIClient]:
+    """A key with every scope, and an owner signed in with a session."""
+    person = APIClient()
+    person.force_login(rows.workspace.memberships.get(role="owner").user)
+    return {"key": key(rows, "read", "write", "publish", "admin"), "person": person}
+
+
+def call(client: APIClient, method: str, url: str, body: dict | None = None, *, multipart=False):
+    return getattr(client, method)(url, body or {}, format="multipart" if multipart else "json")
+
+
+def stored() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in OUR_APPS
+    }
+
+
+def fields_of(row: Model) -> dict:
+    fresh = type(row).objects.get(pk=row.pk)
+    return {field.attname: getattr(fresh, field.attname) for field in fresh._meta.concrete_fields}
+
+
+def listed(answer) -> set[int]:
+    body = answer.json()
+    items = body["results"] if isinstance(body, dict) else body
+    return {item["id"] for item in items}
+
+
+def test_b_finds_none_of_a_s_rows_on_any_route(world):
+    a, b = world
+    a_caller, b_callers = callers_of(a)["key"], callers_of(b)
+    before = stored()
+    a_rows = {route.name: route.row(a) for route in ROUTES}
+    a_fields = {name: fields_of(row) for name, row in a_rows.items() if row is not None}
+    checked = 0
+    for who, caller in b_callers.items():
+        for route in ROUTES:
+            row = a_rows[route.name]
+            for method in route.methods:
+                if route.actions.get(method) == "list":
+                    mine, theirs = route.row(b), row
+                    answer = caller.get(route.url(None))
+                    assert answer.status_code == 200, (who, route.name, answer.content)
+                    assert theirs.pk not in listed(answer), (who, route.name)
+                    assert mine.pk in listed(answer), (who, route.name)  # The list works.
+                    checked += 1
+                elif route.kwarg is not None:
+                    answer = call(caller, method, route.url(row))
+                    assert answer.status_code == 404, (who, method, route.name, answer.content)
+                    checked += 1
+    # A's own caller sees each row B was refused, so the 404s are about B.
+    for route in ROUTES:
+        if route.kwarg is not None and "get" in route.methods:
+            assert a_caller.get(route.url(a_rows[route.name])).status_code == 200, route.name
+    assert stored() == before
+    assert a_fields == {name: fields_of(row) for name, row in a_rows.items() if row is not None}
+    print(f"\n{checked} requests of B's refused or filtered")
+
+
+# List filters that take a row's id, and the row of A each names.
+ID_FILTERS = {
+    "workspace": attrgetter("workspace"),
+    "account": attrgetter("account"),
+    "post": attrgetter("post"),
+    "job": attrgetter("job"),
+    "tag": attrgetter("tag"),
+    "campaign": attrgetter("campaign"),
+    "endpoint": attrgetter("webhook"),
+}
+
+
+def test_a_list_filtered_by_a_s_row_answers_as_for_no_row(world):
+    """A filter naming A's row tells B no more than one naming no row: that it exists
+    would be told by a 200 for A's id against a 400 ("not one of the choices") for none."""
+    a, b = world
+    nowhere = 10**6
+    for who, caller in callers_of(b).items():
+        for route in ROUTES:
+            if route.actions.get("get") != "list":
+                continue
+            for name, make in ID_FILTERS.items():
+                theirs = caller.get(route.url(None), {name: make(a).pk})
+                none = caller.get(route.url(None), {name: nowhere})
+                where = (who, route.name, name, theirs.content, none.content)
+                assert (theirs.status_code, theirs.json()) == (none.status_code, none.json()), where
+
+
+def test_b_cannot_point_its_rows_at_a_s(world):
+    a, b = world
+    for who, caller in callers_of(b).items():
+        for route in ROUTES:
+            for method in route.methods:
+                if not route.changes_rows(method):
+                    continue
+                own = route.row(b)
+                own_fields = None if own is None else fields_of(own)
+                for body, field in POINTING_AT[route.name](a, b):
+                    before = stored()
+                    answer = call(
+                        caller,
+                        method,
+                        route.url(own),
+                        body,
+                        multipart=route.name in MULTIPART,
+                    )
+                    where = (who, method, route.name, field, answer.content)
+                    if who == "key" and answer.status_code == 403:
+                        # Signing in on a network needs a person: keys are refused first.
+                        assert "person" in answer.json()["detail"], where
+                    else:
+                        assert answer.status_code in (400, 404), where
+                        assert field in answer.json(), where
+                    assert stored() == before, where
+                    if own is not None:
+                        assert fields_of(own) == own_fields, where
+
+
+def test_a_read_key_writes_nothing(world):
+    a, _ = world
+    reader = key(a, "read")
+    before = stored()
+    a_fields = {route.name: route.row(a) for route in ROUTES}
+    a_fields = {name: fields_of(row) for name, row in a_fields.items() if row is not None}
+    for route in ROUTES:
+        row = route.row(a)
+        for method in route.methods:
+            if method not in WRITES:
+                continue
+            # A writer's body where the route takes one, so that only the scope refuses.
+            bodies = POINTING_AT[route.name](a, a) if route.changes_rows(method) else [({}, "")]
+            for body, _ in bodies:
+                answer = call(
+                    reader, method, route.url(row), body, multipart=route.name in MULTIPART
+                )
+                assert answer.status_code == 403, (method, route.name, answer.content)
+    assert stored() == before
+    assert a_fields == {
+        route.name: fields_of(route.row(a)) for route in ROUTES if route.row(a) is not None
+    }
