@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from operator import attrgetter
 
 import pytest
@@ -23,18 +23,17 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from accounts.keys import api_key_create
-from accounts.models import AuditEvent, Workspace
+from accounts.models import AuditEvent, Workspace, WorkspaceApiKey
 from posts.media import media_asset_create
 from posts.models import Campaign
 from posts.services import tag_create
 from publishing.events import events_fan_out
 from publishing.execution import jobs_execute
 from publishing.models import JobStatus
-from publishing.plans import schedule_set
 from publishing.webhooks import webhook_endpoint_create
-from scheduling.models import Schedule
-from tests.factories import MembershipFactory, PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.api.conftest import key_client
+from tests.api.test_resources import weekly
+from tests.factories import MembershipFactory, PublishJobFactory
 from tests.media_files import image_upload
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +49,7 @@ class Rows:
 
     workspace: Workspace
     account: Model
-    post: Model  # scheduled weekly, tagged, in the campaign
+    post: Model  # scheduled weekly (test_resources.weekly), tagged, in the campaign
     schedule: Model
     job: Model  # published, so that its analytics exist
     attempt: Model
@@ -63,24 +62,16 @@ class Rows:
 
 
 def rows_of_new_workspace() -> Rows:
-    owner = MembershipFactory()
-    workspace = owner.workspace
-    account = SandboxAccountFactory(workspace=workspace)
+    workspace = MembershipFactory().workspace
+    schedule = weekly(workspace)
+    post = schedule.post
+    account = post.targets.get().account
     tag = tag_create(workspace=workspace, name="launch", actor=None)
-    campaign = Campaign.objects.create(
+    post.tags.add(tag)
+    post.campaign = Campaign.objects.create(
         workspace=workspace, name="Spring", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31)
     )
-    post = PostFactory(workspace=workspace, accounts=[account], campaign=campaign)
-    post.tags.add(tag)
-    schedule = schedule_set(
-        post=post,
-        kind=Schedule.Kind.CRON,
-        cron="30 9 * * MON",
-        local_date=date(2030, 1, 7),
-        local_time=time(9, 30),
-        timezone_name="Asia/Kolkata",
-        actor=None,
-    )
+    post.save(update_fields=["campaign"])
     webhook = webhook_endpoint_create(
         workspace=workspace, url="https://hooks.example.com/kairos", events=[], actor=None
     ).endpoint
@@ -96,7 +87,7 @@ def rows_of_new_workspace() -> Rows:
         attempt=job.attempts.get(),
         media=media_asset_create(workspace=workspace, file=image_upload(), actor=None),
         tag=tag,
-        campaign=campaign,
+        campaign=post.campaign,
         event=AuditEvent.objects.filter(workspace=workspace).first(),
         webhook=webhook,
         delivery=webhook.deliveries.first(),
@@ -273,19 +264,11 @@ def world(settings, tmp_path):
     return rows_of_new_workspace(), rows_of_new_workspace()
 
 
-def key(rows: Rows, *scopes: str) -> APIClient:
-    owner = rows.workspace.memberships.first().user
-    _, secret = api_key_create(workspace=rows.workspace, name="t", scopes=scopes, actor=owner)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    return client
-
-
 def callers_of(rows: Rows) -> dict[str, APIClient]:
     """A key with every scope, and an owner signed in with a session."""
     person = APIClient()
-    person.force_login(rows.workspace.memberships.get(role="owner").user)
-    return {"key": key(rows, "read", "write", "publish", "admin"), "person": person}
+    person.force_login(rows.workspace.memberships.first().user)  # an owner
+    return {"key": key_client(rows.workspace, *WorkspaceApiKey.Scope.values), "person": person}
 
 
 def call(client: APIClient, method: str, url: str, body: dict | None = None, *, multipart=False):
@@ -402,7 +385,7 @@ def test_b_cannot_point_its_rows_at_a_s(world):
 
 def test_a_read_key_writes_nothing(world):
     a, _ = world
-    reader = key(a, "read")
+    reader = key_client(a.workspace, "read")
     before = stored()
     a_fields = {route.name: route.row(a) for route in ROUTES}
     a_fields = {name: fields_of(row) for name, row in a_fields.items() if row is not None}
