@@ -63,6 +63,12 @@ def key_may(*, key: WorkspaceApiKey, action: str) -> bool:
     return any(action in SCOPE_ACTIONS.get(scope, ()) for scope in key.scopes)
 
 
+def key_only_reads(*, key: WorkspaceApiKey) -> bool:
+    """Whether the key's scopes allow nothing but seeing its workspace: such a key is
+    refused every change before its request is read."""
+    return all(SCOPE_ACTIONS.get(scope, frozenset()) <= {WORKSPACE_VIEW} for scope in key.scopes)
+
+
 def roles_allowed(action: str) -> list[str]:
     """The roles that may do `action`."""
     if action not in ACTIONS:

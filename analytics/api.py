@@ -27,6 +27,7 @@ from analytics.reports import (
     workspace_report,
 )
 from config.api_common import NewestFirst
+from config.api_filters import FilterSet
 from posts.models import Campaign, Tag
 from publishing.models import JobStatus, PublishJob
 
@@ -202,7 +203,7 @@ class MetricsSnapshotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MetricsSnapshotFilter(django_filters.FilterSet):
+class MetricsSnapshotFilter(FilterSet):
     account = django_filters.NumberFilter(field_name="job__account")
     post = django_filters.NumberFilter(field_name="job__post")
     collected_after = django_filters.IsoDateTimeFilter(

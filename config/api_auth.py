@@ -4,7 +4,8 @@
   request's user an `ApiKeyPrincipal`, so that views scope every query with the same
   `workspaces_where(user=request.user, action=...)` for keys and people.
 - `KeyOrStaff` lets in keys and signed-in staff; what either sees and may do is
-  decided per workspace by `workspaces_where`. A person without staff status gets
+  decided per workspace by `workspaces_where`. A key with only `read` is refused any
+  change (403) before its body is read or its object looked up. A person without staff status gets
   nothing through the API: members who are not staff have no way into the admin
   either, and an integration uses a key.
 - `PrincipalRateThrottle` counts requests per key, per person, or per address for the
@@ -17,9 +18,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from accounts.keys import api_key_principal
+from accounts.permissions import key_only_reads
 from accounts.principals import ApiKeyPrincipal
 
 KEY_KEYWORD = "Api-Key"
+READ_KEY_REFUSAL = (
+    "This API key has only the read scope; an owner of the workspace can make one with "
+    "write, publish or admin in the admin (API keys)."
+)
 
 
 class WorkspaceApiKeyAuthentication(authentication.BaseAuthentication):
@@ -66,6 +72,9 @@ class KeyOrStaff(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         if isinstance(user, ApiKeyPrincipal):
+            if request.method not in permissions.SAFE_METHODS and key_only_reads(key=user.key):
+                # Before the body is read: a read key learns nothing from a write's refusal.
+                raise exceptions.PermissionDenied(READ_KEY_REFUSAL)
             return True
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 

@@ -39,6 +39,7 @@ from config.api_common import (
     unchanged_refuse,
     workspace_of_caller,
 )
+from config.api_filters import FilterSet
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
@@ -207,7 +208,7 @@ class PostSerializer(serializers.ModelSerializer):
         return None if schedule is None else ScheduleSerializer(schedule, context=self.context).data
 
 
-class PostFilter(django_filters.FilterSet):
+class PostFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Post.Status.choices)
     account = django_filters.NumberFilter(field_name="targets__account", distinct=True)
     tag = django_filters.NumberFilter(field_name="tags", distinct=True)
@@ -563,7 +564,7 @@ class LatestStartFirst(NewestFirst):
     ordering = "-starts_on"
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(FilterSet):
     active_on = django_filters.DateFilter(
         method="active_on_filter", help_text="Campaigns running on this day."
     )

@@ -33,6 +33,7 @@ from config.api_common import (
     caller_may,
     unchanged_refuse,
 )
+from config.api_filters import FilterSet
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.models import Post
 from publishing.compose import ScheduleDraft, schedule_from_draft
@@ -108,7 +109,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return OccurrenceSerializer(self._summary(schedule)["next"], many=True).data
 
 
-class ScheduleFilter(django_filters.FilterSet):
+class ScheduleFilter(FilterSet):
     next_after = django_filters.IsoDateTimeFilter(
         field_name="next_occurrence_at", lookup_expr="gte", help_text="Next occurrence from."
     )
@@ -628,7 +629,7 @@ class PostingLimitSerializer(serializers.ModelSerializer):
         }
 
 
-class LimitFilter(django_filters.FilterSet):
+class LimitFilter(FilterSet):
     class Meta:
         model = PostingLimit
         fields = ["account"]

@@ -13,6 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Received:
     headers: dict[str, str]
     body: bytes
+    status: int  # what the receiver answered
+
+    @property
+    def taken(self) -> bool:
+        return 200 <= self.status < 300
 
 
 @dataclass
@@ -32,8 +37,8 @@ def webhook_receiver() -> Iterator[Receiver]:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             with receiver.lock:
-                receiver.received.append(Received(dict(self.headers.items()), body))
                 status = receiver.answers.pop(0) if receiver.answers else 204
+                receiver.received.append(Received(dict(self.headers.items()), body, status))
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()

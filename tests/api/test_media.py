@@ -46,33 +46,3 @@ def test_a_file_that_is_not_media_is_refused_with_a_reason(settings, tmp_path):
     assert answer.status_code == 400
     assert answer.json()["non_field_errors"]
     assert not MediaAsset.objects.exists()
-
-
-def test_another_workspaces_file_is_not_found_nor_usable(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    other = WorkspaceFactory()
-    theirs = (
-        key_client(other, "write")
-        .post("/api/v1/media/", {"file": image_upload()}, format="multipart")
-        .json()
-    )
-    workspace = WorkspaceFactory()
-    account = SandboxAccountFactory(workspace=workspace)
-    client = key_client(workspace, "read", "write")
-    assert client.get(f"/api/v1/media/{theirs['id']}/").status_code == 404
-    assert client.get("/api/v1/media/").json()["results"] == []
-    body = {
-        "parts": [{"text": "hi", "media": [theirs["id"]]}],
-        "targets": [{"account": account.pk}],
-    }
-    answer = client.post("/api/v1/posts/", body, format="json")
-    assert answer.status_code == 400
-    assert "parts" in answer.json()
-    assert read_only_cannot_upload(workspace)
-
-
-def read_only_cannot_upload(workspace) -> bool:
-    answer = key_client(workspace, "read").post(
-        "/api/v1/media/", {"file": image_upload()}, format="multipart"
-    )
-    return answer.status_code == 403
