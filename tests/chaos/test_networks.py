@@ -41,6 +41,7 @@ def network(request, settings):
         setattr(settings, name, value)
     if chaos_network.downloads_media:
         settings.KAIROS_PUBLIC_URL = request.getfixturevalue("live_server").url
+        settings.MEDIA_ROOT = request.getfixturevalue("tmp_path")
     return chaos_network, fake
 
 
@@ -131,9 +132,10 @@ def test_linkedin_counts_the_text_as_written_not_as_escaped(network):
 
 
 def test_facebook_and_instagram_on_one_fake_each_read_back_only_their_own(
-    meta, live_server, settings
+    meta, live_server, settings, tmp_path
 ):
     settings.KAIROS_PUBLIC_URL = live_server.url
+    settings.MEDIA_ROOT = tmp_path
     facebook, instagram = NETWORKS["facebook"], NETWORKS["instagram"]
     assert facebook.fake_name == instagram.fake_name
     workspace = WorkspaceFactory()

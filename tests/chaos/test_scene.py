@@ -14,6 +14,11 @@ from tests.factories import WorkspaceFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def library(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
 def _account(workspace, network: str, external_id: str):
     return social_account_connect(
         workspace=workspace,
