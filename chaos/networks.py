@@ -1,4 +1,5 @@
-"""The networks a chaos run spreads its accounts over, each with its own fake in a subprocess.
+"""The networks a chaos run spreads its accounts over, each with a fake in a subprocess
+(Facebook and Instagram share Meta's, as they share Meta's address).
 
 Each network says how to start its fake, how to make it misbehave the same way
 (no pacing, no duplicate refusal of its own, a share of creations accepted and
@@ -52,6 +53,16 @@ class ChaosNetwork:
     create_path: str | None
     # The look-up reconciliation reads (its answers other than 200 count as failed).
     lookup_endpoint: str
+    # Networks of one company share its fake (Facebook and Instagram: Meta's Graph API,
+    # one address for both); empty: a fake of its own, named as the network.
+    fake: str = ""
+    # Its posts carry a photo that the network downloads from Kairos's signed address, so
+    # the run serves Kairos's web too.
+    downloads_media: bool = False
+
+    @property
+    def fake_name(self) -> str:
+        return self.fake or self.name
 
     def process(self) -> FakeXProcess:
         raise NotImplementedError
@@ -83,12 +94,10 @@ class ChaosNetwork:
         raise NotImplementedError
 
     def stats_read(self, control: Any) -> NetworkStats:
-        stats = control.stats()
-        lookups = stats["requests"].get(self.lookup_endpoint, {})
+        lookups = control.stats()["requests"].get(self.lookup_endpoint, {})
         return NetworkStats(
             creations=self.creations(control),
             first_created_at=self.first_created(control),
-            accept_then_drop_fired=stats["faults"].get("accept_then_drop", 0),
             failed_lookups=sum(n for outcome, n in lookups.items() if outcome != "200"),
         )
 
@@ -123,8 +132,13 @@ class RunningNetwork:
 class NetworkStats:
     creations: dict[UserText, int]
     first_created_at: dict[UserText, float]
-    accept_then_drop_fired: int
     failed_lookups: int
+
+
+def accept_then_drop_fired(control: Any) -> int:
+    """How many creations a fake accepted and then dropped, over all the networks it serves
+    (a fake counts its faults by kind only)."""
+    return control.stats()["faults"].get("accept_then_drop", 0)
 
 
 class XNetwork(ChaosNetwork):
@@ -194,9 +208,9 @@ class MastodonNetwork(ChaosNetwork):
         return self._earliest([(s["account_id"], s["text"], s["created_at"]) for s in statuses])
 
 
-class FacebookNetwork(ChaosNetwork):
-    """Facebook Pages, each a Page of its own person, posting text (no Kairos address
-    for Meta to fetch files from in the run)."""
+class MetaNetwork(ChaosNetwork):
+    """A network of Meta's Graph API: Facebook and Instagram share one fake, as they share
+    one address (META_GRAPH_URL), so what is read back is sorted by the network it was on."""
 
     def process(self) -> FakeXProcess:
         return FakeMetaProcess()
@@ -210,7 +224,26 @@ class FacebookNetwork(ChaosNetwork):
             duplicate_window_seconds=0,
             object_calls_per_hour=UNREACHABLE_LIMIT,
             app_calls_per_hour=UNREACHABLE_LIMIT,
+            quota_total=UNREACHABLE_LIMIT,
         )
+
+    def creations(self, control: FakeMetaControl) -> dict[UserText, int]:
+        owners = {post["owner_id"] for post in self._posts(control)}
+        entries = [e for e in control.stats()["posts_created"] if e["owner_id"] in owners]
+        return self._counts(entries, "owner_id")
+
+    def first_created(self, control: FakeMetaControl) -> dict[UserText, float]:
+        return self._earliest(
+            [(p["owner_id"], p["message"], p["created_time"]) for p in self._posts(control)]
+        )
+
+    def _posts(self, control: FakeMetaControl) -> list[dict[str, Any]]:
+        """Every post the fake made on this network, deleted or not."""
+        return [p for p in control.graph_posts(include_deleted=True) if p["network"] == self.name]
+
+
+class FacebookNetwork(MetaNetwork):
+    """Facebook Pages, each a Page of its own person, posting text."""
 
     def account_connect(
         self, control: FakeMetaControl, *, url: str, workspace: Workspace, number: int
@@ -226,12 +259,30 @@ class FacebookNetwork(ChaosNetwork):
             credentials={"access_token": scene.page_token, "page_id": scene.page_id},
         )
 
-    def creations(self, control: FakeMetaControl) -> dict[UserText, int]:
-        return self._counts(control.stats()["posts_created"], "owner_id")
 
-    def first_created(self, control: FakeMetaControl) -> dict[UserText, float]:
-        posts = control.graph_posts(include_deleted=True)
-        return self._earliest([(p["owner_id"], p["message"], p["created_time"]) for p in posts])
+class InstagramNetwork(MetaNetwork):
+    """Instagram professional accounts, each linked to a Page of its own person, posting a
+    photo with a caption through the container flow: Meta downloads the photo from the
+    run's Kairos web process."""
+
+    def account_connect(
+        self, control: FakeMetaControl, *, url: str, workspace: Workspace, number: int
+    ) -> SocialAccount:
+        from accounts.services import social_account_connect
+
+        username = f"chaos{number:03d}"
+        scene = control.create_page_scene(
+            page_name=f"Chaos {number:03d}", instagram_username=username
+        )
+        if scene.instagram_id is None:
+            raise RuntimeError(f"the fake Graph API linked no Instagram account to {username}")
+        return social_account_connect(
+            network="instagram",
+            workspace=workspace,
+            external_id=scene.instagram_id,
+            handle=username,
+            credentials={"access_token": scene.page_token, "page_id": scene.page_id},
+        )
 
 
 class BlueskyNetwork(ChaosNetwork):
@@ -353,6 +404,18 @@ NETWORKS: dict[str, ChaosNetwork] = {
             create_endpoint="POST /{id}/feed",
             create_path=None,
             lookup_endpoint="GET /{id}/posts",
+            fake="meta",
+        ),
+        # The container's publication is the creation; faults fire on every POST of the
+        # shared fake (one set of rates), so a container made and its answer dropped is
+        # also in the run: nothing is posted, and Kairos makes another.
+        InstagramNetwork(
+            "instagram",
+            create_endpoint="POST /{id}/media_publish",
+            create_path=None,
+            lookup_endpoint="GET /{id}/media",
+            fake="meta",
+            downloads_media=True,
         ),
         LinkedInNetwork(
             "linkedin",

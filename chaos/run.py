@@ -18,7 +18,7 @@ import django
 
 from chaos.cluster import LEASES, Cluster
 from chaos.monkey import Monkey, Timeline
-from chaos.networks import NETWORKS
+from chaos.networks import NETWORKS, accept_then_drop_fired
 from chaos.report import ChaosReport, Observations, report_build
 
 BEATS = 2
@@ -60,7 +60,11 @@ def chaos_run(options: RunOptions) -> ChaosReport:
         for running in cluster.networks:
             running.network.prepare(running.control, seed=options.seed)
         accounts = scene.accounts_connect(cluster.networks)
-        posts = scene.posts_schedule(accounts=accounts, count=options.posts)
+        posts = scene.posts_schedule(
+            accounts=accounts,
+            count=options.posts,
+            with_photo={r.network.name for r in cluster.networks if r.network.downloads_media},
+        )
         setup_s = time.monotonic() - started
         print(f"chaos: set up in {setup_s:.1f} s; starting workers and beats", flush=True)
 
@@ -82,7 +86,9 @@ def chaos_run(options: RunOptions) -> ChaosReport:
             creations=_merged(entry.creations for entry in stats),
             first_created_at=_merged(entry.first_created_at for entry in stats),
             reconciled_attempts=watch.reconciled_attempts_count(),
-            accept_then_drop_fired=sum(entry.accept_then_drop_fired for entry in stats),
+            accept_then_drop_fired=sum(
+                accept_then_drop_fired(fake.control) for fake in cluster.fakes
+            ),
             failed_lookups=sum(entry.failed_lookups for entry in stats),
             workers_killed=monkey.workers_killed,
             unplanned_exits=monkey.unplanned_exits,

@@ -3,22 +3,28 @@
 Import this module only after `django.setup()`: it works with Kairos's models.
 Setup is not under test, so posts are written with `bulk_create` rather than
 through `posts`/`scheduling` services, row for row as `schedule_once` would.
+Posts on a network that downloads media (Instagram) carry one small JPEG of the
+library, kept by the `posts` service as an upload would be.
 """
 
 from __future__ import annotations
 
+import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
-from accounts.models import SocialAccount
+from accounts.models import SocialAccount, Workspace
 from accounts.services import workspace_create
 from chaos.networks import RunningNetwork, qualified
 from chaos.report import ScheduledPost
-from posts.models import Post, PostPart, Target
+from posts.media import media_asset_create
+from posts.models import MediaAsset, PartMedia, Post, PostPart, Target
 from scheduling.models import Schedule
 
 ACCOUNTS = 100
@@ -26,6 +32,8 @@ ACCOUNTS = 100
 WARM_UP = timedelta(seconds=25)
 DUE_WINDOW = timedelta(minutes=2)
 BATCH_SIZE = 1000
+# Small, square (Instagram takes 4:5 to 1.91:1) and a few kB: each publication downloads it.
+PHOTO_SIDE = 320
 
 
 def accounts_connect(
@@ -50,8 +58,11 @@ def due_times(*, count: int, first: datetime, window: timedelta = DUE_WINDOW) ->
 
 
 @transaction.atomic
-def posts_schedule(*, accounts: Sequence[SocialAccount], count: int) -> list[ScheduledPost]:
-    """`count` one-part posts, each with text of its own, dealt round the accounts.
+def posts_schedule(
+    *, accounts: Sequence[SocialAccount], count: int, with_photo: Collection[str] = ()
+) -> list[ScheduledPost]:
+    """`count` one-part posts, each with text of its own, dealt round the accounts; those on
+    a network of `with_photo` carry the run's photo.
 
     Due times are taken after the slow part (the posts), so every post still has
     its full warm-up ahead when setup ends.
@@ -64,13 +75,22 @@ def posts_schedule(*, accounts: Sequence[SocialAccount], count: int) -> list[Sch
     )
     texts = [f"chaos #{number} of {count} (run {run}): once, on time." for number in range(count)]
     assigned = [accounts[number % len(accounts)] for number in range(count)]
-    PostPart.objects.bulk_create(
+    parts = PostPart.objects.bulk_create(
         [
             PostPart(post=post, position=0, text=text)
             for post, text in zip(posts, texts, strict=True)
         ],
         batch_size=BATCH_SIZE,
     )
+    photographed = [
+        part for part, account in zip(parts, assigned, strict=True) if account.network in with_photo
+    ]
+    if photographed:
+        photo = photo_create(workspace_id=workspace_id)
+        PartMedia.objects.bulk_create(
+            [PartMedia(part=part, asset=photo, position=0) for part in photographed],
+            batch_size=BATCH_SIZE,
+        )
     Target.objects.bulk_create(
         [Target(post=post, account=account) for post, account in zip(posts, assigned, strict=True)],
         batch_size=BATCH_SIZE,
@@ -90,6 +110,17 @@ def posts_schedule(*, accounts: Sequence[SocialAccount], count: int) -> list[Sch
         )
         for post, account, text, due in zip(posts, assigned, texts, dues, strict=True)
     ]
+
+
+def photo_create(*, workspace_id: int) -> MediaAsset:
+    """A real JPEG in the workspace's library, as an upload keeps it."""
+    data = io.BytesIO()
+    Image.new("RGB", (PHOTO_SIDE, PHOTO_SIDE), (32, 96, 160)).save(data, format="JPEG")
+    upload = SimpleUploadedFile("chaos.jpg", data.getvalue(), content_type="image/jpeg")
+    workspace = Workspace.objects.get(pk=workspace_id)
+    return media_asset_create(
+        workspace=workspace, file=upload, actor=None, alt_text="A blue square"
+    )
 
 
 def _schedule_once(*, post: Post, due: datetime) -> Schedule:

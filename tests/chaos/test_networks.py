@@ -1,6 +1,7 @@
 """Each chaos network against its fake over real HTTP: Kairos's adapter publishes to an
 account the network connected, and the network reads the creation back under the
-account's qualified name."""
+account's qualified name. Instagram's photo is fetched by the fake from Kairos's own signed
+address, served by a live server as the run's web process serves it."""
 
 import time
 from datetime import timedelta
@@ -8,9 +9,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chaos.networks import NETWORKS, UNREACHABLE_LIMIT, qualified
+from chaos.networks import NETWORKS, UNREACHABLE_LIMIT, accept_then_drop_fired, qualified
+from chaos.scene import photo_create
 from publishing.networks import adapter_for
-from publishing.networks.base import PartContent, PublishRequest
+from publishing.networks.base import MediaFile, PartContent, PublishRequest
+from publishing.stores import media_file
 from tests.factories import WorkspaceFactory
 from tests.networks import adapter_args
 
@@ -22,6 +25,7 @@ FIXTURES = {
     "mastodon": "mastodon",
     "bluesky": "bsky",
     "facebook": "meta",
+    "instagram": "meta",
     "linkedin": "linkedin",
 }
 
@@ -29,19 +33,29 @@ FIXTURES = {
 @pytest.fixture(params=sorted(FIXTURES))
 def network(request, settings):
     """A chaos network with its fake running, reset, and Kairos pointed at it as the
-    run's environment would point it."""
+    run's environment would point it (with Kairos served live where the network
+    downloads media from it)."""
     fake = request.getfixturevalue(FIXTURES[request.param])
     chaos_network = NETWORKS[request.param]
     for name, value in chaos_network.env(fake.url).items():
         setattr(settings, name, value)
+    if chaos_network.downloads_media:
+        settings.KAIROS_PUBLIC_URL = request.getfixturevalue("live_server").url
+        settings.MEDIA_ROOT = request.getfixturevalue("tmp_path")
     return chaos_network, fake
 
 
 def _publish_and_look_up(account, text: str) -> None:
-    """Publish as a worker does, then look the part up as reconciliation does."""
+    """Publish as a worker does (with the run's photo where the network needs one), then
+    look the part up as reconciliation does."""
     snapshot, store = adapter_args(account)
+    media: tuple[MediaFile, ...] = ()
+    if NETWORKS[account.network].downloads_media:
+        media = (media_file(photo_create(workspace_id=account.workspace_id)),)
     request = PublishRequest(
-        account=snapshot, parts=(PartContent(text=text),), idempotency_key=f"chaos-{text}"
+        account=snapshot,
+        parts=(PartContent(text=text, media=media),),
+        idempotency_key=f"chaos-{text}",
     )
     adapter = adapter_for(account.network)
     since = timezone.now() - timedelta(minutes=1)
@@ -63,7 +77,7 @@ def test_a_post_made_through_kairos_is_read_back_under_the_qualified_account(net
     stats = chaos_network.stats_read(fake.control)
     assert stats.creations == {key: 1}
     assert before - 1 <= stats.first_created_at[key] <= time.time() + 1
-    assert stats.accept_then_drop_fired == 0
+    assert accept_then_drop_fired(fake.control) == 0
     # The faults fire on the call that creates, and failed look-ups are read off the
     # call reconciliation makes.
     requests = fake.control.stats()["requests"]
@@ -71,16 +85,20 @@ def test_a_post_made_through_kairos_is_read_back_under_the_qualified_account(net
     assert requests[chaos_network.lookup_endpoint] == {"200": 1}
 
 
-@pytest.mark.parametrize("network", ["x", "mastodon", "bluesky", "facebook"], indirect=True)
+@pytest.mark.parametrize(
+    "network", ["x", "mastodon", "bluesky", "facebook", "instagram"], indirect=True
+)
 def test_prepare_lifts_the_limits_and_drops_a_share_of_creations(network):
     chaos_network, fake = network
     chaos_network.prepare(fake.control, seed=3)
 
     assert fake.control.faults()["rates"]["probabilities"] == {"accept_then_drop": 0.02}
-    if chaos_network.name == "facebook":
-        # Graph has no windows to read, only hourly call allowances and a duplicate window.
+    if chaos_network.fake_name == "meta":
+        # Graph has no windows to read, only hourly call allowances, a duplicate window
+        # and Instagram's publishing quota.
         settings = fake.control.set_meta_settings()
         assert settings["object_calls_per_hour"] == UNREACHABLE_LIMIT
+        assert settings["quota_total"] == UNREACHABLE_LIMIT
         assert settings["duplicate_window_seconds"] == 0
         return
     limits = fake.control.rate_limits()["limits"]
@@ -111,3 +129,29 @@ def test_linkedin_counts_the_text_as_written_not_as_escaped(network):
 
     key = (qualified("linkedin", account.external_id), text)
     assert chaos_network.stats_read(fake.control).creations == {key: 1}
+
+
+def test_facebook_and_instagram_on_one_fake_each_read_back_only_their_own(
+    meta, live_server, settings, tmp_path
+):
+    settings.KAIROS_PUBLIC_URL = live_server.url
+    settings.MEDIA_ROOT = tmp_path
+    facebook, instagram = NETWORKS["facebook"], NETWORKS["instagram"]
+    assert facebook.fake_name == instagram.fake_name
+    workspace = WorkspaceFactory()
+    page = facebook.account_connect(meta.control, url=meta.url, workspace=workspace, number=1)
+    photographed = instagram.account_connect(
+        meta.control, url=meta.url, workspace=workspace, number=2
+    )
+
+    _publish_and_look_up(page, "chaos #1 of 2")
+    _publish_and_look_up(photographed, "chaos #2 of 2")
+
+    assert facebook.stats_read(meta.control).creations == {
+        (qualified("facebook", page.external_id), "chaos #1 of 2"): 1
+    }
+    assert instagram.stats_read(meta.control).creations == {
+        (qualified("instagram", photographed.external_id), "chaos #2 of 2"): 1
+    }
+    # Meta downloaded the photo from Kairos's signed address, once.
+    assert list(meta.control.stats()["media_fetches"].values()) == [1]

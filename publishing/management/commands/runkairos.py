@@ -68,6 +68,25 @@ WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
 PR_SET_PDEATHSIG = 1
 
 
+def web_command(*, host: str, port: int) -> list[str]:
+    """gunicorn serving Kairos on host:port, as this command starts it (the chaos run's web
+    process too)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        f"--bind={host}:{port}",
+        "--workers=2",
+        "--threads=4",
+        f"--graceful-timeout={GRACEFUL_SECONDS}",
+        # Its default path is one per user: two Kairos on a machine would share it.
+        "--no-control-socket",
+        # Logs as Kairos's own: plain or JSON, redacted (config/gunicorn.py).
+        "--config=python:config.gunicorn",
+    ]
+
+
 class Command(BaseCommand):
     help = (
         "Set up and run web, worker and beat together (the embedded default). "
@@ -158,23 +177,7 @@ class Command(BaseCommand):
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             # A folder broker carries no broadcasts; these would only poll for nothing.
             worker += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-        return {
-            "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                f"--bind={host}:{port}",
-                "--workers=2",
-                "--threads=4",
-                f"--graceful-timeout={GRACEFUL_SECONDS}",
-                # Its default path is one per user: two Kairos on a machine would share it.
-                "--no-control-socket",
-                # Logs as Kairos's own: plain or JSON, redacted (config/gunicorn.py).
-                "--config=python:config.gunicorn",
-            ],
-            "worker": worker,
-        }
+        return {"web": web_command(host=host, port=port), "worker": worker}
 
     def _supervise(self, commands: dict[str, list[str]], *, env: dict[str, str]) -> int:
         """Run the children until one exits or we are told to stop; then stop them all."""
