@@ -18,7 +18,8 @@ answers. Every one becomes JSON, rate-limit readings (`x-app-usage`,
     9 / 2207042               rate_limited   Instagram's 24-hour publishing quota
     506, 368, sub 1366051     duplicate      the same post again
     9007 / 2207027            server         the container is not ready: nothing was made
-    9004 / 2207052            validation     Meta could not fetch the file from Kairos
+    9004 / 2207052            server         Meta could not fetch the file from Kairos: tried again
+                                             (Kairos's web may be briefly down), failing in the end
     100                       validation     a parameter refused (sub 33: not found)
     1, 2, 5xx, is_transient   server         the post may exist: reconciled, not retried blindly
     timeout/reset             network        likewise, unless the request never left
@@ -314,11 +315,14 @@ def answer_error(
     if code == 9007:
         return error(ErrorKind.SERVER, f"{label} had not finished preparing the media: {detail}")
     if code == 9004:
+        # Nothing was made. Kairos's web may be down for a moment (a restart, its database
+        # failing over), so the job is tried again with backoff rather than lost; a
+        # lasting cause (the address or the file) fails it after the last try.
         return error(
-            ErrorKind.VALIDATION,
-            f"{label} could not download the file from Kairos (“{detail}”). Check that "
-            "KAIROS_PUBLIC_URL is reachable from the internet and the file is a JPEG image or "
-            "an MP4/MOV video, then publish again.",
+            ErrorKind.SERVER,
+            f"{label} could not download the file from Kairos (“{detail}”). If this "
+            "persists, check that KAIROS_PUBLIC_URL is reachable from the internet and the "
+            "file is a JPEG image or an MP4/MOV video.",
         )
     if said.get("is_transient") or status >= 500 or code in (1, 2):
         return error(

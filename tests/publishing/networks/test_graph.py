@@ -47,7 +47,7 @@ def answer(status, *, code=None, subcode=None, message="m", transient=False, hea
         (400, 368, None, ErrorKind.DUPLICATE),
         (400, 100, 1366051, ErrorKind.DUPLICATE),
         (400, 9007, 2207027, ErrorKind.SERVER),
-        (400, 9004, 2207052, ErrorKind.VALIDATION),
+        (400, 9004, 2207052, ErrorKind.SERVER),
         (400, 100, None, ErrorKind.VALIDATION),
         (500, 1, None, ErrorKind.SERVER),
         (503, 2, None, ErrorKind.SERVER),
@@ -58,6 +58,14 @@ def test_each_code_is_one_kind(status, code, subcode, kind):
 
     assert error.kind is kind
     assert error.details["graph_code"] == code
+
+
+def test_a_file_meta_could_not_download_is_tried_again_as_nothing_was_made():
+    # Kairos's web down for a moment must not lose the post; nothing needs reconciling.
+    error = answer_error(answer(400, code=9004, subcode=2207052), sign=SIGN, writes=True)
+
+    assert error.kind is ErrorKind.SERVER and not error.maybe_accepted
+    assert "KAIROS_PUBLIC_URL" in error.message
 
 
 def test_an_expired_token_waits_for_reconnecting_and_says_where():
