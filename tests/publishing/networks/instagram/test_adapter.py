@@ -164,9 +164,7 @@ def test_a_spent_publishing_quota_waits_before_making_anything(meta, scene, acco
     assert (reading.limit, reading.remaining) == (1, 0)
 
 
-def test_a_file_meta_cannot_download_is_tried_again_as_nothing_was_made(
-    meta, account, store, host
-):
+def test_a_file_meta_cannot_download_is_tried_again_as_nothing_was_made(meta, account, store, host):
     error = failure(account, store, PartContent("404", media=(host.media(11, served=False),)))
 
     assert error.kind is ErrorKind.SERVER and not error.maybe_accepted
