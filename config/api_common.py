@@ -1,5 +1,12 @@
-"""What every API view shares: refusing what a role or key may not do, paging, conflicts."""
+"""What every API view shares: refusing what a role or key may not do, paging, conflicts,
+and the fields and filters whose OpenAPI type DRF's own would not keep to."""
 
+import re
+
+import django_filters
+from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
 
@@ -55,7 +62,82 @@ def workspace_of_caller(request, workspace_id: int | None):
 
 
 class NewestFirst(pagination.CursorPagination):
+    """Cursor pages, newest first. A `page_size` that is not a whole number from 1 to
+    `max_page_size` is refused (400) rather than silently replaced by the default."""
+
     ordering = "-created_at"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is None:
+            return self.page_size
+        if not asked.isdecimal() or not 1 <= int(asked) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"{asked!r} is not a page size; send a whole number from 1 to "
+                        f"{self.max_page_size}, or leave it out for {self.page_size}."
+                    ]
+                }
+            )
+        return int(asked)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet where a filter sent without a value (`?occurrence_before=`) is a 400
+    naming it, as a wrong value is; django-filter would ignore it and list everything."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name not in self.data or name in self.form.errors:
+                continue
+            if not any(value.strip() for value in self.data.getlist(name)):
+                self.form.add_error(name, "Give a value, or leave this parameter out.")
+                valid = False
+        return valid
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """The API's filter backend: the FilterSets it makes from `filterset_fields` are strict."""
+
+    filterset_base = StrictFilterSet
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A filter by a whole number (an id, a priority), or a 400 naming the parameter
+    (django-filter's NumberFilter takes any decimal, so `tag=0.5` matched nothing)."""
+
+    field_class = forms.IntegerField
+
+
+# A time on a zone's wall clock: the zone is given beside it, so there is no offset, which
+# OpenAPI's `format: time` (RFC 3339's full-time) would require.
+WALL_TIME_SCHEMA = {
+    "type": "string",
+    "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+    "example": "09:30:00",
+}
+
+
+@extend_schema_field(WALL_TIME_SCHEMA)
+class WallTimeField(serializers.TimeField):
+    """`HH:MM[:SS[.ffffff]]` on the wall clock of a zone named elsewhere; an offset is refused."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(WALL_TIME_SCHEMA["pattern"], value):
+            raise serializers.ValidationError(
+                "Send a wall-clock time as HH:MM or HH:MM:SS, without an offset "
+                "(the zone is given apart)."
+            )
+        return super().to_internal_value(value)

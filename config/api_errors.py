@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
@@ -27,8 +28,10 @@ def api_exception_handler(exc, context):
     return exception_handler(exc, context)
 
 
+@csrf_exempt
 def api_not_found(request, rest: str = "") -> JsonResponse:
-    """Any path under /api/ that names no endpoint (or a malformed id): a JSON 404."""
+    """Any path under /api/ that names no endpoint (or a malformed id): a JSON 404, for any
+    method (without csrf_exempt, a POST with a session cookie was Django's HTML 403)."""
     detail = f"No endpoint at {request.path}; the endpoints are listed at /api/schema/."
     if not request.path.endswith("/"):
         try:

@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
         "principal": env.str("KAIROS_API_THROTTLE_RATE", default="600/min"),
     },
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.api_common.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
 }

@@ -31,7 +31,14 @@ from accounts.permissions import (
     WORKSPACE_VIEW,
     workspaces_where,
 )
-from config.api_common import NewestFirst, caller_may, workspace_of_caller
+from config.api_common import (
+    NewestFirst,
+    StrictFilterSet,
+    WallTimeField,
+    WholeNumberFilter,
+    caller_may,
+    workspace_of_caller,
+)
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
@@ -92,7 +99,7 @@ class TargetSerializer(serializers.Serializer):
 class ScheduleInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Schedule.Kind.choices)
     local_date = serializers.DateField(help_text="The first (or only) day, in `timezone`.")
-    local_time = serializers.TimeField(help_text="The wall time, in `timezone`.")
+    local_time = WallTimeField(help_text="The wall time, in `timezone`.")
     timezone = serializers.CharField(
         required=False, help_text="IANA zone, e.g. Europe/Paris; by default the workspace's."
     )
@@ -183,6 +190,11 @@ class TargetReadSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
+    # Empty until the job is published, so not typed as a URI.
+    external_url = serializers.CharField(
+        read_only=True, help_text="The post's link on its network; empty until published."
+    )
+
     class Meta:
         model = PublishJob
         fields = [
@@ -237,10 +249,11 @@ class PostSerializer(serializers.ModelSerializer):
         return None if schedule is None else ScheduleSerializer(schedule, context=self.context).data
 
 
-class PostFilter(django_filters.FilterSet):
+class PostFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Post.Status.choices)
-    account = django_filters.NumberFilter(field_name="targets__account", distinct=True)
-    tag = django_filters.NumberFilter(field_name="tags", distinct=True)
+    account = WholeNumberFilter(field_name="targets__account", distinct=True)
+    tag = WholeNumberFilter(field_name="tags", distinct=True)
+    priority = WholeNumberFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     deleted = django_filters.BooleanFilter(
@@ -616,7 +629,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class DistributeSerializer(serializers.Serializer):
-    time_of_day = serializers.TimeField(
+    time_of_day = WallTimeField(
         default=time(19, 0), help_text="When each post goes out, in the campaign's zone."
     )
 

@@ -20,7 +20,7 @@ from accounts.permissions import (
     member_may,
     workspaces_where,
 )
-from config.api_common import Conflict, NewestFirst, caller_may
+from config.api_common import Conflict, NewestFirst, StrictFilterSet, caller_may
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.api import JobSerializer
 from publishing.models import JobStatus, PublishAttempt, PublishJob
@@ -227,7 +227,7 @@ class WebhookDeliveryViewSet(WorkspaceManaged, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class JobFilter(django_filters.FilterSet):
+class JobFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
     occurrence_after = django_filters.IsoDateTimeFilter(
         field_name="occurrence_at", lookup_expr="gte"

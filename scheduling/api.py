@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import SocialAccount
 from accounts.permissions import POST_SCHEDULE, WORKSPACE_VIEW, workspaces_where
-from config.api_common import Conflict, caller_may
+from config.api_common import Conflict, WallTimeField, caller_may
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.slots import slots_for_account
 from scheduling.models import Schedule
@@ -37,6 +37,13 @@ class OccurrenceSerializer(serializers.Serializer):
 class ScheduleSerializer(serializers.ModelSerializer):
     description = serializers.SerializerMethodField()
     start_utc = serializers.DateTimeField(read_only=True)
+    local_time = WallTimeField(read_only=True, help_text="Time on the wall clock of the zone.")
+    unit = serializers.ChoiceField(
+        choices=Schedule.Unit.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Interval schedules only; empty for the others.",
+    )
     next_occurrences = serializers.SerializerMethodField()
 
     class Meta:
@@ -97,7 +104,7 @@ class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SlotSerializer(serializers.Serializer):
     weekday = serializers.CharField()
-    local_time = serializers.TimeField()
+    local_time = WallTimeField()
     next_at = serializers.DateTimeField(help_text="The slot's next instant, UTC.")
 
 
@@ -125,7 +132,7 @@ class OccurrenceSkipSerializer(serializers.Serializer):
 
 class OccurrenceMoveSerializer(OccurrenceSkipSerializer):
     local_date = serializers.DateField(help_text="The new day, in the schedule's zone.")
-    local_time = serializers.TimeField(help_text="The new wall time, in the schedule's zone.")
+    local_time = WallTimeField(help_text="The new wall time, in the schedule's zone.")
 
 
 SCHEDULE_REFUSED = {
