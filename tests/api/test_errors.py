@@ -92,3 +92,12 @@ def test_a_post_to_no_endpoint_is_a_json_404_even_with_csrf_checks():
     answer = Client(enforce_csrf_checks=True).post("/api/v1/webhook-deliveries/0.5/send-again/")
     assert answer.status_code == 404
     assert answer["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("network", ["x", "facebook", "instagram", "linkedin"])
+def test_a_connect_switched_off_documents_the_setting_it_names(client, network):
+    schema = client.get("/api/schema/?format=json").json()
+    refused = schema["paths"][f"/api/v1/{network}/connect/"]["post"]["responses"]["403"]
+    body = refused["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"detail", "setting"}
+    assert "off on this Kairos" in refused["description"]
