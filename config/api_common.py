@@ -94,16 +94,23 @@ class NewestFirst(pagination.CursorPagination):
 
 
 class StrictFilterSet(django_filters.FilterSet):
-    """A FilterSet where a filter sent without a value (`?occurrence_before=`) is a 400
-    naming it, as a wrong value is; django-filter would ignore it and list everything."""
+    """A FilterSet where a filter sent without a value (`?occurrence_before=`), or a boolean
+    filter sent something other than true or false (`?deleted=null`), is a 400 naming it,
+    as a wrong value is; django-filter would ignore either and list everything."""
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
-        for name in self.filters:
+        for name, field in self.filters.items():
             if name not in self.data or name in self.form.errors:
                 continue
-            if not any(value.strip() for value in self.data.getlist(name)):
+            values = self.data.getlist(name)
+            if not any(value.strip() for value in values):
                 self.form.add_error(name, "Give a value, or leave this parameter out.")
+                valid = False
+            elif isinstance(field, django_filters.BooleanFilter) and not all(
+                value.lower() in ("true", "false") for value in values
+            ):
+                self.form.add_error(name, "Send true or false.")
                 valid = False
         return valid
 

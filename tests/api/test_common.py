@@ -75,6 +75,15 @@ def test_a_filter_sent_without_a_value_is_a_400(workspace, path):
     assert answer.json()[name] == ["Give a value, or leave this parameter out."]
 
 
+@pytest.mark.parametrize("value", ["null", "yes", "1"])
+def test_a_boolean_filter_takes_true_or_false_only(workspace, value):
+    client = key_client(workspace, "read")
+    answer = client.get(f"/api/v1/posts/?deleted={value}")
+    assert answer.status_code == 400
+    assert answer.json()["deleted"] == ["Send true or false."]
+    assert client.get("/api/v1/posts/?deleted=false").status_code == 200
+
+
 @time_machine.travel(NOW, tick=False)
 def test_a_wall_time_with_an_offset_is_refused(workspace):
     account = SandboxAccountFactory(workspace=workspace)
