@@ -28,9 +28,10 @@ from accounts.principals import ApiKeyPrincipal
 from accounts.services import social_account_pause, social_account_resume
 from config.api_auth import KeyOrStaff
 from config.api_common import Conflict, NewestFirst, caller_may
+from config.api_errors import FEATURE_OFF_SCHEMA, FeatureOff
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.connect import social_account_connect_start, social_account_connect_with
-from publishing.networks.base import ConnectError
+from publishing.networks.base import ConnectError, ConnectOff
 from publishing.selectors import social_account_health
 
 
@@ -45,6 +46,17 @@ class WorkspaceSerializer(serializers.Serializer):
             self.fields["workspace"].queryset = workspaces_where(
                 user=self.context["request"].user, action=WORKSPACE_VIEW
             )
+
+
+CONNECT_ANSWERS = {
+    400: OpenApiResponse(description="Refused: `detail` (or the field named) says why."),
+    403: OpenApiResponse(
+        response=FEATURE_OFF_SCHEMA,
+        description="An API key (connecting needs a person in a browser), a role that may not "
+        "add accounts, or connecting this network is off on this Kairos: then `setting` names "
+        "what an operator sets.",
+    ),
+}
 
 
 class XConnectRequestSerializer(WorkspaceSerializer):
@@ -62,16 +74,19 @@ class XConnectView(APIView):
 
     Open `authorize_url` in a browser signed in to Kairos as the caller: the person
     signs in to X and allows Kairos, X sends them back to Kairos, and the account is
-    stored (or, if known, reconnected). Within 10 minutes, once.
+    stored (or, if known, reconnected). Within 10 minutes, once. Answered 403 naming the
+    setting (`X_CLIENT_ID`) while Kairos has no X app.
     """
 
-    @extend_schema(request=XConnectRequestSerializer, responses=XConnectAnswerSerializer)
+    @extend_schema(
+        request=XConnectRequestSerializer,
+        responses={200: XConnectAnswerSerializer, **CONNECT_ANSWERS},
+    )
     def post(self, request: Request) -> Response:
         return _connect_started(
             request,
             network="x",
             given=XConnectRequestSerializer,
-            refused=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
 
@@ -101,14 +116,14 @@ class MastodonConnectView(APIView):
     """
 
     @extend_schema(
-        request=MastodonConnectRequestSerializer, responses=MastodonConnectAnswerSerializer
+        request=MastodonConnectRequestSerializer,
+        responses={200: MastodonConnectAnswerSerializer, **CONNECT_ANSWERS},
     )
     def post(self, request: Request) -> Response:
         return _connect_started(
             request,
             network="mastodon",
             given=MastodonConnectRequestSerializer,
-            refused=status.HTTP_400_BAD_REQUEST,
         )
 
 
@@ -119,19 +134,21 @@ class MetaConnectView(APIView):
     Open `authorize_url` in a browser signed in to Kairos as the caller: the person
     signs in with Facebook and allows Kairos, Facebook sends them back to Kairos, and
     there they choose which of the Pages they manage (or the Instagram accounts linked
-    to them) to connect. Within 10 minutes, once. Answered 503 while Kairos has no Meta
-    app (META_APP_ID).
+    to them) to connect. Within 10 minutes, once. Answered 403 naming the setting
+    (`META_APP_ID`) while Kairos has no Meta app.
     """
 
     network = "facebook"
 
-    @extend_schema(request=XConnectRequestSerializer, responses=XConnectAnswerSerializer)
+    @extend_schema(
+        request=XConnectRequestSerializer,
+        responses={200: XConnectAnswerSerializer, **CONNECT_ANSWERS},
+    )
     def post(self, request: Request) -> Response:
         return _connect_started(
             request,
             network=self.network,
             given=XConnectRequestSerializer,
-            refused=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
 
@@ -142,15 +159,15 @@ class LinkedInConnectView(MetaConnectView):
     Open `authorize_url` in a browser signed in to Kairos as the caller: the person
     signs in to LinkedIn and allows Kairos, LinkedIn sends them back to Kairos, and
     there they choose to connect themselves and/or the organizations they administer.
-    Within 10 minutes, once. Answered 503 while Kairos has no LinkedIn app
-    (LINKEDIN_CLIENT_ID).
+    Within 10 minutes, once. Answered 403 naming the setting (`LINKEDIN_CLIENT_ID`)
+    while Kairos has no LinkedIn app.
     """
 
     network = "linkedin"
 
 
 def _connect_started(
-    request: Request, *, network: str, given: type[XConnectRequestSerializer], refused: int
+    request: Request, *, network: str, given: type[XConnectRequestSerializer]
 ) -> Response:
     if isinstance(request.user, ApiKeyPrincipal):
         raise PermissionDenied(
@@ -166,8 +183,10 @@ def _connect_started(
             network=network,
             server=data.validated_data.get("instance", ""),
         )
+    except ConnectOff as off:
+        raise FeatureOff(str(off), setting=off.setting) from None
     except ConnectError as problem:
-        return Response({"detail": str(problem)}, status=refused)
+        return Response({"detail": str(problem)}, status=status.HTTP_400_BAD_REQUEST)
     return Response({"authorize_url": url})
 
 

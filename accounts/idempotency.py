@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import IdempotentRequest
@@ -88,8 +88,14 @@ def idempotency_release(*, row: IdempotentRequest) -> None:
     IdempotentRequest.objects.filter(pk=row.pk).delete()
 
 
+def idempotency_expired(*, cutoff: datetime) -> models.QuerySet:
+    """Answers made at `cutoff` (now less `KEPT_FOR`) or before: no longer counted by a claim,
+    and removed by `manage.py cleanup` (analytics/retention.py)."""
+    return IdempotentRequest.objects.filter(created_at__lte=cutoff)
+
+
 def idempotency_forget_expired(*, now: datetime | None = None) -> int:
     """Remove answers older than a day; returns how many."""
     now = now or timezone.now()
-    deleted, _ = IdempotentRequest.objects.filter(created_at__lte=now - KEPT_FOR).delete()
+    deleted, _ = idempotency_expired(cutoff=now - KEPT_FOR).delete()
     return deleted

@@ -24,6 +24,8 @@ once it is older than that, and only when nothing still needs it:
   its previous one, or none.
 * webhook deliveries: delivered or given up, by when they were made (or last sent
   again). One still being retried stays: its receiver is owed it.
+* idempotency answers: after `accounts.idempotency.KEPT_FOR` (24 hours, not a
+  setting: the README promises integrators a day), when a repeat no longer gets them.
 * hourly metric snapshots: compacted to daily once older than
   `KAIROS_RETENTION_METRICS_HOURLY_DAYS` (30): of a post's snapshots planned on one
   UTC day, the last stays (its numbers are the day's, as they only grow) and the
@@ -47,6 +49,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 
+from accounts.idempotency import KEPT_FOR, idempotency_expired
 from accounts.models import AuditEvent, SocialAccount, WebhookDelivery
 from analytics.models import MetricsSnapshot
 from publishing.models import JobStatus, PublishAttempt, PublishJob, SandboxPost
@@ -56,14 +59,25 @@ FINISHED = (JobStatus.PUBLISHED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatu
 
 @dataclass(frozen=True)
 class RetentionKind:
-    """One kind of row that ages out: its name, its setting, and which rows may go."""
+    """One kind of row that ages out: its name, its age (a setting in days, or `kept_for`
+    when Kairos promises a fixed life), and which rows may go."""
 
     name: str
     setting: str
     deletable: Callable[[datetime], models.QuerySet]
+    kept_for: timedelta | None = None
 
     def age(self) -> timedelta:
+        if self.kept_for is not None:
+            return self.kept_for
         return timedelta(days=getattr(settings, self.setting))
+
+    def age_label(self) -> str:
+        """The age in words, for the command's report: "365 days", "24 hours"."""
+        age = self.age()
+        if age % timedelta(days=1) or age < timedelta(days=2):
+            return f"{age // timedelta(hours=1)} hours"
+        return f"{age.days} days"
 
 
 def _attempts(cutoff: datetime) -> models.QuerySet:
@@ -113,6 +127,10 @@ def _webhook_deliveries(cutoff: datetime) -> models.QuerySet:
     )
 
 
+def _idempotency_answers(cutoff: datetime) -> models.QuerySet:
+    return idempotency_expired(cutoff=cutoff)
+
+
 def _metrics_within_day(cutoff: datetime) -> models.QuerySet:
     later_same_day = MetricsSnapshot.objects.annotate(day=TruncDate("due_at", tzinfo=UTC)).filter(
         job_id=OuterRef("job_id"), due_at__gt=OuterRef("due_at"), day=OuterRef("day")
@@ -132,6 +150,12 @@ KINDS = (
     RetentionKind("sandbox posts", "KAIROS_RETENTION_SANDBOX_DAYS", _sandbox_posts),
     RetentionKind("webhook deliveries", "KAIROS_RETENTION_WEBHOOKS_DAYS", _webhook_deliveries),
     RetentionKind("audit events", "KAIROS_RETENTION_AUDIT_DAYS", _audit_events),
+    RetentionKind(
+        "idempotency answers",
+        "",
+        _idempotency_answers,
+        kept_for=KEPT_FOR,
+    ),
     RetentionKind("jobs", "KAIROS_RETENTION_JOBS_DAYS", _jobs),
 )
 

@@ -1,5 +1,9 @@
-"""What every API view shares: refusing what a role or key may not do, paging, conflicts."""
+"""What every API view shares: refusing what a role or key may not do, paging, conflicts,
+and the fields and filters whose OpenAPI type DRF's own would not keep to."""
 
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
 
@@ -86,7 +90,54 @@ def unchanged_refuse(
 
 
 class NewestFirst(pagination.CursorPagination):
+    """Cursor pages, newest first. A `page_size` that is not a whole number from 1 to
+    `max_page_size` is refused (400) rather than silently replaced by the default."""
+
     ordering = "-created_at"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is None:
+            return self.page_size
+        if not asked.isdecimal() or not 1 <= int(asked) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"{asked!r} is not a page size; send a whole number from 1 to "
+                        f"{self.max_page_size}, or leave it out for {self.page_size}."
+                    ]
+                }
+            )
+        return int(asked)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+# A time on a zone's wall clock: the zone is given beside it, so there is no offset, which
+# OpenAPI's `format: time` (RFC 3339's full-time) would require.
+WALL_TIME_SCHEMA = {
+    "type": "string",
+    "pattern": r"^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+    "example": "09:30:00",
+}
+
+
+@extend_schema_field(WALL_TIME_SCHEMA)
+class WallTimeField(serializers.TimeField):
+    """`HH:MM[:SS[.ffffff]]` on the wall clock of a zone named elsewhere; an offset is refused."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(WALL_TIME_SCHEMA["pattern"], value):
+            raise serializers.ValidationError(
+                "Send a wall-clock time as HH:MM or HH:MM:SS, without an offset "
+                "(the zone is given apart)."
+            )
+        return super().to_internal_value(value)

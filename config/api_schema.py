@@ -1,6 +1,11 @@
 """The OpenAPI schema states every status an operation can answer (config/api_errors.py):
 this hook adds the statuses every operation may answer to each one that does not state
-them, with the error shape."""
+them, with the error shape. `SchemaView` serves it, refusing what it does not offer."""
+
+from django.conf import settings
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 
 ERROR = {
     "type": "object",
@@ -39,3 +44,23 @@ def errors_documented(result, generator, request, public):
                     },
                 )
     return result
+
+
+class SchemaView(SpectacularAPIView):
+    """drf-spectacular's schema view, but an unknown `lang` is a 400 (it would serve the
+    schema untranslated, as if asked nothing), and errors are JSON like the API's, not
+    YAML in the schema's media type."""
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        lang = request.GET.get("lang")
+        if lang is not None and lang not in dict(settings.LANGUAGES):
+            raise ValidationError(
+                {"lang": [f"{lang!r} is not a language code; use one of the schema's lang values."]}
+            )
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response

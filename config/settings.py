@@ -323,6 +323,11 @@ KAIROS_RETENTION_WEBHOOKS_DAYS = env.int("KAIROS_RETENTION_WEBHOOKS_DAYS", defau
 KAIROS_WEBHOOK_RETRY_FOR = timedelta(hours=env.int("KAIROS_WEBHOOK_RETRY_HOURS", default=24))
 KAIROS_WEBHOOK_DISABLE_AFTER = env.int("KAIROS_WEBHOOK_DISABLE_AFTER", default=3)
 KAIROS_WEBHOOK_RETRY_BASE_SECONDS = env.int("KAIROS_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# Webhooks go to public addresses only: an endpoint whose host resolves to a loopback,
+# private, link-local, multicast, reserved or unspecified address is refused, when
+# registered and before each delivery. True lets them through (receivers inside your own
+# network; the test suite's local receivers).
+KAIROS_WEBHOOKS_ALLOW_PRIVATE = env.bool("KAIROS_WEBHOOKS_ALLOW_PRIVATE", default=False)
 # How often beat sends what the after-commit doorbells missed, and retries that are due.
 KAIROS_EVENTS_SWEEP_SECONDS = env.int("KAIROS_EVENTS_SWEEP_SECONDS", default=60)
 # Notifications by e-mail: Django's console backend by default (the worker's log);

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from config.api_errors import api_not_found
+from config.api_schema import SchemaView
 from posts import views as posts_views
 from publishing import views as publishing_views
 
@@ -37,7 +38,7 @@ urlpatterns = [
     # Signed and short-lived, for networks that download a post's files (posts/media_urls.py).
     path("library/signed/<str:token>/", posts_views.media_file_signed, name="media-signed"),
     path("api/v1/", include("config.api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: whatever else is under /api/ is a JSON 404, never the site's HTML page.
     re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),

@@ -34,12 +34,13 @@ from accounts.permissions import (
 )
 from config.api_common import (
     NewestFirst,
+    WallTimeField,
     WorkspaceRowField,
     caller_may,
     unchanged_refuse,
     workspace_of_caller,
 )
-from config.api_filters import FilterSet
+from config.api_filters import FilterSet, WholeNumberFilter
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
@@ -154,6 +155,11 @@ class TargetReadSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
+    # Empty until the job is published, so not typed as a URI.
+    external_url = serializers.CharField(
+        read_only=True, help_text="The post's link on its network; empty until published."
+    )
+
     class Meta:
         model = PublishJob
         fields = [
@@ -210,8 +216,9 @@ class PostSerializer(serializers.ModelSerializer):
 
 class PostFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Post.Status.choices)
-    account = django_filters.NumberFilter(field_name="targets__account", distinct=True)
-    tag = django_filters.NumberFilter(field_name="tags", distinct=True)
+    account = WholeNumberFilter(field_name="targets__account", distinct=True)
+    tag = WholeNumberFilter(field_name="tags", distinct=True)
+    priority = WholeNumberFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     deleted = django_filters.BooleanFilter(
@@ -696,7 +703,7 @@ CAMPAIGN_EXAMPLES = [
 
 
 class DistributeSerializer(serializers.Serializer):
-    time_of_day = serializers.TimeField(
+    time_of_day = WallTimeField(
         default=time(19, 0), help_text="When each post goes out, in the campaign's zone."
     )
 

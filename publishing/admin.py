@@ -35,6 +35,7 @@ from publishing.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_enable,
+    webhook_url_refusal,
 )
 
 
@@ -356,6 +357,13 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["workspace", "url", "description", "events", "active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        refusal = webhook_url_refusal(url)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return url
 
 
 class OwnersOnlyAdmin(WorkspaceScopedAdmin):

@@ -157,7 +157,7 @@ class WebhookEndpointViewSet(
                 events=data.get("events", []),
                 actor=request.user,
             )
-        except (WebhookError, ValidationError) as error:
+        except WebhookError as error:
             raise BadRequest({"events": [str(error)]}) from error
         answer = WebhookEndpointSerializer(
             new.endpoint, context={**self.get_serializer_context(), "new_secret": new.secret}

@@ -15,6 +15,14 @@ mid-request leaves the claim to run out, and the sweep sends it again: delivery
 is at least once, and the `webhook-id` header (the event's stable id) lets the
 receiver drop repeats. The request is made outside any transaction.
 
+Kairos sends only to public addresses (`webhook_url_refusal`): an endpoint whose host
+resolves to a loopback, private, link-local, multicast, reserved or unspecified address
+is refused when registered, and looked up again before each attempt (its DNS may have
+changed since), which is then not sent and recorded as failed like any other error.
+KAIROS_WEBHOOKS_ALLOW_PRIVATE=true lets an operator send to receivers inside their own
+network. Left open: the request resolves the host once more, so a DNS answer changed
+within that instant (rebinding) is not caught; redirects are never followed.
+
 An endpoint whose deliveries were given up KAIROS_WEBHOOK_DISABLE_AFTER times in a
 row is disabled, audited as `webhook.disabled`, and its workspace's owners are
 notified from that event (publishing/notifications.py).
@@ -22,14 +30,18 @@ notified from that event (publishing/notifications.py).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -83,9 +95,57 @@ def webhook_events_check(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
+# What an address is, asked in this order: Python counts 127.0.0.1, 169.254.169.254 and
+# 240.0.0.1 as private too, but "loopback", "link-local" and "reserved" say more.
+INSIDE_KINDS = ("loopback", "link_local", "multicast", "reserved", "unspecified", "private")
+
+
+def webhook_url_refusal(url: str) -> str:
+    """Why Kairos will not send to `url`, or "" when it may: its host must resolve, and
+    only to public addresses, so that an endpoint cannot make Kairos call into its own
+    network (SSRF). Always "" with KAIROS_WEBHOOKS_ALLOW_PRIVATE."""
+    if settings.KAIROS_WEBHOOKS_ALLOW_PRIVATE:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "The URL cannot be read; give an http(s) address."
+    if not host:
+        return "The URL names no host."
+    try:
+        found = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return f"{host} cannot be resolved; check the address."
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        kind = next((k for k in INSIDE_KINDS if getattr(address, f"is_{k}")), "")
+        if not kind and not address.is_global:
+            kind = "non-public"
+        if kind:
+            return (
+                f"{host} resolves to {address}, a {kind.replace('_', '-')} address: Kairos "
+                "sends webhooks to public addresses only. Use a public address, or have an "
+                "operator set KAIROS_WEBHOOKS_ALLOW_PRIVATE=true for receivers inside the "
+                "network."
+            )
+    return ""
+
+
+def webhook_url_check(url: str) -> None:
+    """Refuse (ValidationError on `url`) an address `webhook_url_refusal` refuses, for
+    `webhook_endpoint_create` (the API's way in); the admin's form asks the refusal itself."""
+    refusal = webhook_url_refusal(url)
+    if refusal:
+        raise ValidationError({"url": refusal})
+
+
 def webhook_endpoint_create(
     *, workspace: Workspace, url: str, events: list[str], actor, description: str = ""
 ) -> NewEndpoint:
+    webhook_url_check(url)
     secret, stored = webhook_secret_new()
     endpoint = WebhookEndpoint(
         workspace=workspace,
@@ -200,6 +260,19 @@ def webhook_deliver(*, delivery_id: int) -> str:
         event_payload(event=delivery.event, event_type=delivery.event_type), sort_keys=True
     )
     code, error = None, ""
+    refusal = webhook_url_refusal(delivery.endpoint.url)
+    if refusal:
+        error = f"Not sent: {refusal}"
+    else:
+        code, error = _post(delivery=delivery, body=body, now=now)
+    status = _outcome_record(delivery=delivery, code=code, error=error, now=timezone.now())
+    metrics.webhook_deliveries_observe(outcome="retry" if status == D.PENDING else status)
+    return status
+
+
+def _post(*, delivery: WebhookDelivery, body: str, now: datetime) -> tuple[int | None, str]:
+    """Send one signed request; the receiver's status code and what went wrong ("": 2xx)."""
+    code, error = None, ""
     try:
         headers = webhook_sign(
             secret=webhook_secret_read(delivery.endpoint.secret),
@@ -222,9 +295,7 @@ def webhook_deliver(*, delivery_id: int) -> str:
         error = f"The request failed ({type(exc).__name__})."
     except CredentialsUnreadable as exc:
         error = f"Not sent: the endpoint's secret cannot be read. {exc}"
-    status = _outcome_record(delivery=delivery, code=code, error=error, now=timezone.now())
-    metrics.webhook_deliveries_observe(outcome="retry" if status == D.PENDING else status)
-    return status
+    return code, error
 
 
 def _outcome_record(*, delivery: WebhookDelivery, code: int | None, error: str, now) -> str:

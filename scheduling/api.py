@@ -29,6 +29,7 @@ from accounts.permissions import POST_PUBLISH, POST_SCHEDULE, WORKSPACE_VIEW, wo
 from config.api_common import (
     Conflict,
     NewestFirst,
+    WallTimeField,
     WorkspaceRowField,
     caller_may,
     unchanged_refuse,
@@ -69,6 +70,13 @@ class OccurrenceSerializer(serializers.Serializer):
 class ScheduleSerializer(serializers.ModelSerializer):
     description = serializers.SerializerMethodField()
     start_utc = serializers.DateTimeField(read_only=True)
+    local_time = WallTimeField(read_only=True, help_text="Time on the wall clock of the zone.")
+    unit = serializers.ChoiceField(
+        choices=Schedule.Unit.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Interval schedules only; empty for the others.",
+    )
     next_occurrences = serializers.SerializerMethodField()
 
     class Meta:
@@ -151,7 +159,7 @@ class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SlotSerializer(serializers.Serializer):
     weekday = serializers.CharField()
-    local_time = serializers.TimeField()
+    local_time = WallTimeField()
     next_at = serializers.DateTimeField(help_text="The slot's next instant, UTC.")
 
 
@@ -179,13 +187,13 @@ class OccurrenceSkipSerializer(serializers.Serializer):
 
 class OccurrenceMoveSerializer(OccurrenceSkipSerializer):
     local_date = serializers.DateField(help_text="The new day, in the schedule's zone.")
-    local_time = serializers.TimeField(help_text="The new wall time, in the schedule's zone.")
+    local_time = WallTimeField(help_text="The new wall time, in the schedule's zone.")
 
 
 class ScheduleInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Schedule.Kind.choices)
     local_date = serializers.DateField(help_text="The first (or only) day, in `timezone`.")
-    local_time = serializers.TimeField(help_text="The wall time, in `timezone`.")
+    local_time = WallTimeField(help_text="The wall time, in `timezone`.")
     timezone = serializers.CharField(
         required=False, help_text="IANA zone, e.g. Europe/Paris; by default the workspace's."
     )
@@ -539,7 +547,7 @@ class QueueSlotSerializer(serializers.ModelSerializer):
         choices=QueueSlot.Weekday.choices, help_text="0 Monday … 6 Sunday."
     )
     weekday_name = serializers.CharField(source="get_weekday_display", read_only=True)
-    local_time = serializers.TimeField(help_text="The wall time, in the workspace's zone.")
+    local_time = WallTimeField(help_text="The wall time, in the workspace's zone.")
     timezone = serializers.CharField(
         source="account.workspace.default_timezone",
         read_only=True,

@@ -25,6 +25,14 @@ celery_app.conf.broker_transport = None  # The folder broker's own (config/broke
 celery_app.conf.broker_transport_options = {}
 
 
+@pytest.fixture(autouse=True)
+def webhooks_to_local_receivers(settings):
+    """Tests send webhooks to receivers on 127.0.0.1 (tests/webhook_receiver.py) and register
+    endpoints at names that do not resolve here, so the public-address rule is off; its own
+    tests (tests/publishing/test_webhook_addresses.py) turn it back on."""
+    settings.KAIROS_WEBHOOKS_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def broker_messages():
     """Reads the task messages sent to a queue since the test began, as (task, args),

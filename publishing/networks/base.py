@@ -287,6 +287,15 @@ class ConnectError(Exception):
     """Connecting an account did not work; the message says why and what to do."""
 
 
+class ConnectOff(ConnectError):
+    """Connecting this network is switched off by configuration: `setting` names what an
+    operator sets to turn it on (the message says the rest)."""
+
+    def __init__(self, message: str, *, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
 class CredentialsRefused(Exception):
     """The network will not renew the account's sign-in: only reconnecting helps."""
 

@@ -52,6 +52,7 @@ from publishing.networks.base import (
     AccountStore,
     AppRegistry,
     ConnectError,
+    ConnectOff,
     Credentials,
     CredentialsRefused,
     ErrorKind,
@@ -574,9 +575,10 @@ class GraphAdapter(NetworkAdapter):
 def graph_dialog_url(*, state: str, scopes: tuple[str, ...], redirect_uri: str) -> str:
     """Meta's page where the person signs in and allows Kairos."""
     if not settings.META_APP_ID:
-        raise ConnectError(
+        raise ConnectOff(
             "Connecting Facebook and Instagram is off: set META_APP_ID and META_APP_SECRET "
-            "(the app registered on developers.facebook.com)."
+            "(the app registered on developers.facebook.com).",
+            setting="META_APP_ID",
         )
     query = {
         "client_id": settings.META_APP_ID,

@@ -143,7 +143,9 @@ def test_the_api_says_when_no_linkedin_app_is_set(linkedin, client, staff, works
         "/api/v1/linkedin/connect/", {"workspace": workspace.pk}, content_type="application/json"
     )
 
-    assert answer.status_code == 503 and "LINKEDIN_CLIENT_ID" in answer.json()["detail"]
+    assert answer.status_code == 403
+    assert answer.json()["setting"] == "LINKEDIN_CLIENT_ID"
+    assert "LINKEDIN_CLIENT_ID" in answer.json()["detail"]
 
 
 def test_the_accounts_list_links_to_the_connect_page_that_explains_the_sign_in(

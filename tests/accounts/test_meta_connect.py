@@ -214,8 +214,13 @@ def test_the_api_starts_the_same_sign_in(meta, person, client, staff, workspace,
 def test_the_api_says_when_no_meta_app_is_set(meta, client, staff, workspace, settings):
     settings.META_APP_ID = ""
 
-    answer = client.post(
-        "/api/v1/facebook/connect/", {"workspace": workspace.pk}, content_type="application/json"
-    )
+    for network in ("facebook", "instagram"):
+        answer = client.post(
+            f"/api/v1/{network}/connect/",
+            {"workspace": workspace.pk},
+            content_type="application/json",
+        )
 
-    assert answer.status_code == 503 and "META_APP_ID" in answer.json()["detail"]
+        assert answer.status_code == 403
+        assert answer.json()["setting"] == "META_APP_ID"
+        assert "META_APP_ID" in answer.json()["detail"]

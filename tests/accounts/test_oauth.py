@@ -233,7 +233,8 @@ def test_connecting_is_off_without_an_app(x, client, staff, workspace, settings)
     assert page.status_code == 200
     assert "set X_CLIENT_ID" in page.content.decode()
     answer = client.post("/api/v1/x/connect/", {"workspace": workspace.pk})
-    assert answer.status_code == 503
+    assert answer.status_code == 403
+    assert answer.json()["setting"] == "X_CLIENT_ID"
     assert "X_CLIENT_ID" in answer.json()["detail"]
 
 

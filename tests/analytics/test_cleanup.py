@@ -8,7 +8,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts.models import AuditEvent
+from accounts.idempotency import idempotency_claim, idempotency_store
+from accounts.models import AuditEvent, IdempotentRequest
 from accounts.services import audit_record
 from analytics.tasks import retention_cleanup
 from publishing.beat import RETENTION_CLEANUP
@@ -61,3 +62,22 @@ def test_beat_runs_the_cleanup_daily_through_its_task(audit_trail):
     assert entry.interval.every == 24 * 60 * 60
 
     assert retention_cleanup()["audit events"] == 2
+
+
+def test_idempotency_answers_go_after_their_day():
+    start = timezone.now()
+    for hours, key in ((0, "old"), (20, "young")):
+        with time_machine.travel(start + timedelta(hours=hours), tick=False):
+            claim = idempotency_claim(caller="key:abc", key=key, fingerprint="f", workspace_id=None)
+            idempotency_store(row=claim.row, status=201, body={"id": 1})
+
+    with time_machine.travel(start + timedelta(hours=25), tick=False):
+        assert "would delete 1 idempotency answers older than 24 hours" in _cleanup("--dry-run")
+        assert IdempotentRequest.objects.count() == 2
+
+        assert "deleted 1 idempotency answers older than 24 hours" in _cleanup()
+        assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["young"]
+        repeat = idempotency_claim(
+            caller="key:abc", key="young", fingerprint="f", workspace_id=None
+        )
+        assert repeat.replay == (201, {"id": 1})

@@ -2,6 +2,7 @@
 4xx, and the docs and schema work offline with the key scheme documented."""
 
 import pytest
+from django.test import Client
 
 from tests.api.conftest import key_client
 from tests.factories import WorkspaceFactory
@@ -77,3 +78,26 @@ def test_the_docs_load_from_kairos_itself_and_the_schema_names_the_key_scheme(cl
     create = schema["paths"]["/api/v1/posts/"]["post"]
     assert {"201", "400", "403", "404", "409", "422"} <= set(create["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
+
+
+def test_the_schema_refuses_an_unknown_language_in_json(client):
+    answer = client.get("/api/schema/?lang=AAA")
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/json"
+    assert "'AAA' is not a language code" in answer.json()["lang"][0]
+    assert client.get("/api/schema/?lang=en-gb").status_code == 200
+
+
+def test_a_post_to_no_endpoint_is_a_json_404_even_with_csrf_checks():
+    answer = Client(enforce_csrf_checks=True).post("/api/v1/webhook-deliveries/0.5/send-again/")
+    assert answer.status_code == 404
+    assert answer["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("network", ["x", "facebook", "instagram", "linkedin"])
+def test_a_connect_switched_off_documents_the_setting_it_names(client, network):
+    schema = client.get("/api/schema/?format=json").json()
+    refused = schema["paths"][f"/api/v1/{network}/connect/"]["post"]["responses"]["403"]
+    body = refused["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"detail", "setting"}
+    assert "off on this Kairos" in refused["description"]

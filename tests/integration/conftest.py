@@ -29,6 +29,8 @@ def _process_env(tmp_path: Path) -> dict[str, str]:
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "KAIROS_DATA_DIR": str(tmp_path),
         "KAIROS_PUBLIC_URL": "http://testserver",
+        # Webhook receivers in these tests listen on 127.0.0.1.
+        "KAIROS_WEBHOOKS_ALLOW_PRIVATE": "true",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -1,5 +1,6 @@
 """Delete rows past their retention: attempts, finished jobs, audit events, sandbox
-posts and metric snapshots older than their KAIROS_RETENTION_*_DAYS.
+posts and metric snapshots older than their KAIROS_RETENTION_*_DAYS, and idempotency
+answers past their 24 hours.
 
 What stays although old, and why deleting in batches is safe while Kairos runs, is
 written in analytics/retention.py. Beat runs the same deletion once a day; this
@@ -20,8 +21,9 @@ from analytics.retention import KINDS, retention_counts, retention_purge
 class Command(BaseCommand):
     help = (
         "Delete attempts, finished jobs, audit events, sandbox posts and metric snapshots "
-        "older than their KAIROS_RETENTION_*_DAYS, in short batches; never what a live job, "
-        "an unfinished post or reconciliation still needs."
+        "older than their KAIROS_RETENTION_*_DAYS, and idempotency answers past their 24 "
+        "hours, in short batches; never what a live job, an unfinished post or "
+        "reconciliation still needs."
     )
 
     def add_arguments(self, parser):
@@ -42,10 +44,10 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         now = timezone.now()
-        ages = {kind.name: kind.age().days for kind in KINDS}
+        ages = {kind.name: kind.age_label() for kind in KINDS}
         if dry_run:
             for name, count in retention_counts(now=now).items():
-                self.stdout.write(f"would delete {count} {name} older than {ages[name]} days")
+                self.stdout.write(f"would delete {count} {name} older than {ages[name]}")
             self.stdout.write("Dry run: nothing was deleted.")
             return
         deleted: dict[str, int] = dict.fromkeys(ages, 0)
@@ -76,5 +78,5 @@ class Command(BaseCommand):
             if bar is not None:
                 bar.close()
         for name, count in deleted.items():
-            self.stdout.write(f"deleted {count} {name} older than {ages[name]} days")
+            self.stdout.write(f"deleted {count} {name} older than {ages[name]}")
         self.stdout.write(self.style.SUCCESS("Clean-up done."))

@@ -27,6 +27,7 @@ from publishing.networks.base import (
     Account,
     ConnectError,
     Connection,
+    ConnectOff,
     Credentials,
     CredentialsRefused,
     ErrorKind,
@@ -46,9 +47,10 @@ ROLES_PROJECTION = "(elements*(role,state,organizationalTarget~(localizedName,va
 def authorization_url(*, state: str) -> str:
     """LinkedIn's page where the member signs in and allows Kairos."""
     if not settings.LINKEDIN_CLIENT_ID:
-        raise ConnectError(
+        raise ConnectOff(
             "Connecting LinkedIn is off: set LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET (the "
-            "app registered on developers.linkedin.com)."
+            "app registered on developers.linkedin.com).",
+            setting="LINKEDIN_CLIENT_ID",
         )
     query = {
         "response_type": "code",

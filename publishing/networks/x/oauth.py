@@ -38,6 +38,7 @@ from publishing.networks.base import (
     AccountStore,
     ConnectError,
     Connection,
+    ConnectOff,
     Credentials,
     CredentialsRefused,
     ErrorKind,
@@ -63,9 +64,10 @@ REFRESH_TOKEN_REFUSED = frozenset({"invalid_request", "invalid_grant"})
 def x_connect_start(*, state_for: Callable[[str], str]) -> str:
     """The X address where the person signs in and allows Kairos (PKCE, S256)."""
     if not settings.X_CLIENT_ID:
-        raise ConnectError(
+        raise ConnectOff(
             "Connecting X accounts is off: set X_CLIENT_ID (and X_CLIENT_SECRET for a "
-            "confidential app) to the keys of the app in X's developer portal."
+            "confidential app) to the keys of the app in X's developer portal.",
+            setting="X_CLIENT_ID",
         )
     client = WebApplicationClient(settings.X_CLIENT_ID)
     verifier = client.create_code_verifier(VERIFIER_LENGTH)
