@@ -55,7 +55,8 @@ def workspace_of_caller(request, workspace_id: int | None):
 
 
 class NewestFirst(pagination.CursorPagination):
-    ordering = "-created_at"
+    # The id breaks ties of rows made in the same instant (a cursor needs a total order).
+    ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
