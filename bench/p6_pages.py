@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from django.contrib.auth import get_user_model
@@ -26,13 +26,11 @@ from django.utils import timezone
 
 from accounts.models import Membership, SocialAccount, Workspace
 from bench.report import Figure, Goal, number, p6_line
-from bench.scene import database_reset, posts_copy
+from bench.scene import SPREAD_FUTURE_SHARE, database_reset, posts_copy, spread_at
 from posts.models import Post
 
 GOAL_MS = 1000.0
 WORKSPACES = 100
-SPAN = timedelta(days=730)
-FUTURE_SHARE = 0.05
 REPEATS = 5
 FIRST_SHARE = 0.01
 
@@ -231,18 +229,11 @@ def _owner_client(workspace: Workspace) -> Client:
     return client
 
 
-def _at(number: int, *, total: int, now: datetime) -> datetime:
-    """When post `number` of `total` goes out: evenly over `SPAN`, the last
-    `FUTURE_SHARE` of it ahead of `now`."""
-    first_at = now - SPAN * (1 - FUTURE_SHARE)
-    return (first_at + SPAN / total * number).astimezone(UTC).replace(microsecond=0)
-
-
 def _first_numbers(*, posts: int) -> range:
     """The posts loaded first (1%, and at least one per workspace): a run of them from
     now on, so the measured workspace already has a post in the month shown."""
     count = max(int(posts * FIRST_SHARE), WORKSPACES)
-    around_now = int(posts * (1 - FUTURE_SHARE))
+    around_now = int(posts * (1 - SPREAD_FUTURE_SHARE))
     start = around_now - around_now % WORKSPACES  # a post of the first workspace
     return range(start, min(start + count, posts))
 
@@ -250,7 +241,8 @@ def _first_numbers(*, posts: int) -> range:
 def _posts_load(
     *, accounts: list[SocialAccount], numbers: range, total: int, now: datetime
 ) -> None:
-    """Posts `numbers` (a run) of `total`, dealt round the accounts' workspaces, each at `_at`."""
+    """Posts `numbers` (a run) of `total`, dealt round the accounts' workspaces, spread
+    over two years (`spread_at`)."""
     posts_copy(
-        accounts=accounts, numbers=numbers, at=lambda n: _at(n, total=total, now=now), now=now
+        accounts=accounts, numbers=numbers, at=lambda n: spread_at(n, total=total, now=now), now=now
     )

@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import OperationalError, connection, models, transaction
@@ -31,6 +31,9 @@ UNREACHABLE_LIMIT = 100_000_000
 # Posts are made due far ahead, then brought forward in one UPDATE once all exist.
 PARKED = timedelta(days=30)
 RESET_ATTEMPTS = 5
+# Posts of a large workspace go out evenly over two years, the last 5% still ahead.
+SPREAD = timedelta(days=730)
+SPREAD_FUTURE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,13 @@ def rows_copy(model: type[models.Model], rows: Iterable[dict[str, Any]], **const
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row.get(field.attname, defaults[field.attname]) for field in fields])
+
+
+def spread_at(number: int, *, total: int, now: datetime) -> datetime:
+    """When post `number` of `total` goes out: evenly over `SPREAD`, the last
+    `SPREAD_FUTURE_SHARE` of it ahead of `now`."""
+    first_at = now - SPREAD * (1 - SPREAD_FUTURE_SHARE)
+    return (first_at + SPREAD / total * number).astimezone(UTC).replace(microsecond=0)
 
 
 def posts_copy(
