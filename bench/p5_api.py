@@ -15,6 +15,7 @@ or a serializer reads something row by row.
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import datetime, timedelta
 from statistics import median
@@ -61,11 +62,13 @@ def run(*, accounts: list[SocialAccount], posts: int) -> Figure:
     page, url = _walk(client, f"{LIST}?{query}&page_size={PAGE_SIZE}", pages=PAGE)
     _get(client, url)  # warm-up
     ms, cpu_ms = [], []
+    full_collections = gc.get_stats()[2]["collections"]
     for _ in range(REPEATS):
         began, began_cpu = time.perf_counter(), time.process_time()
         _get(client, url)
         ms.append(1000 * (time.perf_counter() - began))
         cpu_ms.append(1000 * (time.process_time() - began_cpu))
+    full_collections = gc.get_stats()[2]["collections"] - full_collections
     p95 = percentile(ms, 95)
     queries = {size: _queries(client, f"{LIST}?{query}&page_size={size}") for size in (10, 100)}
     queries_deep = _queries(client, url)
@@ -85,6 +88,7 @@ def run(*, accounts: list[SocialAccount], posts: int) -> Figure:
             ("page measured (of 50 posts, reached by following `next`)", str(page)),
             (f"that page, {REPEATS} requests: median / p95 / max (ms)", _spread(ms)),
             ("CPU of this process a request: median / p95 / max (ms)", _spread(cpu_ms)),
+            (f"full garbage collections during the {REPEATS} requests", str(full_collections)),
             (
                 "queries: page of 10 / of 100 / the measured page",
                 f"{queries[10]} / {queries[100]} / {queries_deep}",
@@ -123,6 +127,7 @@ def run(*, accounts: list[SocialAccount], posts: int) -> Figure:
         data={
             "ms": ms,
             "cpu_ms": cpu_ms,
+            "full_collections": full_collections,
             "p95_ms": p95,
             "page": page,
             "queries": queries,
