@@ -103,7 +103,9 @@ def run_all(
         )
     if "P5" in only:
         log(f"P5: {sizes.p5_posts} posts; a filtered page of the posts API, deep in the list")
-        report.figures.append(p5_api.run(accounts=accounts, posts=sizes.p5_posts))
+        report.figures.append(
+            p5_api.run(accounts=accounts, posts=sizes.p5_posts, requests=sizes.p5_requests)
+        )
     if "P6" in only:
         log(f"P6: {sizes.p6_posts} posts; the post list, the dashboard and a calendar month")
         report.figures.append(p6_pages.run(posts=sizes.p6_posts, reuse=env.data is not None))

@@ -6,7 +6,7 @@ accounts and spread over two years, each with a campaign and one or two of `TAGS
 tags. A workspace API key (scope `read`) lists them as an integration would:
 `GET /api/v1/posts/?status=published&tag=…&account=…`, newest first, 50 a page,
 following the cursor of each page to the next one up to page `PAGE` (or the last
-full one, at smaller sizes), then fetching that page `REPEATS` times: the p95 is the
+full one, at smaller sizes), then fetching that page `requests` times: the p95 is the
 figure. Requests run in this process through Django's test client (the whole view,
 its middleware, authentication, throttle and queries; no HTTP server). The queries
 of one request are counted for a page of 10 and a page of 100: they must be equal,
@@ -40,13 +40,12 @@ TAGS = 5
 CAMPAIGNS = 10
 PAGE = 50
 PAGE_SIZE = 50
-REPEATS = 100
 # A post is written a couple of days before it goes out.
 WRITTEN_BEFORE = timedelta(days=2)
 LIST = "/api/v1/posts/"
 
 
-def run(*, accounts: list[SocialAccount], posts: int) -> Figure:
+def run(*, accounts: list[SocialAccount], posts: int, requests: int) -> Figure:
     database_reset()
     chosen = accounts[:ACCOUNTS]
     workspace = chosen[0].workspace
@@ -63,7 +62,7 @@ def run(*, accounts: list[SocialAccount], posts: int) -> Figure:
     _get(client, url)  # warm-up
     ms, cpu_ms = [], []
     full_collections = gc.get_stats()[2]["collections"]
-    for _ in range(REPEATS):
+    for _ in range(requests):
         began, began_cpu = time.perf_counter(), time.process_time()
         _get(client, url)
         ms.append(1000 * (time.perf_counter() - began))
@@ -86,9 +85,9 @@ def run(*, accounts: list[SocialAccount], posts: int) -> Figure:
             ("posts the filter matches", str(matching)),
             ("bulk load with COPY, then VACUUM ANALYZE (s)", number(load_s, 1)),
             ("page measured (of 50 posts, reached by following `next`)", str(page)),
-            (f"that page, {REPEATS} requests: median / p95 / max (ms)", _spread(ms)),
+            (f"that page, {requests} requests: median / p95 / max (ms)", _spread(ms)),
             ("CPU of this process a request: median / p95 / max (ms)", _spread(cpu_ms)),
-            (f"full garbage collections during the {REPEATS} requests", str(full_collections)),
+            (f"full garbage collections during the {requests} requests", str(full_collections)),
             (
                 "queries: page of 10 / of 100 / the measured page",
                 f"{queries[10]} / {queries[100]} / {queries_deep}",

@@ -17,6 +17,7 @@ class Sizes:
     p4_history_jobs: int
     p4_idle_s: float
     p5_posts: int
+    p5_requests: int
     p6_posts: int
     p7_posts: int
     p7_snapshots: int
@@ -37,6 +38,7 @@ SIZES = {
         p4_history_jobs=5_000,
         p4_idle_s=1,
         p5_posts=2_000,
+        p5_requests=20,
         p6_posts=2_000,
         p7_posts=2_000,
         p7_snapshots=20_000,
@@ -54,6 +56,7 @@ SIZES = {
         p4_history_jobs=100_000,
         p4_idle_s=20,
         p5_posts=20_000,
+        p5_requests=100,
         p6_posts=200_000,
         p7_posts=20_000,
         p7_snapshots=400_000,
@@ -71,6 +74,7 @@ SIZES = {
         p4_history_jobs=1_000_000,
         p4_idle_s=300,
         p5_posts=100_000,
+        p5_requests=100,
         p6_posts=1_000_000,
         p7_posts=100_000,
         p7_snapshots=2_000_000,
