@@ -52,6 +52,7 @@ def run(*, accounts: list[SocialAccount], posts: int, requests: int) -> Figure:
     tags, campaigns = _labels(workspace)
     load_s = _load(accounts=chosen, tags=tags, campaigns=campaigns, posts=posts)
     client = _key_client(workspace)
+    _web_worker_start()
     query = f"status=published&tag={tags[0].pk}&account={chosen[0].pk}"
     matching = (
         Post.objects.filter(status=Post.Status.PUBLISHED, tags=tags[0], targets__account=chosen[0])
@@ -206,6 +207,12 @@ def _key_client(workspace: Workspace) -> Client:
     )
     _, secret = api_key_create(workspace=workspace, name="P5 bench", scopes=["read"], actor=owner)
     return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+
+def _web_worker_start() -> None:
+    """What a web worker does once loaded (config/wsgi.py): here too, the objects this
+    process holds by now are frozen out of the garbage collector's walks."""
+    import config.wsgi  # noqa: F401
 
 
 def _get(client: Client, url: str) -> dict:
