@@ -8,7 +8,8 @@ tags. A workspace API key (scope `read`) lists them as an integration would:
 following the cursor of each page to the next one up to page `PAGE` (or the last
 full one, at smaller sizes), then fetching that page `requests` times: the p95 is the
 figure. Requests run in this process through Django's test client (the whole view,
-its middleware, authentication, throttle and queries; no HTTP server). The queries
+its middleware, authentication, throttle and queries; no HTTP server), once this
+process has done what a web worker does when loaded (config/wsgi.py). The queries
 of one request are counted for a page of 10 and a page of 100: they must be equal,
 or a serializer reads something row by row.
 """
