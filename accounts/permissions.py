@@ -90,6 +90,14 @@ def workspaces_where(*, user, action: str) -> QuerySet[Workspace]:
     return Workspace.objects.filter(memberships__user=user, memberships__role__in=roles)
 
 
+def workspace_ids_where(*, user, action: str) -> list[int]:
+    """The ids of `workspaces_where`, read now (one query). A list rather than a subquery:
+    PostgreSQL then plans a query of their rows for the workspaces it knows (for one, a
+    page comes in an index's order and its LIMIT stops the scan), where a subquery makes
+    it read every row of them and sort."""
+    return list(workspaces_where(user=user, action=action).values_list("pk", flat=True))
+
+
 def member_may(*, user, workspace: Workspace | int, action: str) -> bool:
     """Whether `user` may do `action` in `workspace` (a workspace or its id)."""
     workspace_id = workspace.pk if isinstance(workspace, Workspace) else workspace

@@ -22,7 +22,7 @@ from bench.env import ROOT, BenchEnv
 from bench.report import Report
 from bench.sizes import SIZES
 
-FIGURES = ("P1", "P2", "P3", "P4", "P6", "P7")
+FIGURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
 # Publish workers for P2 and P3 on this 2-core machine; bench/README.md says why.
 DEFAULT_POOL = "prefork"
 DEFAULT_CONCURRENCY = 2

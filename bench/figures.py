@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import p1_dispatch, p2_throughput, p3_lateness, p4_idle, p6_pages, p7_analytics
+from bench import (
+    p1_dispatch,
+    p2_throughput,
+    p3_lateness,
+    p4_idle,
+    p5_api,
+    p6_pages,
+    p7_analytics,
+)
 from bench.cluster import WorkerShape, publishing_cluster
 from bench.env import BenchEnv
 from bench.report import Report
@@ -92,6 +100,11 @@ def run_all(
                 history_jobs=sizes.p4_history_jobs,
                 idle_seconds=sizes.p4_idle_s,
             )
+        )
+    if "P5" in only:
+        log(f"P5: {sizes.p5_posts} posts; a filtered page of the posts API, deep in the list")
+        report.figures.append(
+            p5_api.run(accounts=accounts, posts=sizes.p5_posts, requests=sizes.p5_requests)
         )
     if "P6" in only:
         log(f"P6: {sizes.p6_posts} posts; the post list, the dashboard and a calendar month")

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -27,15 +26,11 @@ from django.utils import timezone
 
 from accounts.models import Membership, SocialAccount, Workspace
 from bench.report import Figure, Goal, number, p6_line
-from bench.scene import database_reset, rows_copy, tables_analyze
-from posts.models import Post, PostPart, Target
-from publishing.models import JobStatus, PublishJob
-from scheduling.models import Schedule
+from bench.scene import SPREAD_FUTURE_SHARE, database_reset, posts_copy, spread_at
+from posts.models import Post
 
 GOAL_MS = 1000.0
 WORKSPACES = 100
-SPAN = timedelta(days=730)
-FUTURE_SHARE = 0.05
 REPEATS = 5
 FIRST_SHARE = 0.01
 
@@ -234,18 +229,11 @@ def _owner_client(workspace: Workspace) -> Client:
     return client
 
 
-def _at(number: int, *, total: int, now: datetime) -> datetime:
-    """When post `number` of `total` goes out: evenly over `SPAN`, the last
-    `FUTURE_SHARE` of it ahead of `now`."""
-    first_at = now - SPAN * (1 - FUTURE_SHARE)
-    return (first_at + SPAN / total * number).astimezone(UTC).replace(microsecond=0)
-
-
 def _first_numbers(*, posts: int) -> range:
     """The posts loaded first (1%, and at least one per workspace): a run of them from
     now on, so the measured workspace already has a post in the month shown."""
     count = max(int(posts * FIRST_SHARE), WORKSPACES)
-    around_now = int(posts * (1 - FUTURE_SHARE))
+    around_now = int(posts * (1 - SPREAD_FUTURE_SHARE))
     start = around_now - around_now % WORKSPACES  # a post of the first workspace
     return range(start, min(start + count, posts))
 
@@ -253,77 +241,8 @@ def _first_numbers(*, posts: int) -> range:
 def _posts_load(
     *, accounts: list[SocialAccount], numbers: range, total: int, now: datetime
 ) -> None:
-    """Posts `numbers` (a run) of `total`, dealt round the accounts' workspaces, each at `_at`."""
-
-    def at(number: int) -> datetime:
-        return _at(number, total=total, now=now)
-
-    def account(number: int) -> SocialAccount:
-        return accounts[number % len(accounts)]
-
-    with transaction.atomic():
-        last_before = Post.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        rows_copy(
-            Post,
-            (
-                {
-                    "workspace_id": account(n).workspace_id,
-                    "status": Post.Status.PUBLISHED if at(n) < now else Post.Status.SCHEDULED,
-                }
-                for n in numbers
-            ),
-        )
-        # One session copies alone after a reset, so the ids follow one another.
-        first_id = last_before + 1
-        if Post.objects.filter(pk__gte=first_id).count() != len(numbers):
-            raise RuntimeError("the posts' ids are not consecutive; P6 cannot place them")
-
-        def post_id(number: int) -> int:
-            return first_id + number - numbers.start
-
-        rows_copy(
-            PostPart,
-            (
-                {"post_id": post_id(n), "text": f"Bench post {n}: what the brand says."}
-                for n in numbers
-            ),
-            position=0,
-        )
-        rows_copy(Target, ({"post_id": post_id(n), "account_id": account(n).pk} for n in numbers))
-        rows_copy(
-            Schedule,
-            (_schedule_row(post_id(n), at(n), now) for n in numbers),
-            kind=Schedule.Kind.ONCE,
-            timezone="UTC",
-        )
-        rows_copy(
-            PublishJob,
-            (_job_row(post_id(n), account(n).pk, at(n)) for n in numbers if at(n) < now),
-            status=JobStatus.PUBLISHED,
-        )
-    tables_analyze()
-
-
-def _schedule_row(post_id: int, instant: datetime, now: datetime) -> dict[str, Any]:
-    ahead = instant >= now
-    return {
-        "post_id": post_id,
-        "local_date": instant.date(),
-        "local_time": instant.time(),
-        "status": Schedule.Status.ACTIVE if ahead else Schedule.Status.FINISHED,
-        "next_occurrence_at": instant if ahead else None,
-        "last_occurrence_at": None if ahead else instant,
-        "occurrence_count": 0 if ahead else 1,
-    }
-
-
-def _job_row(post_id: int, account_id: int, instant: datetime) -> dict[str, Any]:
-    return {
-        "post_id": post_id,
-        "account_id": account_id,
-        "occurrence_at": instant,
-        "due_at": instant,
-        "next_attempt_at": instant,
-        "published_at": instant,
-        "attempt_count": 1,
-    }
+    """Posts `numbers` (a run) of `total`, dealt round the accounts' workspaces, spread
+    over two years (`spread_at`)."""
+    posts_copy(
+        accounts=accounts, numbers=numbers, at=lambda n: spread_at(n, total=total, now=now), now=now
+    )

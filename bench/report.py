@@ -7,6 +7,7 @@ lines keep one fixed form each, for people comparing runs and for scripts:
     P2 posts=10000 latency_ms=0 wall_s=… posts_per_s=…
     P3 rate_per_s=100 p50_s=… p95_s=… p99_s=… max_s=…
     P4 schedules=1000000 idle_tick_ms=… beat_rss_mb=BEFORE->AFTER worker_rss_mb=BEFORE->AFTER
+    P5 posts=100000 p95_ms=… queries_page10=… queries_page100=…
     P6 posts=1000000 changelist_ms=… dashboard_ms=… calendar_month_ms=… queries=…
     P7 posts=100000 snapshots=2000000 account_stats_ms=… best_time_ms=…
 """
@@ -189,6 +190,13 @@ def p4_line(
     return (
         f"P4 schedules={schedules} idle_tick_ms={number(idle_tick_ms, 2)} "
         f"beat_rss_mb={_before_after(beat_rss_mb)} worker_rss_mb={_before_after(worker_rss_mb)}"
+    )
+
+
+def p5_line(*, posts: int, p95_ms: float, queries_page10: int, queries_page100: int) -> str:
+    return (
+        f"P5 posts={posts} p95_ms={number(p95_ms, 1)} queries_page10={queries_page10} "
+        f"queries_page100={queries_page100}"
     )
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import OperationalError, connection, models, transaction
@@ -22,7 +22,7 @@ from accounts.models import SocialAccount
 from accounts.services import social_account_connect, workspace_create
 from fakex.control import FakeXControl
 from posts.models import Post, PostPart, Target
-from publishing.models import PublishJob, RateLimitWindow
+from publishing.models import JobStatus, PublishJob, RateLimitWindow
 from scheduling.models import Schedule
 
 BATCH_SIZE = 2000
@@ -31,6 +31,9 @@ UNREACHABLE_LIMIT = 100_000_000
 # Posts are made due far ahead, then brought forward in one UPDATE once all exist.
 PARKED = timedelta(days=30)
 RESET_ATTEMPTS = 5
+# Posts of a large workspace go out evenly over two years, the last 5% still ahead.
+SPREAD = timedelta(days=730)
+SPREAD_FUTURE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -195,3 +198,98 @@ def rows_copy(model: type[models.Model], rows: Iterable[dict[str, Any]], **const
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row.get(field.attname, defaults[field.attname]) for field in fields])
+
+
+def spread_at(number: int, *, total: int, now: datetime) -> datetime:
+    """When post `number` of `total` goes out: evenly over `SPREAD`, the last
+    `SPREAD_FUTURE_SHARE` of it ahead of `now`."""
+    first_at = now - SPREAD * (1 - SPREAD_FUTURE_SHARE)
+    return (first_at + SPREAD / total * number).astimezone(UTC).replace(microsecond=0)
+
+
+def posts_copy(
+    *,
+    accounts: list[SocialAccount],
+    numbers: range,
+    at: Callable[[int], datetime],
+    now: datetime,
+    columns: Callable[[int], dict[str, Any]] | None = None,
+) -> range:
+    """COPY posts `numbers` (a run), dealt round `accounts` (each to its account's
+    workspace), post `n` going out at `at(n)`: its part, its target and its once
+    schedule, those before `now` published (a published job each, the schedule
+    finished), the others scheduled. `columns(n)`: more of post `n`'s fields (its
+    campaign, when it was made). Returns the posts' ids, in the order of `numbers`;
+    then VACUUM ANALYZE."""
+
+    def account(number: int) -> SocialAccount:
+        return accounts[number % len(accounts)]
+
+    with transaction.atomic():
+        last_before = Post.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        rows_copy(
+            Post,
+            (
+                {
+                    "workspace_id": account(n).workspace_id,
+                    "status": Post.Status.PUBLISHED if at(n) < now else Post.Status.SCHEDULED,
+                    **(columns(n) if columns else {}),
+                }
+                for n in numbers
+            ),
+        )
+        # One session copies alone after a reset, so the ids follow one another.
+        first_id = last_before + 1
+        if Post.objects.filter(pk__gte=first_id).count() != len(numbers):
+            raise RuntimeError("the posts' ids are not consecutive; they cannot be placed")
+
+        def post_id(number: int) -> int:
+            return first_id + number - numbers.start
+
+        rows_copy(
+            PostPart,
+            (
+                {"post_id": post_id(n), "text": f"Bench post {n}: what the brand says."}
+                for n in numbers
+            ),
+            position=0,
+        )
+        rows_copy(Target, ({"post_id": post_id(n), "account_id": account(n).pk} for n in numbers))
+        rows_copy(
+            Schedule,
+            (_schedule_row(post_id(n), at(n), now) for n in numbers),
+            kind=Schedule.Kind.ONCE,
+            timezone="UTC",
+        )
+        rows_copy(
+            PublishJob,
+            (_job_row(post_id(n), account(n).pk, at(n)) for n in numbers if at(n) < now),
+            status=JobStatus.PUBLISHED,
+        )
+    tables_analyze()
+    return range(first_id, first_id + len(numbers))
+
+
+def _schedule_row(post_id: int, instant: datetime, now: datetime) -> dict[str, Any]:
+    ahead = instant >= now
+    return {
+        "post_id": post_id,
+        "local_date": instant.date(),
+        "local_time": instant.time(),
+        "status": Schedule.Status.ACTIVE if ahead else Schedule.Status.FINISHED,
+        "next_occurrence_at": instant if ahead else None,
+        "last_occurrence_at": None if ahead else instant,
+        "occurrence_count": 0 if ahead else 1,
+    }
+
+
+def _job_row(post_id: int, account_id: int, instant: datetime) -> dict[str, Any]:
+    return {
+        "post_id": post_id,
+        "account_id": account_id,
+        "occurrence_at": instant,
+        "due_at": instant,
+        "next_attempt_at": instant,
+        "published_at": instant,
+        "attempt_count": 1,
+    }

@@ -16,6 +16,8 @@ class Sizes:
     p4_schedules: int
     p4_history_jobs: int
     p4_idle_s: float
+    p5_posts: int
+    p5_requests: int
     p6_posts: int
     p7_posts: int
     p7_snapshots: int
@@ -35,6 +37,8 @@ SIZES = {
         p4_schedules=5_000,
         p4_history_jobs=5_000,
         p4_idle_s=1,
+        p5_posts=2_000,
+        p5_requests=20,
         p6_posts=2_000,
         p7_posts=2_000,
         p7_snapshots=20_000,
@@ -51,6 +55,8 @@ SIZES = {
         p4_schedules=1_000_000,
         p4_history_jobs=100_000,
         p4_idle_s=20,
+        p5_posts=20_000,
+        p5_requests=100,
         p6_posts=200_000,
         p7_posts=20_000,
         p7_snapshots=400_000,
@@ -67,6 +73,8 @@ SIZES = {
         p4_schedules=1_000_000,
         p4_history_jobs=1_000_000,
         p4_idle_s=300,
+        p5_posts=100_000,
+        p5_requests=100,
         p6_posts=1_000_000,
         p7_posts=100_000,
         p7_snapshots=2_000_000,

@@ -93,7 +93,8 @@ class NewestFirst(pagination.CursorPagination):
     """Cursor pages, newest first. A `page_size` that is not a whole number from 1 to
     `max_page_size` is refused (400) rather than silently replaced by the default."""
 
-    ordering = "-created_at"
+    # The id breaks ties of rows made in the same instant (a cursor needs a total order).
+    ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

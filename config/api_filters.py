@@ -34,14 +34,25 @@ RELATIONS = (
     models.ManyToManyRel,
 )
 
+WHOLE_NUMBERS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
 
 class FilterSet(filters.FilterSet):
     """Every API list's filters: strict (the module's docstring), a relation filtered by
-    its id (WholeNumberFilter)."""
+    its id and a whole-number field by a whole number (WholeNumberFilter)."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
-        **{relation: {"filter_class": WholeNumberFilter} for relation in RELATIONS},
+        **{field: {"filter_class": WholeNumberFilter} for field in RELATIONS + WHOLE_NUMBERS},
     }
 
     def is_valid(self) -> bool:

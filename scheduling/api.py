@@ -114,7 +114,11 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OccurrenceSerializer(many=True))
     def get_next_occurrences(self, schedule: Schedule) -> list[dict]:
-        return OccurrenceSerializer(self._summary(schedule)["next"], many=True).data
+        # One serializer for every schedule of a list (a post list's page has 50), not
+        # one built, with its fields, per schedule.
+        if not hasattr(self, "_occurrences"):
+            self._occurrences = OccurrenceSerializer(many=True)
+        return self._occurrences.to_representation(self._summary(schedule)["next"])
 
 
 class ScheduleFilter(FilterSet):

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
 from posts.models import Post, Tag
@@ -16,6 +18,7 @@ from tests.factories import (
     PublishJobFactory,
     SandboxAccountFactory,
     WorkspaceFactory,
+    schedule_once_at,
 )
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +212,41 @@ def test_staff_name_the_workspace_when_they_have_several(client):
     answer = client.post("/api/v1/posts/", body, content_type="application/json")
     assert answer.status_code == 201
     assert Post.objects.get().author == first.user
+
+
+def test_the_list_runs_as_many_queries_for_a_page_of_2_as_of_12(workspace):
+    """A page's posts come with their parts, targets, tags, jobs and schedule in a fixed
+    number of queries: one more read per post (an N+1) fails this."""
+    accounts = SandboxAccountFactory.create_batch(2, workspace=workspace)
+    tags = [Tag.objects.create(workspace=workspace, name=name) for name in ("a", "b")]
+    for number in range(12):
+        post = PostFactory(workspace=workspace, accounts=accounts, texts=["First.", "Second."])
+        post.tags.set(tags)
+        schedule_once_at(post, NOW.replace(hour=number))
+        for account in accounts:
+            PublishJobFactory(post=post, account=account, status=JobStatus.PUBLISHED)
+    Post.objects.update(status=Post.Status.PUBLISHED)
+    client = key_client(workspace, "read")
+    query = f"/api/v1/posts/?status=published&tag={tags[0].pk}&account={accounts[0].pk}"
+
+    def queries(page_size: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.get(f"{query}&page_size={page_size}")
+        assert len(answer.json()["results"]) == page_size
+        return len(captured)
+
+    queries(2)  # the key's first use writes its last_used_at
+    assert queries(2) == queries(12)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_cursor_pages_through_posts_made_in_the_same_instant(workspace):
+    made = {PostFactory(workspace=workspace).pk for _ in range(5)}
+    client = key_client(workspace, "read")
+    seen = []
+    url = "/api/v1/posts/?page_size=2"
+    while url:
+        page = client.get(url).json()
+        seen += [item["id"] for item in page["results"]]
+        url = page["next"]
+    assert seen == sorted(made, reverse=True)
