@@ -45,7 +45,7 @@ from config.api_filters import FilterSet, WholeNumberFilter
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
-from posts.models import Campaign, MediaAsset, Post, PostPart, Tag, Target
+from posts.models import Campaign, MediaAsset, PartMedia, Post, PostPart, Tag, Target
 from posts.services import (
     campaign_create,
     campaign_delete,
@@ -145,7 +145,7 @@ class PartReadSerializer(serializers.Serializer):
     media = serializers.SerializerMethodField()
 
     def get_media(self, part) -> list[int]:
-        return [asset.pk for asset in part.media_read]
+        return [attached.asset_id for attached in part.media_read]
 
 
 class TargetReadSerializer(serializers.Serializer):
@@ -263,7 +263,12 @@ POST_PREFETCH = (
     Prefetch(
         "parts",
         queryset=PostPart.objects.order_by("post_id", "position").prefetch_related(
-            Prefetch("media", to_attr="media_read")
+            # In the part's order (PartMedia.position), as they are published.
+            Prefetch(
+                "partmedia_set",
+                queryset=PartMedia.objects.order_by("position"),
+                to_attr="media_read",
+            )
         ),
         to_attr="parts_read",
     ),

@@ -46,3 +46,22 @@ def test_a_file_that_is_not_media_is_refused_with_a_reason(settings, tmp_path):
     assert answer.status_code == 400
     assert answer.json()["non_field_errors"]
     assert not MediaAsset.objects.exists()
+
+
+def test_a_parts_files_are_read_back_in_the_order_given(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    workspace = WorkspaceFactory()
+    account = SandboxAccountFactory(workspace=workspace)
+    client = key_client(workspace, "write")
+    first, second, third = (
+        client.post("/api/v1/media/", {"file": image_upload()}, format="multipart").json()["id"]
+        for _ in range(3)
+    )
+    order = [third, first, second]  # not the order they were made in
+    body = {"parts": [{"text": "Three", "media": order}], "targets": [{"account": account.pk}]}
+
+    made = client.post("/api/v1/posts/", body, format="json").json()
+
+    assert made["parts"][0]["media"] == order
+    assert client.get(f"/api/v1/posts/{made['id']}/").json()["parts"][0]["media"] == order
+    assert client.get("/api/v1/posts/").json()["results"][0]["parts"][0]["media"] == order
