@@ -27,7 +27,7 @@ from accounts.permissions import (
 from accounts.principals import ApiKeyPrincipal
 from accounts.services import social_account_pause, social_account_resume
 from config.api_auth import KeyOrStaff
-from config.api_common import Conflict, NewestFirst, caller_may
+from config.api_common import Conflict, NewestFirst, OldestFirst, caller_may
 from config.api_errors import FEATURE_OFF_SCHEMA, FeatureOff
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.connect import social_account_connect_start, social_account_connect_with
@@ -273,6 +273,7 @@ class SocialAccountViewSet(viewsets.ReadOnlyModelViewSet):
     the `admin` scope) pause and resume them."""
 
     serializer_class = SocialAccountSerializer
+    pagination_class = OldestFirst
     filterset_fields = ["workspace", "network", "status"]
     ordering_fields = ["id", "handle"]
 

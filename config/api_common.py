@@ -122,6 +122,13 @@ class NewestFirst(pagination.CursorPagination):
         return parameters
 
 
+class OldestFirst(NewestFirst):
+    """Cursor pages in the order rows were made (by id), for lists people read as a
+    register: accounts, webhook endpoints, schedules, slots, limits."""
+
+    ordering = "id"
+
+
 # A time on a zone's wall clock: the zone is given beside it, so there is no offset, which
 # OpenAPI's `format: time` (RFC 3339's full-time) would require.
 WALL_TIME_SCHEMA = {

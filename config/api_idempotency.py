@@ -14,7 +14,7 @@ import hashlib
 import json
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -33,6 +33,13 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description="Any unique text (a UUID) of up to 255 characters: sending the same request "
     "again with it within 24 hours returns the first answer instead of doing it twice.",
 )
+
+
+# What a POST taking an Idempotency-Key may answer because of it.
+IDEMPOTENCY_REFUSED = {
+    409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
+    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
+}
 
 
 class IdempotencyKeyReused(APIException):

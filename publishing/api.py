@@ -20,9 +20,9 @@ from accounts.permissions import (
     member_may,
     workspaces_where,
 )
-from config.api_common import Conflict, NewestFirst, caller_may
+from config.api_common import Conflict, NewestFirst, OldestFirst, caller_may
 from config.api_filters import FilterSet
-from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, IDEMPOTENCY_REFUSED, idempotent
 from posts.api import JobSerializer
 from publishing.models import JobStatus, PublishAttempt, PublishJob
 from publishing.services import (
@@ -137,6 +137,7 @@ class WebhookEndpointViewSet(
     to the creation only; verify each request with it (README "Webhooks")."""
 
     serializer_class = WebhookEndpointSerializer
+    pagination_class = OldestFirst
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -145,6 +146,11 @@ class WebhookEndpointViewSet(
             "id"
         )
 
+    @extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: WebhookEndpointSerializer, **IDEMPOTENCY_REFUSED},
+    )
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -196,6 +202,7 @@ class WebhookDeliveryViewSet(WorkspaceManaged, viewsets.ReadOnlyModelViewSet):
     """The delivery log of the caller's webhook endpoints (`?endpoint=<id>` narrows it)."""
 
     serializer_class = WebhookDeliverySerializer
+    pagination_class = NewestFirst
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -29,13 +29,14 @@ from accounts.permissions import POST_PUBLISH, POST_SCHEDULE, WORKSPACE_VIEW, wo
 from config.api_common import (
     Conflict,
     NewestFirst,
+    OldestFirst,
     WallTimeField,
     WorkspaceRowField,
     caller_may,
     unchanged_refuse,
 )
 from config.api_filters import FilterSet
-from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from config.api_idempotency import IDEMPOTENCY_PARAMETER, IDEMPOTENCY_REFUSED, idempotent
 from posts.models import Post
 from publishing.compose import ScheduleDraft, schedule_from_draft
 from publishing.services import post_cancel
@@ -134,15 +135,11 @@ class ScheduleFilter(FilterSet):
         fields = ["post", "kind", "status", "timezone"]
 
 
-class IdOrder(NewestFirst):
-    ordering = "id"
-
-
 class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
     """Schedules of the caller's workspaces, with their next five occurrences."""
 
     serializer_class = ScheduleSerializer
-    pagination_class = IdOrder
+    pagination_class = OldestFirst
     filterset_class = ScheduleFilter
     # Cursor pages need a field with a value on every row: next_occurrence_at is empty
     # on finished schedules (filter by it instead).
@@ -326,10 +323,6 @@ SCHEDULE_REFUSED = {
 }
 
 SCHEDULE_CHANGE_REFUSED = {code: SCHEDULE_REFUSED[code] for code in (400, 403, 404)}
-IDEMPOTENCY_REFUSED = {
-    409: OpenApiResponse(description="A request with this Idempotency-Key is still being done."),
-    422: OpenApiResponse(description="This Idempotency-Key was used for another request."),
-}
 
 SCHEDULE_ACTION = extend_schema(
     parameters=[IDEMPOTENCY_PARAMETER],
@@ -606,7 +599,7 @@ class QueueSlotViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
     model = QueueSlot
     serializer_class = QueueSlotSerializer
-    pagination_class = IdOrder
+    pagination_class = OldestFirst
     filterset_fields = ["account", "weekday"]
     ordering_fields = ["weekday", "local_time"]
 
@@ -681,7 +674,7 @@ class PostingLimitViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
     model = PostingLimit
     serializer_class = PostingLimitSerializer
-    pagination_class = IdOrder
+    pagination_class = OldestFirst
     filterset_class = LimitFilter
     ordering_fields = ["id"]
 

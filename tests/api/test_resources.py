@@ -21,7 +21,7 @@ def test_accounts_show_health_and_only_an_admin_key_pauses_them():
     account = SandboxAccountFactory(workspace=WorkspaceFactory())
     theirs = SandboxAccountFactory(workspace=WorkspaceFactory())
     reader = key_client(account.workspace, "read", "write", "publish")
-    listed = reader.get("/api/v1/accounts/").json()
+    listed = reader.get("/api/v1/accounts/").json()["results"]
     assert [item["id"] for item in listed] == [account.pk]
     assert listed[0]["health"] == ["active"]
     assert reader.post(f"/api/v1/accounts/{account.pk}/pause/").status_code == 403

@@ -21,11 +21,13 @@ def owner():
     return MembershipFactory(role=R.OWNER)
 
 
-def register(client, workspace, **extra):
+def register(client, workspace, idempotency_key=None, **extra):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
     return client.post(
         "/api/v1/webhooks/",
         {"workspace": workspace.pk, "url": "https://hooks.example.com/k", **extra},
         format="json",
+        **headers,
     )
 
 
@@ -36,7 +38,7 @@ def test_an_owner_registers_an_endpoint_and_sees_its_secret_once(owner):
     assert answer.json()["secret"].startswith("whsec_")
     assert answer.json()["events"] == ["post.failed", "post.published"]
 
-    listed = client.get("/api/v1/webhooks/").json()
+    listed = client.get("/api/v1/webhooks/").json()["results"]
     assert [row["secret"] for row in listed] == [None]
     assert answer.json()["secret"] not in str(
         client.get(f"/api/v1/webhooks/{listed[0]['id']}/").json()
@@ -57,7 +59,7 @@ def test_an_editor_or_another_workspace_finds_nothing(owner):
     stranger = MembershipFactory(role=R.OWNER)
     for member in (editor, stranger):
         client = client_of(member)
-        assert client.get("/api/v1/webhooks/").json() == []
+        assert client.get("/api/v1/webhooks/").json()["results"] == []
         assert client.get(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
         assert client.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
     # Nor can one point an endpoint at a workspace one does not own.
@@ -75,7 +77,7 @@ def test_the_delivery_log_is_read_and_a_delivery_sent_again(owner):
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", next_try_at=None)
     client = client_of(owner)
 
-    [row] = client.get("/api/v1/webhook-deliveries/").json()
+    [row] = client.get("/api/v1/webhook-deliveries/").json()["results"]
     assert (row["event_type"], row["status"]) == ("post.scheduled", "failed")
     assert row["event_id"] == f"evt_{delivery.event_id}"
     answer = client.post(f"/api/v1/webhook-deliveries/{delivery.pk}/send-again/")
@@ -90,3 +92,14 @@ def test_deleting_an_endpoint_is_audited(owner):
     assert client.delete(f"/api/v1/webhooks/{endpoint_id}/").status_code == 204
     assert not WebhookEndpoint.objects.exists()
     assert AuditEvent.objects.filter(action="webhook.deleted").exists()
+
+
+def test_registering_again_with_the_same_idempotency_key_makes_one_endpoint(owner):
+    client = client_of(owner)
+    first = register(client, owner.workspace, idempotency_key="hook-1")
+    again = register(client, owner.workspace, idempotency_key="hook-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert WebhookEndpoint.objects.count() == 1
