@@ -99,6 +99,9 @@ class BenchEnv:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.postgres.url,
             "CELERY_BROKER_URL": self.redis.url,
+            # The cache (the API's throttle counters) in the broker's Redis, another
+            # database, as README's Scaling out and docker-compose.yml deploy it.
+            "KAIROS_CACHE_URL": self.redis.url.removesuffix("/0") + "/1",
             "X_API_BASE_URL": self.fake_x_url,
             "KAIROS_DATA_DIR": str(self.folder / "kairos"),
             "PYTHONUNBUFFERED": "1",

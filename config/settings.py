@@ -460,18 +460,31 @@ KAIROS_CREDENTIALS_KEYS = env.list("KAIROS_CREDENTIALS_KEYS", default=[])
 
 # --- Cache ---------------------------------------------------------------------
 
-# In the database, so every web process and machine sees the same entries: the OAuth
-# connect flow keeps its state and PKCE verifier here between the redirect to X and
-# the callback, which another gunicorn worker may answer. A folder cache would tie
-# the callback to one machine; an in-memory one to one process. The table is made
-# after every `migrate` (accounts/apps.py).
+# Shared by every web process and machine: the OAuth connect flow keeps its state and
+# PKCE verifier here between the redirect to X and the callback, which another gunicorn
+# worker may answer, and the API's throttle counts every request here. A folder cache
+# would tie the callback to one machine; an in-memory one to one process. By default
+# in the database (its table is made after every `migrate`, accounts/apps.py): a read
+# and a write transaction per API request, six statements. KAIROS_CACHE_URL (a Redis
+# URL, e.g. the broker's server with another database number) makes that two Redis
+# round trips.
+KAIROS_CACHE_URL = env.str("KAIROS_CACHE_URL", default="")
+if KAIROS_CACHE_URL and not KAIROS_CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "KAIROS_CACHE_URL is not a redis:// or rediss:// URL; leave it empty for the "
+        "database cache."
+    )
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "kairos_cache",
-        # Culling drops entries at random when full; keep it far from a normal load.
-        "OPTIONS": {"MAX_ENTRIES": 10_000},
-    }
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": KAIROS_CACHE_URL}
+        if KAIROS_CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kairos_cache",
+            # Culling drops entries at random when full; keep it far from a normal load.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    )
 }
 
 # --- Celery ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ from accounts.permissions import (
 )
 from config.api_common import (
     NewestFirst,
+    ReleasingList,
     WallTimeField,
     WorkspaceRowField,
     caller_may,
@@ -318,6 +319,7 @@ POST_ACTION = extend_schema(
     ),
 )
 class PostViewSet(
+    ReleasingList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,

@@ -58,3 +58,26 @@ def test_processes_starting_together_on_a_fresh_folder_share_one_key(tmp_path):
     assert len(keys) == 1
     assert keys == {(tmp_path / "secret_key").read_text()}
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".secret")] == []
+
+
+def test_a_cache_url_puts_the_shared_cache_in_redis(tmp_path):
+    script = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    database = run_manage("shell", "-v0", "-c", script, env={}, tmp_path=tmp_path)
+    assert database.stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
+    redis = run_manage(
+        "shell",
+        "-v0",
+        "-c",
+        script,
+        env={"KAIROS_CACHE_URL": "redis://127.0.0.1:6379/1"},
+        tmp_path=tmp_path,
+    )
+    assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache", redis.stderr
+
+
+def test_a_cache_url_that_is_not_redis_is_refused(tmp_path):
+    result = run_manage(
+        "check", env={"KAIROS_CACHE_URL": "memcached://127.0.0.1:11211"}, tmp_path=tmp_path
+    )
+    assert result.returncode != 0
+    assert "KAIROS_CACHE_URL" in result.stderr
