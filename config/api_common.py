@@ -160,19 +160,6 @@ def rows_release(rows: Iterable[Model]) -> None:
                 del row.__dict__[name]
 
 
-class ReleasingList:
-    """A list view whose page's rows are released (`rows_release`) once the answer is made."""
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        # Not `.data`: the serializer would keep it, and its fields point back at it (a
-        # cycle), so the page's data too would wait for the garbage collector.
-        data = self.get_serializer(page, many=True).to_representation(page)
-        response = self.get_paginated_response(data)
-        rows_release(page)
-        return response
-
-
 # A time on a zone's wall clock: the zone is given beside it, so there is no offset, which
 # OpenAPI's `format: time` (RFC 3339's full-time) would require.
 WALL_TIME_SCHEMA = {

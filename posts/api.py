@@ -35,15 +35,16 @@ from accounts.permissions import (
 )
 from config.api_common import (
     NewestFirst,
-    ReleasingList,
     WallTimeField,
     WorkspaceRowField,
     caller_may,
+    rows_release,
     unchanged_refuse,
     workspace_of_caller,
 )
 from config.api_filters import FilterSet, WholeNumberFilter
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from posts.api_page import posts_page_represent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, PartMedia, Post, PostPart, Tag, Target
@@ -273,7 +274,11 @@ POST_PREFETCH = (
         ),
         to_attr="parts_read",
     ),
-    Prefetch("targets", queryset=Target.objects.select_related("account"), to_attr="targets_read"),
+    Prefetch(
+        "targets",
+        queryset=Target.objects.select_related("account").order_by("id"),
+        to_attr="targets_read",
+    ),
     Prefetch("tags", to_attr="tags_read"),
     Prefetch("jobs", to_attr="jobs_read"),
     "schedule__changes",
@@ -319,7 +324,6 @@ POST_ACTION = extend_schema(
     ),
 )
 class PostViewSet(
-    ReleasingList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -344,7 +348,20 @@ class PostViewSet(
         )
         if not sees_deleted:
             queryset = queryset.filter(deleted_at__isnull=True)
-        return queryset.select_related("schedule").prefetch_related(*POST_PREFETCH)
+        queryset = queryset.select_related("schedule")
+        if self.action == "list":
+            # posts_page_represent reads the parts, targets, tags and jobs itself.
+            return queryset.prefetch_related("schedule__changes")
+        return queryset.prefetch_related(*POST_PREFETCH)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        schedules = ScheduleSerializer(context=self.get_serializer_context())
+        response = self.get_paginated_response(
+            posts_page_represent(page, schedule_serializer=schedules)
+        )
+        rows_release(page)
+        return response
 
     def _answer(self, post: Post, code: int = status.HTTP_200_OK) -> Response:
         fresh = Post.objects.filter(pk=post.pk)
