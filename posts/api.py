@@ -44,7 +44,7 @@ from config.api_common import (
 )
 from config.api_filters import FilterSet, WholeNumberFilter
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from posts.api_page import posts_page_represent
+from posts.api_page import JOB_COLUMNS, posts_page_represent
 from posts.approval import post_approve, post_changes_request, post_review_request
 from posts.media import media_asset_create
 from posts.models import Campaign, MediaAsset, PartMedia, Post, PostPart, Tag, Target
@@ -165,22 +165,8 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PublishJob
-        fields = [
-            "id",
-            "post",
-            "account",
-            "occurrence_at",
-            "status",
-            "attempt_count",
-            "next_attempt_at",
-            "external_id",
-            "external_url",
-            "error_kind",
-            "error_message",
-            "published_at",
-            "created_at",
-            "updated_at",
-        ]
+        # One list for this serializer and the posts list's plain rows (api_page.py).
+        fields = list(JOB_COLUMNS)
         read_only_fields = fields
 
 

@@ -24,7 +24,7 @@ from publishing.models import PublishJob
 # How PostSerializer writes a moment (UTC, "Z"): the same field, made once.
 _MOMENT = serializers.DateTimeField()
 
-# JobSerializer's fields, in its order, and the columns they come from.
+# JobSerializer's fields (its Meta names this), in order, and the columns they come from.
 JOB_COLUMNS = {
     "id": "id",
     "post": "post_id",
