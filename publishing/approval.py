@@ -16,15 +16,27 @@ commit) before the queued ones are moved back to pending with a compare-and-set.
 A tick that locked the jobs first and saw the post approved has queued them by then,
 and they are moved back; a tick that comes after sees the post in review and leaves
 them. A worker claims with `queued → running`, so once a job is back to pending its
-message is dropped. A job already running has reached the network with what was
-approved: an edit cannot call it back, as an edit without approval cannot either.
+message is dropped.
+
+The tick's side (`posts_still_approved`): an edit cannot lock jobs it cannot see yet,
+and a tick's query reads the post as its statement began. So a tick that queues jobs
+of a post in a workspace asking for approval also reads the post again under a share
+lock, and queues only if it is still approved. The edit's compare-and-set of the post
+and that lock meet on the post's row: an edit that moved first is waited for, and the
+post is read in review (the jobs stay pending); a tick that locked first is waited for
+by the edit, whose pull-back then finds the jobs queued and moves them back. (A tick
+that materialized jobs just after the edit locked the post's jobs was the gap, seen
+in tests/integration/test_concurrency.py.)
+
+A job already running has reached the network with what was approved: an edit
+cannot call it back, as an edit without approval cannot either.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateTimeField, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -42,6 +54,20 @@ S = JobStatus
 JOB_WAITS_FOR_APPROVAL = Q(post__workspace__posts_need_approval=True) & ~Q(
     post__approval=A.APPROVED
 )
+
+
+def posts_still_approved(*, post_ids) -> set[int]:
+    """Of `post_ids`, the posts approved now, each read under a share lock until the
+    caller's transaction ends (PostgreSQL; the module's docstring says why)."""
+    approved = Post.objects.filter(pk__in=post_ids, approval=A.APPROVED).values_list(
+        "pk", flat=True
+    )
+    if connection.vendor != "postgresql":
+        return set(approved)
+    sql, params = approved.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR SHARE", params)
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 @transaction.atomic

@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.models import SocialAccount
 from posts.models import Post, Target
 from publishing import metrics
-from publishing.approval import JOB_WAITS_FOR_APPROVAL
+from publishing.approval import JOB_WAITS_FOR_APPROVAL, posts_still_approved
 from publishing.execution import job_is_missed, jobs_miss
 from publishing.limits import posting_allowed_at
 from publishing.models import JobStatus, PublishJob
@@ -182,8 +182,13 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
                 "post__workspace__missed_post_window",
                 "priority",
                 "account_id",
+                "post__workspace__posts_need_approval",
             )[:limit]
         )
+        asking = {post_id for _, post_id, *_, needs_approval in due if needs_approval}
+        if asking:
+            approved = posts_still_approved(post_ids=asking)
+            due = [job for job in due if job[1] not in asking or job[1] in approved]
         if not due:
             return 0, 0
         missed = [
@@ -196,7 +201,7 @@ def jobs_dispatch(*, now: datetime, limit: int) -> tuple[int, int]:
         )
         posts_status_rollup(post_ids=[post_id for _, post_id, _ in missed])
         missed_ids = {pk for pk, _, _ in missed}
-        ready = [(pk, priority, account) for pk, _, _, _, priority, account in due]
+        ready = [(pk, priority, account) for pk, _, _, _, priority, account, _ in due]
         ready = [job for job in ready if job[0] not in missed_ids]
         queued_one_by_one, held = _posting_limits_apply(jobs=ready, now=now)
         rest = [pk for pk, _, _ in ready if pk not in held and pk not in queued_one_by_one]

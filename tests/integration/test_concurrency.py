@@ -9,6 +9,8 @@ import base64
 import json
 import random
 import sys
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -16,15 +18,18 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
 from harness.processes import ManagedProcess
 from posts.models import Post, PostPart, Target
+from publishing.approval import post_content_edited
+from publishing.dispatch import jobs_dispatch
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob, SandboxPost
 from scheduling.models import Schedule
-from tests.factories import SandboxAccountFactory, WorkspaceFactory
+from tests.factories import PublishJobFactory, SandboxAccountFactory, WorkspaceFactory
 from tests.integration.conftest import ROOT, _process_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -183,3 +188,63 @@ def test_edits_after_approval_racing_ticks_leave_no_edited_post_queued(tmp_path)
         Post.Approval.IN_REVIEW
     }
     assert set(jobs.exclude(post_id__in=edited).values_list("status", flat=True)) == {S.QUEUED}
+
+
+def _waiting_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return bool(row) and row[0] == "Lock"
+
+
+def test_a_tick_waits_for_an_edit_in_flight_and_leaves_its_new_jobs_pending():
+    """The gap the race above found, made to happen every time: an edit of an approved
+    post is done but not committed; a job the edit could not see (made after) is due; a
+    tick then dispatches. The tick must wait for the edit on the post's row and leave
+    the job pending, not queue it from the post as its statement first saw it."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    post = posts_with_targets(1, accounts=1, due=timezone.now())[0]
+    Workspace.objects.filter(pk=post.workspace_id).update(posts_need_approval=True)
+    Post.objects.filter(pk=post.pk).update(approval=Post.Approval.APPROVED)
+    edited, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def edit() -> None:
+        try:
+            with transaction.atomic():
+                fresh = Post.objects.select_related("workspace").get(pk=post.pk)
+                outcome["edited"] = post_content_edited(post=fresh, actor=None)
+                edited.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def tick() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["tick_pid"] = cursor.fetchone()[0]
+            outcome["queued"] = jobs_dispatch(now=timezone.now(), limit=10)[0]
+        finally:
+            connection.close()
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    assert edited.wait(timeout=30)
+    job = PublishJobFactory(post=post, account=post.targets.get().account, status=S.PENDING)
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    deadline = time.monotonic() + 10
+    while ticker.is_alive() and time.monotonic() < deadline:
+        if "tick_pid" in outcome and _waiting_on_a_lock(outcome["tick_pid"]):
+            break
+        time.sleep(0.02)
+    waited = ticker.is_alive()
+    release.set()
+    editor.join(timeout=30)
+    ticker.join(timeout=30)
+
+    job.refresh_from_db()
+    assert outcome["edited"] is True
+    assert (waited, outcome["queued"], job.status) == (True, 0, S.PENDING)
+    assert Post.objects.get(pk=post.pk).approval == Post.Approval.IN_REVIEW
