@@ -67,9 +67,9 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
 
 def is_face(name: str) -> bool:
     parts = name.split(".")
-    # urls_sandbox and the like are URL confs too.
+    # urls_sandbox and the like are URL confs too; api_page and the like, the API's.
     return parts[0] == "config" or any(
-        part in FACES or part.startswith("urls_") for part in parts[1:]
+        part in FACES or part.startswith(("urls_", "api_")) for part in parts[1:]
     )
 
 
