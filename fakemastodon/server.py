@@ -19,7 +19,7 @@ from fakemastodon.api import ListQueryRequest, error
 from fakemastodon.control_api import CONTROL_ROUTES, ControlError
 from fakemastodon.ratelimits import Reading
 from fakemastodon.state import Caller, World
-from fakex.faults import Fault
+from fakex.faults import Fault, fault_applied
 from fakex.routing import Route, find_route
 from fakex.server import FakeXRequestHandler, FakeXServer
 from fakex.wire import Request, Response
@@ -135,16 +135,9 @@ class FakeMastodon:
         fault: Fault,
         answer: Callable[[], Response],
     ) -> Response | None:
-        if fault.kind == "latency":
-            time.sleep(fault.latency_ms / 1000)
-            return answer()
-        if fault.kind == "accept_then_drop":
-            answer()
-            return None
-        if fault.kind == "refuse_before_accept" and fault.refuse_mode == "close":
-            return None
-        status = 503 if fault.kind == "refuse_before_accept" else fault.status
-        if status == 429:
+        def error_for(status: int) -> Response:
+            if status != 429:
+                return error(status, UNAVAILABLE)  # [inf] the same words for every 5xx
             access = _ACCESS[route.name]
             with self.world.lock:
                 reading = self.world.limiter.peek(
@@ -154,7 +147,8 @@ class FakeMastodon:
                 )
             spent = Reading(limit=reading.limit, remaining=0, resets_at=reading.resets_at)
             return _with_reading(error(429, TOO_MANY_REQUESTS), spent)
-        return error(status, UNAVAILABLE)  # [inf] the same words for every 5xx
+
+        return fault_applied(fault, answer, error_for=error_for)
 
     def _control(self, request: Request) -> Response:
         route = find_route(CONTROL_ROUTES, request)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
@@ -32,7 +31,7 @@ from fakemeta.state import (
     Token,
     World,
 )
-from fakex.faults import Fault
+from fakex.faults import Fault, fault_applied
 from fakex.media import parse_multipart
 from fakex.routing import find_route
 from fakex.server import FakeXRequestHandler, FakeXServer
@@ -47,6 +46,19 @@ MAX_IDS = 50
 MEDIA_URL_PARAMETERS = ("url", "file_url", "image_url", "video_url")
 # Multipart fields that carry a file's bytes rather than text.
 FILE_FIELDS = frozenset({"video_file_chunk", "source"})
+
+
+def _injected_error(status: int) -> Response:
+    """An injected 429 or 5xx in the Graph API's words."""
+    if status != 429:
+        return errors.server_error(status)
+    # Graph never answers 429: a spent allowance is a 400 with code 4, and the usage
+    # header at 100 %.
+    throttled = errors.app_throttled()
+    throttled.headers["x-app-usage"] = json.dumps(
+        {"call_count": 100, "total_cputime": 100, "total_time": 100}
+    )
+    return throttled
 
 
 class FakeMeta:
@@ -332,24 +344,7 @@ class FakeMeta:
     # --- Faults and control -------------------------------------------------------------
 
     def _with_fault(self, fault: Fault, answer: Callable[[], Response]) -> Response | None:
-        if fault.kind == "latency":
-            time.sleep(fault.latency_ms / 1000)
-            return answer()
-        if fault.kind == "accept_then_drop":
-            answer()
-            return None
-        if fault.kind == "refuse_before_accept" and fault.refuse_mode == "close":
-            return None
-        status = 503 if fault.kind == "refuse_before_accept" else fault.status
-        if status == 429:
-            # Graph never answers 429: a spent allowance is a 400 with code 4, and the
-            # usage header at 100 %.
-            throttled = errors.app_throttled()
-            throttled.headers["x-app-usage"] = json.dumps(
-                {"call_count": 100, "total_cputime": 100, "total_time": 100}
-            )
-            return throttled
-        return errors.server_error(status)
+        return fault_applied(fault, answer, error_for=_injected_error)
 
     def _control(self, request: Request) -> Response:
         route = find_route(CONTROL_ROUTES, request)
