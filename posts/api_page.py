@@ -3,11 +3,11 @@
 PostSerializer reads a post's parts, targets, tags and jobs as model instances and
 turns each field of each into JSON through a DRF field: for a page of 50 posts that is
 hundreds of objects built, linked back to their post and walked field by field; read
-as rows instead, a page's CPU fell by about 40% (bench/README.md, P5). Here the same relations are read
-as tuples (`values_list`) in the order the serializer's prefetches give, and the JSON is
-built directly; moments are formatted by the DRF field the serializer uses, and
-the schedule, which needs its model for the recurrence rules, still goes through
-ScheduleSerializer. tests/api/test_post_page.py holds the two answers equal.
+as rows instead, a page's CPU fell by about 40% (bench/README.md, P5). Here the same
+relations are read as tuples (`values_list`) in the order the serializer's prefetches
+give, and the JSON is built directly; moments are formatted by the DRF field the
+serializer uses, and the schedule, which needs its model for the recurrence rules,
+still goes through ScheduleSerializer. tests/api/test_post_page.py holds the two answers equal.
 """
 
 from __future__ import annotations
