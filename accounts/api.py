@@ -27,7 +27,7 @@ from accounts.permissions import (
 from accounts.principals import ApiKeyPrincipal
 from accounts.services import social_account_pause, social_account_resume
 from config.api_auth import KeyOrStaff
-from config.api_common import Conflict, NewestFirst, OldestFirst, caller_may
+from config.api_common import Conflict, ManagersOnly, NewestFirst, OldestFirst, caller_may
 from config.api_errors import FEATURE_OFF_SCHEMA, FeatureOff
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from publishing.connect import social_account_connect_start, social_account_connect_with
@@ -489,7 +489,7 @@ class ApiKeyViewSet(
     them, as for the admin."""
 
     serializer_class = ApiKeySerializer
-    permission_classes = [KeyOrStaff, PeopleOnly]
+    permission_classes = [KeyOrStaff, PeopleOnly, ManagersOnly]
     pagination_class = KeyPages
     lookup_field = "prefix"
     filterset_fields = ["workspace", "revoked"]

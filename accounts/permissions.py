@@ -4,7 +4,8 @@ A member's role decides; Django's per-model permissions do not (staff status onl
 lets a person into the admin). Superusers may do everything everywhere. The admin
 (accounts/admin.py: WorkspaceScopedAdmin and each action), the API and every form's
 choices ask `member_may` or `workspaces_where`; an object of a workspace the caller
-may not see is "not found", never "forbidden".
+may not see is "not found", never "forbidden", and one it sees but may not act on is
+"forbidden" (403), never "not found" or "invalid".
 
     role       what it may do
     viewer     see the workspace: posts, plans, jobs, accounts, audit, metrics

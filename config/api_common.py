@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import pagination, serializers, status
+from rest_framework import pagination, permissions, serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
 
 from accounts.permissions import (
     ACCOUNT_MANAGE,
+    POST_APPROVE,
     POST_COMPOSE,
     POST_PUBLISH,
     POST_SCHEDULE,
@@ -30,6 +31,7 @@ ROLE_REFUSALS = {
     POST_COMPOSE: "compose or change posts",
     POST_SCHEDULE: "schedule posts",
     POST_PUBLISH: "publish, cancel or retry posts",
+    POST_APPROVE: "approve posts or send them back for changes",
     ACCOUNT_MANAGE: "manage accounts",
     WORKSPACE_MANAGE: "manage the workspace's API keys, webhooks and settings",
 }
@@ -63,22 +65,35 @@ def workspace_of_caller(request, workspace_id: int | None):
 
 
 class WorkspaceRowField(serializers.PrimaryKeyRelatedField):
-    """An id of a row of a workspace where the caller may do `action` (by default,
-    compose): rows of other workspaces do not exist, so pointing at one is a 400 that
-    names the field. Views that must answer 403 to a caller who sees the row but may not
-    change it scope by WORKSPACE_VIEW here and ask `caller_may` after."""
+    """An id of a row of a workspace the caller sees: rows of other workspaces do not
+    exist, so pointing at one is a 400 that names the field. Whether the caller may use
+    the row is the view's `caller_may` after, a 403, and that it is of the same workspace
+    as the rest is the service's check."""
 
-    def __init__(self, *, model, action: str = POST_COMPOSE, **kwargs) -> None:
+    def __init__(self, *, model, **kwargs) -> None:
         self.model = model
-        self.action = action
         super().__init__(queryset=model.objects.all(), **kwargs)
 
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
             return self.model.objects.none()
-        allowed = workspaces_where(user=request.user, action=self.action)
+        allowed = workspaces_where(user=request.user, action=WORKSPACE_VIEW)
         return self.model.objects.filter(workspace__in=allowed)
+
+
+class ManagersOnly(permissions.BasePermission):
+    """Routes of rows only a workspace's owners see (API keys, webhooks, deliveries): a
+    caller who manages no workspace is refused (403), not shown an empty list."""
+
+    message = (
+        f"Your role (or your key's scopes) does not allow you to "
+        f"{ROLE_REFUSALS[WORKSPACE_MANAGE]}; a workspace's owners (or a key with the admin "
+        f"scope) can."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        return workspaces_where(user=request.user, action=WORKSPACE_MANAGE).exists()
 
 
 def unchanged_refuse(

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from accounts.models import SocialAccount
 from accounts.permissions import (
+    POST_APPROVE,
     POST_COMPOSE,
     POST_PUBLISH,
     POST_SCHEDULE,
@@ -507,6 +508,7 @@ class PostViewSet(
     def request_changes(self, request, pk=None):
         """Send a post in review back to its author, saying what should change."""
         post = self.get_object()
+        caller_may(request, workspace_id=post.workspace_id, action=POST_APPROVE)
         given = ChangesRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         post_changes_request(post=post, actor=request.user, comment=given.validated_data["comment"])

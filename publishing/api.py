@@ -20,7 +20,8 @@ from accounts.permissions import (
     member_may,
     workspaces_where,
 )
-from config.api_common import Conflict, NewestFirst, OldestFirst, caller_may
+from config.api_auth import KeyOrStaff
+from config.api_common import Conflict, ManagersOnly, NewestFirst, OldestFirst, caller_may
 from config.api_filters import FilterSet
 from config.api_idempotency import IDEMPOTENCY_PARAMETER, IDEMPOTENCY_REFUSED, idempotent
 from posts.api import JobSerializer
@@ -83,6 +84,8 @@ class JobPostView(APIView):
 class WorkspaceManaged:
     """Scoping for rows only a workspace's owners see (webhooks hold where events go)."""
 
+    permission_classes = [KeyOrStaff, ManagersOnly]
+
     def managed_workspaces(self):
         return workspaces_where(user=self.request.user, action=WORKSPACE_MANAGE)
 
@@ -118,7 +121,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         if "request" in self.context:
             self.fields["workspace"].queryset = workspaces_where(
-                user=self.context["request"].user, action=WORKSPACE_MANAGE
+                user=self.context["request"].user, action=WORKSPACE_VIEW
             )
 
     def get_secret(self, endpoint) -> str | None:
@@ -155,6 +158,7 @@ class WebhookEndpointViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        caller_may(request, workspace_id=data["workspace"].pk, action=WORKSPACE_MANAGE)
         try:
             new = webhook_endpoint_create(
                 workspace=data["workspace"],

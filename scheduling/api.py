@@ -253,9 +253,7 @@ class LivePostField(WorkspaceRowField):
 
 
 class ScheduleCreateSerializer(ScheduleChangeSerializer):
-    post = LivePostField(
-        model=Post, action=WORKSPACE_VIEW, help_text="The post it schedules (one schedule each)."
-    )
+    post = LivePostField(model=Post, help_text="The post it schedules (one schedule each).")
 
 
 SCHEDULE_EXAMPLES = [
@@ -537,9 +535,7 @@ class AccountPlanViewSet(
 
 
 class QueueSlotSerializer(serializers.ModelSerializer):
-    account = WorkspaceRowField(
-        model=SocialAccount, action=WORKSPACE_VIEW, help_text="Id of one of the accounts."
-    )
+    account = WorkspaceRowField(model=SocialAccount, help_text="Id of one of the accounts.")
     weekday = serializers.ChoiceField(
         choices=QueueSlot.Weekday.choices, help_text="0 Monday … 6 Sunday."
     )
@@ -620,9 +616,7 @@ class QueueSlotViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
 
 class PostingLimitSerializer(serializers.ModelSerializer):
-    account = WorkspaceRowField(
-        model=SocialAccount, action=WORKSPACE_VIEW, help_text="Id of one of the accounts."
-    )
+    account = WorkspaceRowField(model=SocialAccount, help_text="Id of one of the accounts.")
 
     class Meta:
         model = PostingLimit

@@ -25,7 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from accounts.keys import api_key_create
-from accounts.models import AuditEvent, Workspace, WorkspaceApiKey
+from accounts.models import AuditEvent, Membership, Workspace, WorkspaceApiKey
 from analytics.models import MetricsSnapshot
 from posts.media import media_asset_create
 from posts.models import Campaign
@@ -447,22 +447,40 @@ def test_b_cannot_point_its_rows_at_a_s(world):
                         assert fields_of(own) == own_fields, where
 
 
-def test_a_read_key_writes_nothing(world):
+def a_read_key(rows: Rows) -> APIClient:
+    return key_client(rows.workspace, "read")
+
+
+def a_viewer_signed_in(rows: Rows) -> APIClient:
+    person = APIClient()
+    person.force_login(
+        MembershipFactory(workspace=rows.workspace, role=Membership.Role.VIEWER).user
+    )
+    return person
+
+
+@pytest.mark.parametrize("reader", [a_read_key, a_viewer_signed_in])
+def test_a_reader_is_refused_every_write_as_forbidden(world, reader):
+    """A read key or a viewer sees its workspace's rows, so its writes are 403s, never a
+    400 ("not one of the choices") or a 404 that would deny what it can read."""
     a, _ = world
-    reader = key_client(a.workspace, "read")
+    caller = reader(a)
     before = stored()
     a_fields = {route.name: fields_of(route.row(a)) for route in ROUTES if route.row(a)}
+    not_forbidden = []
     for route in ROUTES:
         row = route.row(a)
         for method in route.methods:
             if method not in WRITES:
                 continue
-            # A writer's body where the route takes one, so that only the scope refuses.
+            # A writer's body where the route takes one, so that only the role refuses.
             writer = POINTING_AT[route.name](a, a) if route.changes_rows(method) else []
             for body, _ in writer or [({}, "")]:
                 answer = call(
-                    reader, method, route.url(row), body, multipart=route.name in MULTIPART
+                    caller, method, route.url(row), body, multipart=route.name in MULTIPART
                 )
-                assert answer.status_code == 403, (method, route.name, answer.content)
+                if answer.status_code != 403:
+                    not_forbidden.append((method, route.name, answer.status_code, answer.json()))
+    assert not not_forbidden, "\n".join(map(str, not_forbidden))
     assert stored() == before
     assert a_fields == {route.name: fields_of(route.row(a)) for route in ROUTES if route.row(a)}

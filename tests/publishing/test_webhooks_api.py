@@ -52,19 +52,31 @@ def test_an_unknown_event_type_names_the_field(owner):
     assert "events" in answer.json()
 
 
-def test_an_editor_or_another_workspace_finds_nothing(owner):
+def test_an_editor_is_refused_and_another_workspace_finds_nothing(owner):
     register(client_of(owner), owner.workspace)
     endpoint = WebhookEndpoint.objects.get()
-    editor = MembershipFactory(workspace=owner.workspace, role=R.EDITOR)
-    stranger = MembershipFactory(role=R.OWNER)
-    for member in (editor, stranger):
-        client = client_of(member)
-        assert client.get("/api/v1/webhooks/").json()["results"] == []
-        assert client.get(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
-        assert client.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
-    # Nor can one point an endpoint at a workspace one does not own.
-    answer = register(client_of(stranger), owner.workspace)
+    # An editor owns no workspace: webhooks are closed to them, and they are told so.
+    editor = client_of(MembershipFactory(workspace=owner.workspace, role=R.EDITOR))
+    for answer in (
+        editor.get("/api/v1/webhooks/"),
+        editor.get(f"/api/v1/webhooks/{endpoint.pk}/"),
+        editor.delete(f"/api/v1/webhooks/{endpoint.pk}/"),
+        register(editor, owner.workspace),
+    ):
+        assert answer.status_code == 403 and "owners" in answer.json()["detail"]
+    # The owner of another workspace does not see this one's.
+    stranger = client_of(MembershipFactory(role=R.OWNER))
+    assert stranger.get("/api/v1/webhooks/").json()["results"] == []
+    assert stranger.get(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
+    assert stranger.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
+    # Nor can they point an endpoint at a workspace they are not a member of.
+    answer = register(stranger, owner.workspace)
     assert answer.status_code == 400 and "workspace" in answer.json()
+    # An owner elsewhere who only views this workspace sees it but may not register.
+    viewer_here = MembershipFactory(role=R.OWNER).user
+    viewing = MembershipFactory(workspace=owner.workspace, user=viewer_here, role=R.VIEWER)
+    answer = register(client_of(viewing), owner.workspace)
+    assert answer.status_code == 403 and "owners" not in answer.json()["detail"]
     assert WebhookEndpoint.objects.count() == 1
 
 
