@@ -213,17 +213,28 @@ def social_accounts_credentials_rotate(*, batch_size: int = 200) -> Iterator[tup
         yield min(start + batch_size, len(ids)), len(ids)
 
 
-def webhook_secrets_rotate() -> int:
-    """Encrypt every webhook endpoint's signing secret afresh with the first key; return
-    how many. Rows are rewritten only if unchanged since read (an endpoint made anew
-    keeps its own)."""
-    rotated = 0
-    for pk, stored in WebhookEndpoint.objects.values_list("pk", "secret").iterator():
-        try:
-            fresh = credentials_rotate(stored)
-        except CredentialsUnreadable as exc:
-            raise CredentialsUnreadable(f"Webhook endpoint {pk}: {exc}") from None
-        rotated += WebhookEndpoint.objects.filter(pk=pk, secret=stored).update(secret=fresh)
+# The other columns encrypted with the credentials keys: (model, column, what a row is).
+SECRET_COLUMNS = (
+    (WebhookEndpoint, "secret", "Webhook endpoint"),
+    (NetworkApp, "client_secret", "App"),
+)
+
+
+def stored_secrets_rotate() -> dict[str, int]:
+    """Encrypt every webhook endpoint's signing secret and every network app's client
+    secret afresh with the first key; return how many of each. Rows are rewritten only
+    if unchanged since read (one made anew keeps its own)."""
+    rotated = {}
+    for model, column, what in SECRET_COLUMNS:
+        rotated[what] = 0
+        for pk, stored in model.objects.values_list("pk", column).iterator():
+            try:
+                fresh = credentials_rotate(stored)
+            except CredentialsUnreadable as exc:
+                raise CredentialsUnreadable(f"{what} {pk}: {exc}") from None
+            rotated[what] += model.objects.filter(pk=pk, **{column: stored}).update(
+                **{column: fresh}
+            )
     return rotated
 
 

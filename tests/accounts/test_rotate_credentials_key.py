@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.crypto import CredentialsUnreadable
-from accounts.models import SocialAccount, WebhookEndpoint
+from accounts.models import NetworkApp, SocialAccount, WebhookEndpoint
 from accounts.services import (
+    network_app_keep,
+    network_app_keys,
     social_account_connect,
     social_account_credentials,
     webhook_secret_new,
@@ -57,8 +59,8 @@ def test_every_row_is_re_encrypted_and_then_needs_only_the_new_key(settings):
 
     assert output.splitlines()[:2] == ["3/4", "4/4"]
     assert (
-        "Re-encrypted the credentials of 4 account(s) and the secrets of 0 webhook endpoint(s)."
-        in output
+        "Re-encrypted the credentials of 4 account(s), the secrets of 0 webhook endpoint(s) "
+        "and of 0 network app(s)." in output
     )
     settings.KAIROS_CREDENTIALS_KEYS = [NEW]
     for n, account in enumerate(SocialAccount.objects.filter(network="x").order_by("pk")):
@@ -108,3 +110,28 @@ def test_webhook_signing_secrets_are_re_encrypted_too(settings):
 
     settings.KAIROS_CREDENTIALS_KEYS = [NEW]
     assert webhook_secret_read(WebhookEndpoint.objects.get().secret) == secret
+
+
+def test_network_apps_client_secrets_are_re_encrypted_too(settings):
+    settings.KAIROS_CREDENTIALS_KEYS = [OLD]
+    network_app_keep(
+        network="mastodon", server="https://social.example", client_id="app", client_secret="s3"
+    )
+    settings.KAIROS_CREDENTIALS_KEYS = [NEW, OLD]
+
+    assert "and of 1 network app(s)" in rotate()
+
+    settings.KAIROS_CREDENTIALS_KEYS = [NEW]
+    assert Fernet(NEW).decrypt(NetworkApp.objects.get().client_secret.encode())
+    assert network_app_keys(network="mastodon", server="https://social.example") == ("app", "s3")
+
+
+def test_an_app_no_key_reads_stops_the_run_and_says_which(settings):
+    settings.KAIROS_CREDENTIALS_KEYS = [OLD]
+    network_app_keep(
+        network="mastodon", server="https://social.example", client_id="app", client_secret="s3"
+    )
+    settings.KAIROS_CREDENTIALS_KEYS = [NEW]  # OLD removed too early
+
+    with pytest.raises(CommandError, match=f"App {NetworkApp.objects.get().pk}: No key"):
+        rotate()

@@ -1,5 +1,6 @@
-"""Re-encrypt every account's credentials (and every webhook endpoint's signing secret)
-with the first key of KAIROS_CREDENTIALS_KEYS.
+"""Re-encrypt every account's credentials, every webhook endpoint's signing secret and
+every network app's client secret (Mastodon instances) with the first key of
+KAIROS_CREDENTIALS_KEYS.
 
 Rotating a key without downtime:
 
@@ -14,7 +15,7 @@ Rotating a key without downtime:
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.crypto import CredentialsUnreadable
-from accounts.services import social_accounts_credentials_rotate, webhook_secrets_rotate
+from accounts.services import social_accounts_credentials_rotate, stored_secrets_rotate
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         try:
             for done, total in social_accounts_credentials_rotate(batch_size=batch_size):
                 self.stdout.write(f"{done}/{total}")
-            secrets = webhook_secrets_rotate()
+            secrets = stored_secrets_rotate()
         except CredentialsUnreadable as exc:
             raise CommandError(
                 f"{exc} Earlier batches are re-encrypted; run the command again once the "
@@ -38,7 +39,8 @@ class Command(BaseCommand):
             ) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Re-encrypted the credentials of {total} account(s) and the secrets of "
-                f"{secrets} webhook endpoint(s)."
+                f"Re-encrypted the credentials of {total} account(s), the secrets of "
+                f"{secrets['Webhook endpoint']} webhook endpoint(s) and of {secrets['App']} "
+                f"network app(s)."
             )
         )
