@@ -26,6 +26,7 @@ from accounts.models import SocialAccount, Workspace
 from posts.models import Post
 from publishing.heartbeats import tick_last_at, tick_stale_after, workers_seen
 from publishing.models import Heartbeat, JobStatus, PublishJob
+from publishing.networks.linkedin.client import version_retired_from
 from scheduling.models import Schedule
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ QUEUES = ("dispatch", "publish", "celery", "events", "webhooks")
 BROKER_TIMEOUT_SECONDS = 3.0
 # How many jobs or accounts a list in the status shows; the counts are complete.
 LIST_LIMIT = 10
+# How long before a network retires the API version Kairos is set to use an operator is
+# told to move it on.
+VERSION_WARNING = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ class Status:
     needs_review: list[PublishJob]
     accounts: list[SocialAccount]
     workers: list[Heartbeat]
+    settings_to_change: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -229,7 +234,7 @@ class Status:
             reasons.append(f"{len(self.stuck)} job(s) stuck past their lease")
         if self.accounts:
             reasons.append(f"{len(self.accounts)} account(s) need attention")
-        return reasons
+        return reasons + self.settings_to_change
 
 
 def next_due_at(*, now: datetime) -> datetime | None:
@@ -260,6 +265,28 @@ ACCOUNT_NEEDS_ATTENTION = Q(
 ) | ~Q(billing_problem="")
 
 
+def settings_to_change(*, now: datetime) -> list[str]:
+    """Settings an operator must change before a network stops answering: the LinkedIn
+    API version, when LinkedIn is in use and retires that version within
+    VERSION_WARNING (or has retired it)."""
+    version = settings.LINKEDIN_VERSION
+    in_use = (
+        settings.LINKEDIN_CLIENT_ID
+        or SocialAccount.objects.filter(network=SocialAccount.Network.LINKEDIN).exists()
+    )
+    if not in_use:
+        return []
+    retired_from = version_retired_from(version)
+    if retired_from is None:
+        return [f"LINKEDIN_VERSION {version!r} is no LinkedIn API version: set YYYYMM"]
+    if retired_from - now.date() > VERSION_WARNING:
+        return []
+    return [
+        f"LinkedIn retires API version {version} from about {retired_from:%Y-%m-%d}: set "
+        f"LINKEDIN_VERSION to a recent month (YYYYMM) and restart"
+    ]
+
+
 def accounts_needing_attention() -> list[SocialAccount]:
     return list(
         SocialAccount.objects.select_related("workspace")
@@ -288,6 +315,7 @@ def status_read(*, now: datetime) -> Status:
         ),
         accounts=accounts_needing_attention(),
         workers=workers_seen(now=now),
+        settings_to_change=settings_to_change(now=now),
     )
 
 

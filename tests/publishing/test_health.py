@@ -111,6 +111,44 @@ def test_needs_review_stuck_jobs_and_accounts_need_attention(settings):
     ]
 
 
+@pytest.mark.parametrize(
+    ("version", "today", "told"),
+    [
+        ("202607", "2027-05-15", False),  # 61 days before 2027-07-15
+        ("202607", "2027-05-16", True),
+        ("202607.01", "2027-08-01", True),  # retired already: told still
+        ("202512", "2026-10-17", True),
+        ("July 2026", "2026-08-01", True),  # no version at all
+    ],
+)
+def test_linkedin_in_use_with_a_version_near_its_retirement_needs_attention(
+    settings, version, today, told
+):
+    settings.LINKEDIN_CLIENT_ID = "kairos-app"
+    settings.LINKEDIN_VERSION = version
+    now = datetime.fromisoformat(today).replace(hour=12, tzinfo=UTC)
+    alive(at=now)
+    status = status_read(now=now)
+    assert (status.state, bool(status.attention)) == (
+        ("attention", True) if told else ("ok", False)
+    )
+    if told:
+        [reason] = status.attention
+        assert "LINKEDIN_VERSION" in reason and version in reason
+
+
+def test_a_linkedin_version_matters_only_where_linkedin_is_used(settings):
+    settings.LINKEDIN_CLIENT_ID = ""
+    settings.LINKEDIN_VERSION = "202401"
+    alive()
+    assert status_read(now=NOON).state == "ok"
+    SandboxAccountFactory(network=SocialAccount.Network.LINKEDIN)
+    assert status_read(now=NOON).attention == [
+        "LinkedIn retires API version 202401 from about 2025-01-15: set LINKEDIN_VERSION to "
+        "a recent month (YYYYMM) and restart"
+    ]
+
+
 def test_a_failing_check_makes_the_status_failing_whatever_else():
     PublishJobFactory(status=S.NEEDS_REVIEW)
     status = status_read(now=NOON)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -53,6 +53,21 @@ DUPLICATE_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 SERVICE_ERROR_CODE = "service_error_code"
 # The longest a spent allowance waits when midnight UTC is further away [inf].
 THROTTLE_WAIT = timedelta(hours=1)
+
+
+# LinkedIn-Version: YYYYMM, or YYYYMM.RR for a revision of that month's version.
+VERSION_FORMAT = re.compile(r"(\d{4})(0[1-9]|1[0-2])(\.\d{2})?")
+
+
+def version_retired_from(version: str) -> date | None:
+    """The day from which LinkedIn may refuse `version` (YYYYMM): each monthly version
+    is kept at least a year, and retired about the 15th of its month a year on
+    (reference/networks.md: 202510 on 2026-10-15, 202511 on 2026-11-16). None for a
+    value that is no version."""
+    matched = VERSION_FORMAT.fullmatch(version)
+    if matched is None:
+        return None
+    return date(int(matched[1]) + 1, int(matched[2]), 15)
 
 
 @dataclass(frozen=True)
