@@ -19,9 +19,12 @@ Kairos sends only to public addresses (`webhook_url_refusal`): an endpoint whose
 resolves to a loopback, private, link-local, multicast, reserved or unspecified address
 is refused when registered, and looked up again before each attempt (its DNS may have
 changed since), which is then not sent and recorded as failed like any other error.
-KAIROS_WEBHOOKS_ALLOW_PRIVATE=true lets an operator send to receivers inside their own
-network. Left open: the request resolves the host once more, so a DNS answer changed
-within that instant (rebinding) is not caught; redirects are never followed.
+The attempt connects to the address that look-up checked (`PinnedAdapter`), not to a
+second answer of the resolver, so a name that answers a public address to the check
+and an inside one to the request (DNS rebinding) gets nowhere; the host name is kept
+for the Host header, TLS's SNI and the certificate's check. Redirects are never
+followed. KAIROS_WEBHOOKS_ALLOW_PRIVATE=true lets an operator send to receivers inside
+their own network.
 
 An endpoint whose deliveries were given up KAIROS_WEBHOOK_DISABLE_AFTER times in a
 row is disabled, audited as `webhook.disabled`, and its workspace's owners are
@@ -45,6 +48,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 from standardwebhooks.webhooks import Webhook
 
 from accounts.crypto import CredentialsUnreadable
@@ -104,34 +108,74 @@ def webhook_url_refusal(url: str) -> str:
     """Why Kairos will not send to `url`, or "" when it may: its host must resolve, and
     only to public addresses, so that an endpoint cannot make Kairos call into its own
     network (SSRF). Always "" with KAIROS_WEBHOOKS_ALLOW_PRIVATE."""
-    if settings.KAIROS_WEBHOOKS_ALLOW_PRIVATE:
-        return ""
+    return webhook_url_resolve(url)[1]
+
+
+def webhook_url_resolve(url: str) -> tuple[str, str]:
+    """The address to send to for `url` and why Kairos will not ("" when it will), from
+    one look-up of its host. The address is "" where that failed, which only
+    KAIROS_WEBHOOKS_ALLOW_PRIVATE lets through (the request then fails as it would)."""
+    allow_private = settings.KAIROS_WEBHOOKS_ALLOW_PRIVATE
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
     except ValueError:
-        return "The URL cannot be read; give an http(s) address."
+        return "", "" if allow_private else "The URL cannot be read; give an http(s) address."
     if not host:
-        return "The URL names no host."
+        return "", "" if allow_private else "The URL names no host."
     try:
         found = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return f"{host} cannot be resolved; check the address."
-    for *_, sockaddr in found:
-        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        kind = next((k for k in INSIDE_KINDS if getattr(address, f"is_{k}")), "")
-        if not kind and not address.is_global:
-            kind = "non-public"
-        if kind:
-            return (
-                f"{host} resolves to {address}, a {kind.replace('_', '-')} address: Kairos "
-                "sends webhooks to public addresses only. Use a public address, or have an "
-                "operator set KAIROS_WEBHOOKS_ALLOW_PRIVATE=true for receivers inside the "
-                "network."
-            )
-    return ""
+        return "", "" if allow_private else f"{host} cannot be resolved; check the address."
+    addresses = [_address(sockaddr[0]) for *_, sockaddr in found]
+    if not allow_private:
+        for address in addresses:
+            if kind := _inside_kind(address):
+                return "", (
+                    f"{host} resolves to {address}, a {kind} address: Kairos sends webhooks to "
+                    "public addresses only. Use a public address, or have an operator set "
+                    "KAIROS_WEBHOOKS_ALLOW_PRIVATE=true for receivers inside the network."
+                )
+    return str(addresses[0]), ""
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text.split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _inside_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """What kind of address inside a network `address` is, or "" for a public one."""
+    kind = next((k for k in INSIDE_KINDS if getattr(address, f"is_{k}")), "")
+    if not kind and not address.is_global:
+        kind = "non-public"
+    return kind.replace("_", "-")
+
+
+class PinnedAdapter(HTTPAdapter):
+    """requests' adapter, connecting to `address` whatever the URL's host resolves to by
+    then. The URL keeps its host name: it is the Host header (set here, since urllib3
+    would name the address), TLS's server name and the name the certificate must hold."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(max_retries=0)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        name = host_params["host"]
+        host_params["host"] = self.address
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = name
+            pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
+
+    def add_headers(self, request, **kwargs) -> None:
+        request.headers["Host"] = urlsplit(request.url).netloc.rpartition("@")[2]
 
 
 def webhook_url_check(url: str) -> None:
@@ -260,18 +304,21 @@ def webhook_deliver(*, delivery_id: int) -> str:
         event_payload(event=delivery.event, event_type=delivery.event_type), sort_keys=True
     )
     code, error = None, ""
-    refusal = webhook_url_refusal(delivery.endpoint.url)
+    address, refusal = webhook_url_resolve(delivery.endpoint.url)
     if refusal:
         error = f"Not sent: {refusal}"
     else:
-        code, error = _post(delivery=delivery, body=body, now=now)
+        code, error = _post(delivery=delivery, body=body, now=now, address=address)
     status = _outcome_record(delivery=delivery, code=code, error=error, now=timezone.now())
     metrics.webhook_deliveries_observe(outcome="retry" if status == D.PENDING else status)
     return status
 
 
-def _post(*, delivery: WebhookDelivery, body: str, now: datetime) -> tuple[int | None, str]:
-    """Send one signed request; the receiver's status code and what went wrong ("": 2xx)."""
+def _post(
+    *, delivery: WebhookDelivery, body: str, now: datetime, address: str
+) -> tuple[int | None, str]:
+    """Send one signed request to `address` (the one checked; "": by the URL's host);
+    the receiver's status code and what went wrong ("": 2xx)."""
     code, error = None, ""
     try:
         headers = webhook_sign(
@@ -280,13 +327,18 @@ def _post(*, delivery: WebhookDelivery, body: str, now: datetime) -> tuple[int |
             body=body,
             now=now,
         )
-        response = requests.post(
-            delivery.endpoint.url,
-            data=body.encode(),
-            headers=headers,
-            timeout=TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
+        with requests.Session() as session:
+            if address:
+                pinned = PinnedAdapter(address)
+                session.mount("http://", pinned)
+                session.mount("https://", pinned)
+            response = session.post(
+                delivery.endpoint.url,
+                data=body.encode(),
+                headers=headers,
+                timeout=TIMEOUT_SECONDS,
+                allow_redirects=False,
+            )
         code = response.status_code
         if not 200 <= code < 300:
             error = f"The receiver answered HTTP {code}."

@@ -3,6 +3,7 @@ refused when registered through the admin or the API, and looked up again before
 delivery, since a name's DNS may change after it was registered."""
 
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -13,6 +14,7 @@ from publishing.events import events_fan_out
 from publishing.webhooks import webhook_deliver, webhook_endpoint_create, webhook_url_refusal
 from tests.factories import MembershipFactory
 from tests.publishing.test_webhooks import published_job
+from tests.webhook_receiver import certificate_self_signed, webhook_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +136,76 @@ def test_a_name_that_now_resolves_inside_the_network_is_not_sent_to(owner, dns):
         "Not sent: hooks.example.com resolves to 10.0.0.5, a private address"
     )
     assert delivery.next_try_at is not None
+
+
+# --- One look-up, and its address is the one connected to (DNS rebinding) ------------
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    """Make `name` resolve to `first` once, then to `then` (the answer a rebinding
+    resolver gives the request after the check); counts the look-ups."""
+    looked_up = []
+    resolve = socket.getaddrinfo
+
+    def rebind(name: str, *, first: str, then: str) -> list[str]:
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host != name:
+                return resolve(host, port, *args, **kwargs)
+            looked_up.append(host)
+            address = first if len(looked_up) == 1 else then
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        return looked_up
+
+    return rebind
+
+
+def a_delivery_to(owner, url: str) -> WebhookDelivery:
+    webhook_endpoint_create(workspace=owner.workspace, url=url, events=[], actor=None)
+    published_job(owner.workspace)
+    events_fan_out()
+    return WebhookDelivery.objects.filter(event_type="post.published").get()
+
+
+def test_the_request_goes_to_the_address_checked_not_to_a_second_answer(settings, owner, rebinding):
+    # Inside addresses allowed, so that the checked one may be this test's receiver;
+    # the second answer, 127.0.0.2, has nothing listening there.
+    settings.KAIROS_WEBHOOKS_ALLOW_PRIVATE = True
+    with webhook_receiver() as receiver:
+        port = urlsplit(receiver.url).port
+        delivery = a_delivery_to(owner, f"http://hooks.example.com:{port}/hooks")
+        looked_up = rebinding("hooks.example.com", first="127.0.0.1", then="127.0.0.2")
+
+        assert webhook_deliver(delivery_id=delivery.pk) == WebhookDelivery.Status.DELIVERED
+
+    assert looked_up == ["hooks.example.com"]
+    [received] = receiver.received
+    assert received.headers["Host"] == f"hooks.example.com:{port}"
+
+
+@pytest.mark.parametrize(
+    ("certified", "delivered"), [("hooks.example.com", True), ("other.example.com", False)]
+)
+def test_over_https_the_pinned_request_checks_the_certificate_against_the_name(
+    settings, owner, rebinding, monkeypatch, tmp_path, certified, delivered
+):
+    settings.KAIROS_WEBHOOKS_ALLOW_PRIVATE = True
+    certificate = certificate_self_signed(certified, tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
+    with webhook_receiver(tls=certificate) as receiver:
+        port = urlsplit(receiver.url).port
+        delivery = a_delivery_to(owner, f"https://hooks.example.com:{port}/hooks")
+        rebinding("hooks.example.com", first="127.0.0.1", then="127.0.0.2")
+
+        status = webhook_deliver(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    if delivered:
+        assert status == WebhookDelivery.Status.DELIVERED
+        assert receiver.received[0].headers["Host"] == f"hooks.example.com:{port}"
+    else:  # A certificate for another name: refused by TLS, nothing sent.
+        assert status == WebhookDelivery.Status.PENDING
+        assert delivery.last_error == "The request failed (SSLError)."
+        assert receiver.received == []
