@@ -33,7 +33,7 @@ integration: install ## Integration tests: real PostgreSQL, Redis, Celery worker
 		$(PY) -m pytest -m integration -s
 
 # The browser tests' screenshots the README shows, refreshed only on purpose.
-README_SCREENSHOTS := composer-thread composer-preview post-published approval-queue dashboard calendar-month calendar-week analytics-account analytics-heatmap notifications
+README_SCREENSHOTS := composer-thread composer-preview post-published approval-queue dashboard calendar-month calendar-week analytics-account analytics-heatmap notifications workspace-members
 screenshots: install ## Run the browser tests and copy the README's screenshots into docs/screenshots/
 	KAIROS_REQUIRE_SERVICES=1 $(PY) -m pytest -m browser tests/browser
 	mkdir -p docs/screenshots

@@ -3,8 +3,10 @@ import logging
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -41,6 +43,7 @@ from accounts.tasks import x_profiles_refresh
 from publishing.selectors import social_account_health
 
 logger = logging.getLogger(__name__)
+User = get_user_model()
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
@@ -354,10 +357,62 @@ class WorkspaceScopedInline:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class UserByNameField(forms.CharField):
+    """A person named by their username or email address, exactly (case aside). An
+    owner adds the people they know without being shown a list of everyone who uses
+    this Kairos, other workspaces' people among them."""
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # a saved membership's user
+            return User.objects.filter(pk=value).values_list("username", flat=True).first()
+        return super().prepare_value(value)
+
+    def has_changed(self, initial, data) -> bool:
+        return (self.prepare_value(initial) or "") != (data or "").strip()
+
+    def clean(self, value):
+        name = super().clean(value).strip()
+        found = list(
+            User.objects.filter(
+                Q(username__iexact=name) | Q(email__iexact=name), is_active=True
+            ).order_by("pk")[:2]
+        )
+        if not found:
+            raise ValidationError(
+                f"No one uses “{name}” as username or email here. Your Kairos's operator "
+                "makes people's accounts; give the name they sign in with."
+            )
+        if len(found) > 1:
+            raise ValidationError(f"Several people use “{name}”; give their username.")
+        return found[0]
+
+
+class MembershipByNameForm(forms.ModelForm):
+    user = UserByNameField(
+        label="Person", help_text="The username or email address they sign in with."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+
 class MembershipInline(WorkspaceScopedInline, admin.TabularInline):
+    """A workspace's members and their roles. Superusers (the operator) pick people
+    from a search of everyone; owners name them (`UserByNameField`)."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    verbose_name = "member"
+    verbose_name_plural = "members and their roles"
+
+    def get_autocomplete_fields(self, request):
+        return ["user"] if request.user.is_superuser else []
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if not request.user.is_superuser:
+            kwargs["form"] = MembershipByNameForm
+        return super().get_formset(request, obj, **kwargs)
 
 
 @admin.register(Workspace)
