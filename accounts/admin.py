@@ -32,6 +32,8 @@ from accounts.selectors import (
 from accounts.services import (
     audit_record,
     membership_ensure,
+    memberships_apply,
+    memberships_owner_problem,
     social_account_billing_clear,
     social_account_create_sandbox,
     social_account_pause,
@@ -371,6 +373,8 @@ class UserByNameField(forms.CharField):
         return (self.prepare_value(initial) or "") != (data or "").strip()
 
     def clean(self, value):
+        if isinstance(value, int):  # a saved membership's user, shown disabled
+            return User.objects.get(pk=value)
         name = super().clean(value).strip()
         found = list(
             User.objects.filter(
@@ -387,14 +391,42 @@ class UserByNameField(forms.CharField):
         return found[0]
 
 
-class MembershipByNameForm(forms.ModelForm):
-    user = UserByNameField(
-        label="Person", help_text="The username or email address they sign in with."
-    )
+class MembershipForm(forms.ModelForm):
+    """A member and their role; a saved member's person stays as it is (remove the
+    member and add the other person instead)."""
 
     class Meta:
         model = Membership
         fields = ["user", "role"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["user"].disabled = True
+
+
+class MembershipByNameForm(MembershipForm):
+    user = UserByNameField(
+        label="Person", help_text="The username or email address they sign in with."
+    )
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """Refuses, with the rule of accounts.services.memberships_apply, a change that
+    leaves the workspace without the owner it had."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        kept = [
+            form.cleaned_data["role"]
+            for form in self.forms
+            if form.cleaned_data.get("role") and not self._should_delete_form(form)
+        ]
+        before = Membership.objects.filter(workspace=self.instance).values_list("role", flat=True)
+        if problem := memberships_owner_problem(roles_before=before, roles_after=kept):
+            raise ValidationError(problem)
 
 
 class MembershipInline(WorkspaceScopedInline, admin.TabularInline):
@@ -402,6 +434,7 @@ class MembershipInline(WorkspaceScopedInline, admin.TabularInline):
     from a search of everyone; owners name them (`UserByNameField`)."""
 
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     verbose_name = "member"
     verbose_name_plural = "members and their roles"
@@ -410,8 +443,7 @@ class MembershipInline(WorkspaceScopedInline, admin.TabularInline):
         return ["user"] if request.user.is_superuser else []
 
     def get_formset(self, request, obj=None, **kwargs):
-        if not request.user.is_superuser:
-            kwargs["form"] = MembershipByNameForm
+        kwargs["form"] = MembershipForm if request.user.is_superuser else MembershipByNameForm
         return super().get_formset(request, obj, **kwargs)
 
 
@@ -465,6 +497,23 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             membership_ensure(workspace=obj, user=request.user, role=Membership.Role.OWNER)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        try:
+            memberships_apply(
+                workspace=form.instance,
+                added=formset.new_objects,
+                changed=[member for member, _ in formset.changed_objects],
+                removed=formset.deleted_objects,
+                actor=request.user,
+            )
+        except ValidationError as refusal:
+            # Another owner's change, saved since this form was checked, took the last
+            # owner away: nothing of this one is kept (the admin's save is one transaction).
+            raise PermissionDenied(" ".join(refusal.messages)) from refusal
 
 
 @admin.register(SocialAccount)

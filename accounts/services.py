@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -106,6 +107,80 @@ def membership_ensure(*, workspace: Workspace, user, role: str) -> Membership:
             data={"role": role},
         )
     return membership
+
+
+OWNER_KEPT = (
+    "A workspace keeps at least one owner: make another member owner first, then change "
+    "or remove this one."
+)
+
+
+def memberships_owner_problem(*, roles_before: Iterable[str], roles_after: Iterable[str]) -> str:
+    """Why members with `roles_after` would leave a workspace without the owner it had
+    (no one could then manage its members, accounts or settings), or ""."""
+    owner = Membership.Role.OWNER
+    return OWNER_KEPT if owner in roles_before and owner not in roles_after else ""
+
+
+@transaction.atomic
+def memberships_apply(
+    *,
+    workspace: Workspace,
+    added: Iterable[Membership],
+    changed: Iterable[Membership],
+    removed: Iterable[Membership],
+    actor: AbstractBaseUser,
+) -> None:
+    """Add members, change their roles and remove members of `workspace`, as one change,
+    each audited. Refused (ValidationError) where it would remove the last owner; the
+    workspace's memberships are locked, so two owners demoting each other at once cannot
+    both succeed."""
+    added, changed, removed = list(added), list(changed), list(removed)
+    before = dict(
+        Membership.objects.select_for_update()
+        .filter(workspace=workspace)
+        .order_by("pk")
+        .values_list("pk", "role")
+    )
+    after = {**before, **{member.pk: member.role for member in changed}}
+    for member in removed:
+        after.pop(member.pk, None)
+    roles_after = [*after.values(), *(member.role for member in added)]
+    if problem := memberships_owner_problem(roles_before=before.values(), roles_after=roles_after):
+        raise ValidationError(problem)
+    for member in added:
+        member.workspace = workspace
+        member.save()
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.added",
+            subject=member,
+            data={"user": member.user.get_username(), "role": member.role},
+        )
+    for member in changed:
+        if before.get(member.pk) == member.role:
+            continue
+        member.save(update_fields=["role"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.role_changed",
+            subject=member,
+            from_status=before.get(member.pk, ""),
+            to_status=member.role,
+            data={"user": member.user.get_username()},
+        )
+    for member in removed:
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="membership.removed",
+            subject=member,
+            from_status=before.get(member.pk, ""),
+            data={"user": member.user.get_username()},
+        )
+        member.delete()
 
 
 def _unique_slug(name: str) -> str:

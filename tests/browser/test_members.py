@@ -5,7 +5,7 @@ uses this Kairos (other workspaces' people among them)."""
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import Membership
+from accounts.models import AuditEvent, Membership
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,6 +49,25 @@ def test_an_owner_adds_a_member_by_email_and_changes_a_role(page, login_as, scre
     assert writer.role == Membership.Role.VIEWER
     expect(page.locator("#memberships-group input[value='dana']")).to_be_visible()
     screenshot(page, "workspace-members-saved")
+    actions = AuditEvent.objects.filter(
+        workspace=owner.workspace, actor=owner.user, action__startswith="membership."
+    )
+    assert sorted(actions.values_list("action", "to_status")) == [
+        ("membership.added", ""),
+        ("membership.role_changed", "viewer"),
+    ]
+
+    # The only owner cannot make themselves an editor: no one would manage Acme then.
+    members = page.locator("#memberships-group")
+    members.locator("tr", has=page.locator(f"input[value='{owner.user.username}']")).locator(
+        "select[name$='-role']"
+    ).select_option("editor")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".errorlist.nonform")).to_contain_text(
+        "A workspace keeps at least one owner"
+    )
+    owner.refresh_from_db()
+    assert owner.role == Membership.Role.OWNER
 
     # The search the operator's page uses is closed to an owner.
     answer = page.request.get(

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Workspace
+from accounts.models import Membership, Workspace
+from accounts.services import memberships_apply
 from harness.processes import ManagedProcess
 from posts.models import Post, PostPart, Target
 from publishing.approval import post_content_edited
@@ -29,7 +31,12 @@ from publishing.dispatch import jobs_dispatch
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob, SandboxPost
 from scheduling.models import Schedule
-from tests.factories import PublishJobFactory, SandboxAccountFactory, WorkspaceFactory
+from tests.factories import (
+    MembershipFactory,
+    PublishJobFactory,
+    SandboxAccountFactory,
+    WorkspaceFactory,
+)
 from tests.integration.conftest import ROOT, _process_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -248,3 +255,62 @@ def test_a_tick_waits_for_an_edit_in_flight_and_leaves_its_new_jobs_pending():
     assert outcome["edited"] is True
     assert (waited, outcome["queued"], job.status) == (True, 0, S.PENDING)
     assert Post.objects.get(pk=post.pk).approval == Post.Approval.IN_REVIEW
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner():
+    """Each owner's form was checked while the other was still an owner; the second
+    change waits on the workspace's memberships, reads the first, and is refused."""
+    first = MembershipFactory(role=Membership.Role.OWNER)
+    second = MembershipFactory(workspace=first.workspace, role=Membership.Role.OWNER)
+    applied, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def demote(member: Membership, actor, *, hold: bool) -> str:
+        member.role = Membership.Role.EDITOR
+        try:
+            with transaction.atomic():
+                memberships_apply(
+                    workspace=member.workspace, added=[], changed=[member], removed=[], actor=actor
+                )
+                if hold:
+                    applied.set()
+                    release.wait(timeout=30)
+            return "applied"
+        except ValidationError as refusal:
+            return refusal.messages[0]
+
+    def first_demotes_second() -> None:
+        try:
+            outcome["first"] = demote(Membership.objects.get(pk=second.pk), first.user, hold=True)
+        finally:
+            connection.close()
+
+    def second_demotes_first() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            outcome["second"] = demote(Membership.objects.get(pk=first.pk), second.user, hold=False)
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=first_demotes_second)
+    one.start()
+    assert applied.wait(timeout=30)
+    other = threading.Thread(target=second_demotes_first)
+    other.start()
+    deadline = time.monotonic() + 10
+    while other.is_alive() and time.monotonic() < deadline:
+        if "pid" in outcome and _waiting_on_a_lock(outcome["pid"]):
+            break
+        time.sleep(0.02)
+    waited = other.is_alive()
+    release.set()
+    one.join(timeout=30)
+    other.join(timeout=30)
+
+    assert waited
+    assert outcome["first"] == "applied"
+    assert "keeps at least one owner" in outcome["second"]
+    roles = dict(first.workspace.memberships.values_list("pk", "role"))
+    assert roles == {first.pk: Membership.Role.OWNER, second.pk: Membership.Role.EDITOR}
