@@ -367,10 +367,15 @@ class LinkedInNetwork(ChaosNetwork):
         )
 
     def _limits_lift(self, control: FakeLinkedInControl) -> None:
+        from django.conf import settings
+
         # LinkedIn's own refusal of the same words (DUPLICATE_POST) is off too, so that a
         # double post shows as two.
         control.set_linkedin_settings(
-            daily_post_limit=UNREACHABLE_LIMIT, duplicate_window_seconds=0
+            daily_post_limit=UNREACHABLE_LIMIT,
+            duplicate_window_seconds=0,
+            # The run is not about the version's age: the one Kairos sends is current.
+            versions_as_of=settings.LINKEDIN_VERSION,
         )
 
 

@@ -112,7 +112,7 @@ class FakeLinkedInControl(FakeXControl):
 
     def set_linkedin_settings(self, **fields: Any) -> dict[str, Any]:
         """refresh_tokens, duplicate_window_seconds, image_processing_seconds,
-        daily_post_limit, video_processing_seconds, video_part_bytes."""
+        daily_post_limit, video_processing_seconds, video_part_bytes, versions_as_of."""
         return self._call("PATCH", "/_fake/settings", fields)
 
     def set_counts(self, urn: str, **counts: int) -> dict[str, Any]:

@@ -35,6 +35,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "daily_post_limit": int,
     "video_processing_seconds": (int, float),
     "video_part_bytes": int,
+    "versions_as_of": str,
 }
 COUNTS = ("likes", "comments", "shares", "impressions", "clicks", "members_reached")
 
@@ -127,6 +128,9 @@ def log_in(world: World, request: Request) -> Response:
 def update_settings(world: World, request: Request) -> Response:
     body = shared._object(request)
     shared._check_types(body, SETTING_TYPES)
+    as_of = body.get("versions_as_of", "")
+    if as_of and not (len(as_of) == 6 and as_of.isdigit() and 1 <= int(as_of[4:]) <= 12):
+        raise ControlError(f"versions_as_of must be YYYYMM or empty, not {as_of!r}")
     return shared.settings_apply(world, body)
 
 

@@ -175,6 +175,11 @@ class Settings:
     video_processing_seconds: float = 0.0
     # The size of each part of a video upload: LinkedIn cuts files into 4 MiB parts [i].
     video_part_bytes: int = 4 * 1024 * 1024
+    # The month (YYYYMM) whose versions LinkedIn has: a version is active from its month
+    # to 12 months after. Empty: the month of the fake's clock, as LinkedIn. Tests and
+    # runs that are not about a version's age set it to the version Kairos sends, so
+    # that they keep passing as the calendar moves on.
+    versions_as_of: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -294,9 +299,15 @@ class World:
         )
 
     def version_active(self, version: str) -> bool:
-        """Whether a monthly `LinkedIn-Version` (YYYYMM) is released and not yet sunset."""
+        """Whether a monthly `LinkedIn-Version` (YYYYMM) is released and not yet sunset,
+        in the month `settings.versions_as_of` (by default, the clock's)."""
         if len(version) != 6 or not version.isdigit():
             return False
-        today = datetime.fromtimestamp(self.now(), UTC)
-        age = (today.year * 12 + today.month) - (int(version[:4]) * 12 + int(version[4:]))
+        as_of = self.settings.versions_as_of
+        if as_of:
+            year, month = int(as_of[:4]), int(as_of[4:6])
+        else:
+            today = datetime.fromtimestamp(self.now(), UTC)
+            year, month = today.year, today.month
+        age = (year * 12 + month) - (int(version[:4]) * 12 + int(version[4:]))
         return 0 <= age <= VERSION_LIFETIME_MONTHS

@@ -138,6 +138,10 @@ def linkedin(fake_linkedin, settings):
     """The module's fake LinkedIn, reset to an empty world, with Kairos's LinkedIn app
     pointed at it (the API and the sign-in pages alike)."""
     fake_linkedin.control.reset()
+    # LinkedIn's versions as of the month of the one Kairos sends, so that these tests
+    # do not start failing the month LinkedIn would retire it (kairos_status tells an
+    # operator then); a test about a version's age sets its own.
+    fake_linkedin.control.set_linkedin_settings(versions_as_of=settings.LINKEDIN_VERSION)
     settings.LINKEDIN_API_BASE_URL = fake_linkedin.url
     settings.LINKEDIN_OAUTH_URL = fake_linkedin.url
     settings.LINKEDIN_CLIENT_ID = CLIENT_ID

@@ -172,6 +172,31 @@ def test_the_version_header_is_required_and_must_be_active(fl):
     assert fl.control.stats()["posts_created_total"] == 0
 
 
+def test_versions_are_judged_as_of_a_month_set_or_the_clocks(fl):
+    scene = fl.control.create_scene()
+    fl.control.set_linkedin_settings(versions_as_of="202607")
+    answers = {
+        version: rest(
+            fl,
+            "POST",
+            "/rest/posts",
+            scene.access_token,
+            version=version,
+            json=post_body(scene.member_urn, f"Sent with {version}"),
+        )
+        for version in ("202506", "202507", "202607", "202608")
+    }
+    assert {version: answer.status_code for version, answer in answers.items()} == {
+        "202506": 426,  # 13 months before: retired
+        "202507": 201,
+        "202607": 201,
+        "202608": 426,  # not released yet
+    }
+    fl.control.set_linkedin_settings(versions_as_of="")
+    body = post_body(scene.member_urn, "Sent with this month's")
+    assert rest(fl, "POST", "/rest/posts", scene.access_token, json=body).status_code == 201
+
+
 def test_unescaped_reserved_characters_cut_the_commentary():
     assert little_accepted("Sale (today only)") == "Sale "
     assert little_accepted(r"Sale \(today only\)") == r"Sale \(today only\)"

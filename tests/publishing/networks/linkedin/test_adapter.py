@@ -233,7 +233,8 @@ def test_access_denied_is_forbidden_naming_the_scope(linkedin, store):
 def test_a_sunset_version_is_a_configuration_error_naming_the_setting(
     linkedin, member, store, settings
 ):
-    settings.LINKEDIN_VERSION = "202401"
+    linkedin.control.set_linkedin_settings(versions_as_of="202607")
+    settings.LINKEDIN_VERSION = "202401"  # retired in January 2025
 
     error = failure(member, store)
 
