@@ -70,8 +70,27 @@ def ready(request: HttpRequest) -> JsonResponse:
     )
 
 
+def _bearer_of_metrics_token(request: HttpRequest) -> bool:
+    """Whether the request carries KAIROS_METRICS_TOKEN (never, while it is not set)."""
+    token = settings.KAIROS_METRICS_TOKEN
+    sent = request.headers.get("Authorization", "").encode()
+    return bool(token) and hmac.compare_digest(sent, f"Bearer {token}".encode())
+
+
 @never_cache
 def info(request: HttpRequest) -> JsonResponse:
+    """What runs here and how much it holds, for the operator: a superuser signed in, or
+    a caller with the metrics token. Not for anyone: the version and commit tell what
+    to attack, the counts how the business goes."""
+    if not (request.user.is_superuser or _bearer_of_metrics_token(request)):
+        return JsonResponse(
+            {
+                "detail": "Sign in to the admin as a superuser, or send the metrics token "
+                "(Authorization: Bearer <KAIROS_METRICS_TOKEN>)."
+            },
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="info"'},
+        )
     return JsonResponse(info_read())
 
 
@@ -79,11 +98,9 @@ def info(request: HttpRequest) -> JsonResponse:
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics, for a scraper with the bearer token; without a token configured
     there is nothing here."""
-    token = settings.KAIROS_METRICS_TOKEN
-    if not token:
+    if not settings.KAIROS_METRICS_TOKEN:
         raise Http404("Metrics are off: set KAIROS_METRICS_TOKEN.")
-    sent = request.headers.get("Authorization", "").encode()
-    if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
+    if not _bearer_of_metrics_token(request):
         return HttpResponse(status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return HttpResponse(metrics_exposition(now=timezone.now()), content_type=CONTENT_TYPE_LATEST)
 

@@ -4,7 +4,13 @@ from django.utils import timezone
 from publishing.execution import job_execute
 from publishing.heartbeats import heartbeat_worker_record
 from publishing.models import Heartbeat, SandboxPost
-from tests.factories import PostFactory, PublishJobFactory, SandboxAccountFactory
+from tests.factories import (
+    MembershipFactory,
+    PostFactory,
+    PublishJobFactory,
+    SandboxAccountFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,10 +71,23 @@ def test_ready_answers_503_naming_what_fails(client):
     assert body["checks"]["tick"]["last_tick_at"] is None
 
 
-def test_info_is_json_with_version_settings_and_counts(client):
+def test_info_is_json_with_version_settings_and_counts_for_a_superuser(client):
+    client.force_login(UserFactory(is_superuser=True))
     body = client.get("/info").json()
     assert set(body) == {"version", "commit", "settings", "counts"}
     assert body["settings"]["database"] == "sqlite"
+
+
+def test_info_answers_the_metrics_token_and_no_one_else(client, settings):
+    settings.KAIROS_METRICS_TOKEN = "s3cret"
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}):
+        refused = client.get("/info", **headers)
+        assert refused.status_code == 401 and "superuser" in refused.json()["detail"]
+    owner = MembershipFactory(role="owner").user  # staff, a workspace's owner, not the operator
+    client.force_login(owner)
+    assert client.get("/info").status_code == 401
+    client.logout()
+    assert client.get("/info", HTTP_AUTHORIZATION="Bearer s3cret").json()["version"]
 
 
 def test_probes_and_metrics_are_not_redirected_to_https(client, settings):
