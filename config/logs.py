@@ -50,6 +50,21 @@ def log_context(**fields: object) -> Iterator[None]:
         _fields.reset(token)
 
 
+class ReadinessAnswerFilter(logging.Filter):
+    """Django logs every 5xx it answers at ERROR. `/readyz`'s 503 is the probe doing
+    its job (Kairos says it cannot publish on time, with the checks that fail), not an
+    error of the web process: a WARNING, so that alerts on ERROR lines stay about
+    errors while a readiness outage is reported, every few seconds, by its probe."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if getattr(record, "status_code", None) == 503 and getattr(request, "path", "") == (
+            "/readyz"
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class ContextFilter(logging.Filter):
     """Puts the fields of the current `log_context` on each record, as `kairos_fields`."""
 

@@ -221,7 +221,10 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "filters": {
+        "context": {"()": "config.logs.ContextFilter"},
+        "readiness": {"()": "config.logs.ReadinessAnswerFilter"},
+    },
     "formatters": {
         "plain": {
             "()": "config.logs.PlainFormatter",
@@ -246,6 +249,7 @@ LOGGING = {
         },
         # requests-oauthlib logs token requests and answers, tokens included, at DEBUG.
         "requests_oauthlib": {"level": "WARNING"},
+        "django.request": {"filters": ["readiness"]},
     },
 }
 

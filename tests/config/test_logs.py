@@ -1,8 +1,18 @@
 import json
 import logging
 import sys
+from types import SimpleNamespace
 
-from config.logs import ContextFilter, JsonFormatter, PlainFormatter, log_context, redact
+import pytest
+
+from config.logs import (
+    ContextFilter,
+    JsonFormatter,
+    PlainFormatter,
+    ReadinessAnswerFilter,
+    log_context,
+    redact,
+)
 
 
 def _record(message: str, *args, exc_info=None) -> logging.LogRecord:
@@ -66,3 +76,17 @@ def test_redact_leaves_ordinary_words_alone():
     assert redact(text) == text
     assert redact("client_secret=abc&code=x") == "client_secret=[redacted]&code=x"
     assert redact("password: 'hunter2'") == "password: '[redacted]'"
+
+
+@pytest.mark.django_db
+def test_readyz_answering_503_is_a_warning_not_an_error(client, caplog):
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        assert client.get("/readyz").status_code == 503  # no tick, no worker here
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert (record.levelname, record.getMessage()) == ("WARNING", "Service Unavailable: /readyz")
+
+
+def test_other_5xx_answers_stay_errors():
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "x", None, None)
+    record.status_code, record.request = 503, SimpleNamespace(path="/api/v1/posts/")
+    assert ReadinessAnswerFilter().filter(record) and record.levelname == "ERROR"
