@@ -186,7 +186,8 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
             if before.get(name, "") != value
         }
         for formset in formsets:
-            changes |= _formset_changes(formset)
+            if not getattr(formset, "audited_by_service", False):
+                changes |= _formset_changes(formset)
         if change and not changes:
             return
         audit_record(
@@ -413,7 +414,10 @@ class MembershipByNameForm(MembershipForm):
 
 class MembershipFormSet(forms.BaseInlineFormSet):
     """Refuses, with the rule of accounts.services.memberships_apply, a change that
-    leaves the workspace without the owner it had."""
+    leaves the workspace without the owner it had. memberships_apply records each
+    change, so the workspace's generic record leaves them out."""
+
+    audited_by_service = True
 
     def clean(self) -> None:
         super().clean()
