@@ -204,6 +204,17 @@ def _waiting_on_a_lock(pid: int) -> bool:
     return bool(row) and row[0] == "Lock"
 
 
+def _waits_on_a_lock(thread: threading.Thread, outcome: dict, *, seconds: float = 10) -> bool:
+    """Whether `thread`, whose database session's pid it puts in `outcome["pid"]`, is
+    (within `seconds`) waiting on a lock, rather than done."""
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and time.monotonic() < deadline:
+        if "pid" in outcome and _waiting_on_a_lock(outcome["pid"]):
+            break
+        time.sleep(0.02)
+    return thread.is_alive()
+
+
 def test_a_tick_waits_for_an_edit_in_flight_and_leaves_its_new_jobs_pending():
     """The gap the race above found, made to happen every time: an edit of an approved
     post is done but not committed; a job the edit could not see (made after) is due; a
@@ -230,7 +241,7 @@ def test_a_tick_waits_for_an_edit_in_flight_and_leaves_its_new_jobs_pending():
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
-                outcome["tick_pid"] = cursor.fetchone()[0]
+                outcome["pid"] = cursor.fetchone()[0]
             outcome["queued"] = jobs_dispatch(now=timezone.now(), limit=10)[0]
         finally:
             connection.close()
@@ -241,12 +252,7 @@ def test_a_tick_waits_for_an_edit_in_flight_and_leaves_its_new_jobs_pending():
     job = PublishJobFactory(post=post, account=post.targets.get().account, status=S.PENDING)
     ticker = threading.Thread(target=tick)
     ticker.start()
-    deadline = time.monotonic() + 10
-    while ticker.is_alive() and time.monotonic() < deadline:
-        if "tick_pid" in outcome and _waiting_on_a_lock(outcome["tick_pid"]):
-            break
-        time.sleep(0.02)
-    waited = ticker.is_alive()
+    waited = _waits_on_a_lock(ticker, outcome)
     release.set()
     editor.join(timeout=30)
     ticker.join(timeout=30)
@@ -299,12 +305,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner():
     assert applied.wait(timeout=30)
     other = threading.Thread(target=second_demotes_first)
     other.start()
-    deadline = time.monotonic() + 10
-    while other.is_alive() and time.monotonic() < deadline:
-        if "pid" in outcome and _waiting_on_a_lock(outcome["pid"]):
-            break
-        time.sleep(0.02)
-    waited = other.is_alive()
+    waited = _waits_on_a_lock(other, outcome)
     release.set()
     one.join(timeout=30)
     other.join(timeout=30)
