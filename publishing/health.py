@@ -26,6 +26,7 @@ from accounts.models import SocialAccount, Workspace
 from posts.models import Post
 from publishing.heartbeats import tick_last_at, tick_stale_after, workers_seen
 from publishing.models import Heartbeat, JobStatus, PublishJob
+from publishing.networks.graph import VERSION_RETIRED_FROM as GRAPH_VERSION_RETIRED_FROM
 from publishing.networks.linkedin.client import version_retired_from
 from scheduling.models import Schedule
 
@@ -266,25 +267,35 @@ ACCOUNT_NEEDS_ATTENTION = Q(
 
 
 def settings_to_change(*, now: datetime) -> list[str]:
-    """Settings an operator must change before a network stops answering: the LinkedIn
-    API version, when LinkedIn is in use and retires that version within
-    VERSION_WARNING (or has retired it)."""
-    version = settings.LINKEDIN_VERSION
-    in_use = (
-        settings.LINKEDIN_CLIENT_ID
-        or SocialAccount.objects.filter(network=SocialAccount.Network.LINKEDIN).exists()
-    )
-    if not in_use:
-        return []
-    retired_from = version_retired_from(version)
-    if retired_from is None:
-        return [f"LINKEDIN_VERSION {version!r} is no LinkedIn API version: set YYYYMM"]
-    if retired_from - now.date() > VERSION_WARNING:
-        return []
-    return [
-        f"LinkedIn retires API version {version} from about {retired_from:%Y-%m-%d}: set "
-        f"LINKEDIN_VERSION to a recent month (YYYYMM) and restart"
-    ]
+    """Settings an operator must change before a network stops answering: the API
+    version Kairos sends LinkedIn, or Meta's Graph API, where that network is in use and
+    retires the version within VERSION_WARNING (or has retired it)."""
+    network = SocialAccount.Network
+    to_change = []
+    if _network_used(settings.LINKEDIN_CLIENT_ID, network.LINKEDIN):
+        version = settings.LINKEDIN_VERSION
+        retired_from = version_retired_from(version)
+        if retired_from is None:
+            to_change.append(f"LINKEDIN_VERSION {version!r} is no LinkedIn API version: set YYYYMM")
+        elif retired_from - now.date() <= VERSION_WARNING:
+            to_change.append(
+                f"LinkedIn retires API version {version} from about {retired_from:%Y-%m-%d}: "
+                "set LINKEDIN_VERSION to a recent month (YYYYMM) and restart"
+            )
+    if _network_used(settings.META_APP_ID, network.FACEBOOK, network.INSTAGRAM):
+        version = settings.META_GRAPH_VERSION
+        retired_from = GRAPH_VERSION_RETIRED_FROM.get(version)
+        if retired_from is not None and retired_from - now.date() <= VERSION_WARNING:
+            to_change.append(
+                f"Meta retires Graph API {version} on {retired_from:%Y-%m-%d}: set "
+                "META_GRAPH_VERSION to a newer version and restart"
+            )
+    return to_change
+
+
+def _network_used(app_id: str, *networks: str) -> bool:
+    """Whether Kairos has the network's app, or accounts on it."""
+    return bool(app_id) or SocialAccount.objects.filter(network__in=networks).exists()
 
 
 def accounts_needing_attention() -> list[SocialAccount]:

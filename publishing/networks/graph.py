@@ -36,7 +36,7 @@ import json
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -72,6 +72,17 @@ from publishing.networks.base import (
 )
 
 USER_AGENT = "Kairos"
+# The day Meta stops answering each Graph API version (reference/networks.md, Facebook →
+# Versions). A version lives about two years after the next one comes out, so the newest
+# have no day yet.
+VERSION_RETIRED_FROM = {
+    "v20.0": date(2026, 9, 24),
+    "v21.0": date(2027, 1, 21),
+    "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8),
+    "v24.0": date(2028, 2, 18),
+    "v25.0": date(2028, 7, 29),
+}
 # The Graph API's "object does not exist" subcode (code 100).
 NOT_FOUND_SUBCODE = 33
 # A multi-ID read (`?ids=`) that named an object Meta does not have (any more).

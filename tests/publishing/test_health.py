@@ -149,6 +149,30 @@ def test_a_linkedin_version_matters_only_where_linkedin_is_used(settings):
     ]
 
 
+@pytest.mark.parametrize(
+    ("version", "today", "told"),
+    [
+        ("v21.0", "2026-11-21", False),  # 61 days before 2027-01-21
+        ("v21.0", "2026-11-22", True),
+        ("v20.0", "2026-12-01", True),  # retired already
+        ("v27.0", "2031-01-01", False),  # no day known yet
+    ],
+)
+def test_meta_in_use_with_a_graph_version_near_its_retirement_needs_attention(
+    settings, version, today, told
+):
+    settings.META_APP_ID = ""
+    settings.META_GRAPH_VERSION = version
+    now = datetime.fromisoformat(today).replace(hour=12, tzinfo=UTC)
+    alive(at=now)
+    assert status_read(now=now).attention == []  # no Meta app, no Meta account
+    SandboxAccountFactory(network=SocialAccount.Network.INSTAGRAM)
+    attention = status_read(now=now).attention
+    assert bool(attention) is told
+    if told:
+        assert "META_GRAPH_VERSION" in attention[0] and version in attention[0]
+
+
 def test_a_failing_check_makes_the_status_failing_whatever_else():
     PublishJobFactory(status=S.NEEDS_REVIEW)
     status = status_read(now=NOON)

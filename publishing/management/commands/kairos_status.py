@@ -5,8 +5,8 @@ Exit codes, for scripts and monitoring:
   0  ok: Kairos is publishing, and nothing waits for a person.
   1  attention: Kairos is publishing, but jobs need review, jobs are stuck past
      their lease, accounts need reconnecting (or are disabled, or refused for
-     billing), or a setting must change soon (LINKEDIN_VERSION, within 60 days of
-     LinkedIn retiring it).
+     billing), or a setting must change soon (LINKEDIN_VERSION or META_GRAPH_VERSION,
+     within 60 days of the network retiring that version).
   2  failing: Kairos cannot publish on time: the database or the broker cannot be
      reached, the dispatch tick has stalled, no worker was seen recently, or a due
      job has waited too long without being queued (the checks of /readyz).
