@@ -59,6 +59,8 @@ from publishing.models import JobStatus, PublishAttempt, PublishJob
 from publishing.networks import adapter_for
 from publishing.networks.base import (
     ACCOUNT_NEEDS_REAUTH,
+    OPERATOR_WAIT,
+    WAITS_FOR_OPERATOR,
     ErrorKind,
     Presence,
     PublishError,
@@ -606,6 +608,11 @@ def _retry_or_fail(*, attempt_number: int, error: PublishError, now: datetime) -
         # accounts that are not active: the job waits too, failing nothing and, like
         # a rate limit, never running out of attempts for it.
         return S.PENDING, {"next_attempt_at": now}
+    if error.details.get(WAITS_FOR_OPERATOR):
+        # Only an operator can mend it (kairos_status names the setting): the job asks
+        # again now and then, spending no attempts, until that is done or its
+        # missed-post window closes.
+        return S.PENDING, {"next_attempt_at": now + OPERATOR_WAIT}
     if error.kind.retryable:
         retry_at = BACKOFF.next_attempt_at(
             attempt=attempt_number, now=now, not_before=error.retry_at

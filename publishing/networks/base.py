@@ -52,6 +52,12 @@ _RETRYABLE = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.NETWORK, ErrorKind.SER
 # A detail of an AUTH_EXPIRED error: the account now waits to be reconnected, so the
 # job waits with it instead of failing (publishing.execution).
 ACCOUNT_NEEDS_REAUTH = "account_needs_reauth"
+# A detail of an error nothing was made by that only an operator can mend (a setting of
+# this Kairos the network no longer takes, like a retired API version): the job waits
+# and is tried again every so often, within its missed-post window, instead of failing.
+WAITS_FOR_OPERATOR = "waits_for_operator"
+# How often such a job asks the network again.
+OPERATOR_WAIT = timedelta(minutes=15)
 
 
 # --- What goes in ---------------------------------------------------------------------

@@ -16,7 +16,14 @@ from publishing import execution, networks
 from publishing.execution import job_execute, job_reconcile, jobs_execute
 from publishing.models import JobStatus as S
 from publishing.models import PublishAttempt, PublishJob, RateLimitWindow, SandboxPost
-from publishing.networks.base import ErrorKind, Lookup, Presence, PublishError
+from publishing.networks.base import (
+    OPERATOR_WAIT,
+    WAITS_FOR_OPERATOR,
+    ErrorKind,
+    Lookup,
+    Presence,
+    PublishError,
+)
 from publishing.networks.sandbox import SandboxAdapter
 from publishing.ratelimits import (
     APP_KEY,
@@ -330,6 +337,31 @@ def test_a_rate_limited_attempt_spends_no_retry_budget(scripted):
     assert job_execute(job_id=job.pk) == S.PENDING
     job.refresh_from_db()
     assert job.next_attempt_at == reset
+
+
+def test_a_setting_only_an_operator_can_mend_holds_the_job_without_spending_attempts(
+    scripted,
+):
+    job = scripted_job()
+    PublishJob.objects.filter(pk=job.pk).update(attempt_count=execution.BACKOFF.max_attempts + 3)
+    scripted.failures.append(
+        PublishError(
+            kind=ErrorKind.UNKNOWN,
+            message="The network no longer takes this API version.",
+            http_status=426,
+            details={WAITS_FOR_OPERATOR: True},
+        )
+    )
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        assert job_execute(job_id=job.pk) == S.PENDING
+    job.refresh_from_db()
+    assert job.next_attempt_at == now + OPERATOR_WAIT
+    assert job.error_message == "The network no longer takes this API version."
+    # Once the operator mends it, the next try (queued again by dispatch) publishes.
+    PublishJob.objects.filter(pk=job.pk).update(status=S.QUEUED)
+    with time_machine.travel(job.next_attempt_at, tick=False):
+        assert job_execute(job_id=job.pk) == S.PUBLISHED
 
 
 # --- Reconciliation ---------------------------------------------------------------------

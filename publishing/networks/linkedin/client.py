@@ -10,7 +10,8 @@ of one `ErrorKind` (reference/networks.md, LinkedIn → Errors):
                                           where a refresh token was granted (partner apps),
                                           else the account waits for reconnecting
     403 ACCESS_DENIED      forbidden      a scope missing, named so staff grant it
-    426 NONEXISTENT_VERSION unknown       LINKEDIN_VERSION was sunset: a setting to change
+    426 NONEXISTENT_VERSION unknown       LINKEDIN_VERSION was sunset: the job waits for an
+                                          operator to change the setting (nothing was made)
     429                    rate_limited   daily limits reset at midnight UTC; no header says
                                           which limit, so the wait is the sooner of midnight
                                           and an hour
@@ -36,6 +37,8 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 
 from publishing.networks.base import (
     ACCOUNT_NEEDS_REAUTH,
+    OPERATOR_WAIT,
+    WAITS_FOR_OPERATOR,
     Account,
     AccountStore,
     CredentialsRefused,
@@ -270,9 +273,11 @@ def answer_error(answer: Answer, *, writes: bool, needs: str = "") -> PublishErr
     if status == 426:
         return error(
             ErrorKind.UNKNOWN,
-            f"LinkedIn no longer accepts API version {settings.LINKEDIN_VERSION} (“{said}”). "
-            "Set LINKEDIN_VERSION to a current month (YYYYMM, within the last year) and "
-            "restart Kairos; then publish again.",
+            f"LinkedIn no longer accepts API version {settings.LINKEDIN_VERSION} (“{said}”); "
+            "nothing was posted. An operator sets LINKEDIN_VERSION to a current month "
+            "(YYYYMM, within the last year) and restarts Kairos; until then the post waits "
+            f"and is tried again every {OPERATOR_WAIT.seconds // 60} minutes.",
+            details={WAITS_FOR_OPERATOR: True},
         )
     if status == 429:
         return error(

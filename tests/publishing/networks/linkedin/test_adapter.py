@@ -12,6 +12,7 @@ import time_machine
 
 from publishing.networks.base import (
     ACCOUNT_NEEDS_REAUTH,
+    WAITS_FOR_OPERATOR,
     ErrorKind,
     MediaFile,
     MediaKind,
@@ -239,7 +240,8 @@ def test_a_sunset_version_is_a_configuration_error_naming_the_setting(
     error = failure(member, store)
 
     assert error.http_status == 426 and not error.kind.retryable
-    assert "LINKEDIN_VERSION" in error.message
+    assert error.details[WAITS_FOR_OPERATOR] and not error.maybe_accepted
+    assert "LINKEDIN_VERSION" in error.message and "waits" in error.message
 
 
 def test_429_waits_until_midnight_utc_or_an_hour(linkedin, member, store):

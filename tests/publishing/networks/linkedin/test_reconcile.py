@@ -136,3 +136,21 @@ def test_a_lapsed_sign_in_makes_the_job_wait_for_reconnecting(linkedin, scene):
     assert account.status == SocialAccount.Status.NEEDS_REAUTH
     assert job.status != S.FAILED
     assert linkedin.control.stats()["posts_created_total"] == 0
+
+
+def test_a_retired_version_holds_the_job_until_an_operator_moves_it_on(linkedin, scene, settings):
+    linkedin.control.set_linkedin_settings(versions_as_of="202607")
+    settings.LINKEDIN_VERSION = "202401"  # retired in January 2025
+    job = job_for(stored(scene, organization=True), "Opening hours")
+
+    assert job_execute(job_id=job.pk) == S.PENDING
+
+    job.refresh_from_db()
+    assert job.next_attempt_at > timezone.now() + timedelta(minutes=14)
+    assert "LINKEDIN_VERSION" in job.error_message
+    assert linkedin.control.linkedin_posts(author=scene.organization_urn) == []
+    # The operator sets a current version; the job, queued again, goes out once.
+    settings.LINKEDIN_VERSION = "202607"
+    PublishJob.objects.filter(pk=job.pk).update(status=S.QUEUED)
+    assert job_execute(job_id=job.pk) == S.PUBLISHED
+    assert len(linkedin.control.linkedin_posts(author=scene.organization_urn)) == 1
