@@ -28,7 +28,6 @@ from accounts.models import SocialAccount
 from accounts.permissions import POST_PUBLISH, POST_SCHEDULE, WORKSPACE_VIEW, workspaces_where
 from config.api_common import (
     Conflict,
-    NewestFirst,
     OldestFirst,
     WallTimeField,
     WorkspaceRowField,
@@ -504,7 +503,7 @@ class AccountPlanViewSet(
     schedule (the `write` scope); the account named in a body must be one the caller
     sees."""
 
-    pagination_class = NewestFirst
+    pagination_class = OldestFirst
     model = None
 
     def get_queryset(self):
@@ -595,7 +594,6 @@ class QueueSlotViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
     model = QueueSlot
     serializer_class = QueueSlotSerializer
-    pagination_class = OldestFirst
     filterset_fields = ["account", "weekday"]
     ordering_fields = ["weekday", "local_time"]
 
@@ -626,12 +624,6 @@ class PostingLimitSerializer(serializers.ModelSerializer):
             "max_per_hour": {"help_text": "At most this many posts in any 60 minutes."},
             "max_per_day": {"help_text": "At most this many posts in any 24 hours."},
         }
-
-
-class LimitFilter(FilterSet):
-    class Meta:
-        model = PostingLimit
-        fields = ["account"]
 
 
 @extend_schema_view(
@@ -668,8 +660,7 @@ class PostingLimitViewSet(mixins.UpdateModelMixin, AccountPlanViewSet):
 
     model = PostingLimit
     serializer_class = PostingLimitSerializer
-    pagination_class = OldestFirst
-    filterset_class = LimitFilter
+    filterset_fields = ["account"]
     ordering_fields = ["id"]
 
     @idempotent
